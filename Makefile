@@ -1,0 +1,37 @@
+# Every target bootstraps .venv by itself; a stamp file keeps a second run from reinstalling.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-dev
+STAMP_BENCH := $(VENV)/.installed-bench
+
+.PHONY: demo test bench lint clean
+
+$(BIN)/python:
+	$(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	touch $@
+
+$(STAMP_BENCH): $(STAMP)
+	$(BIN)/python -m pip install -q -e '.[bench]'
+	-$(BIN)/python -m pip install -q 'torch==2.13.0' || echo "torch not installed: the PyTorch columns will be skipped"
+	touch $@
+
+demo: $(STAMP)
+	MPLBACKEND=Agg $(BIN)/python -m demos
+
+test: $(STAMP)
+	MPLBACKEND=Agg $(BIN)/python -m pytest
+
+bench: $(STAMP_BENCH)
+	$(BIN)/python -m benchmarks
+
+lint: $(STAMP)
+	$(BIN)/ruff check autograd nn viz demos benchmarks tests
+	$(BIN)/mypy
+
+clean:
+	rm -rf $(VENV) out .pytest_cache .mypy_cache .ruff_cache .hypothesis

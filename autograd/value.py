@@ -1,0 +1,447 @@
+"""``Value``: a scalar that remembers how it was computed.
+
+Every op makes a node whose edges point to its operands and carry the op's **local
+derivative** — Nielsen's *rate factor* — taken from the one table in ``autograd.rules``.
+Edges are stored flat, ``(parent0, rate0, parent1, rate1, ...)``: one tuple per node keeps a
+node at a quarter of micrograd's memory. Parents keep order and duplicates, so ``x * x`` has two
+edges to ``x`` and two paths.
+
+A plain number operand does not become a node: ``y * 0.999`` is one node with one parent and
+the rate factor 0.999, and the number is kept as the node's ``constant`` (pictures show it in
+the op's label). micrograd wraps the number in a node of its own; gradients are the same.
+
+>>> a, b = Value(2.0, label="a"), Value(-3.0, label="b")
+>>> c = a * b + 10
+>>> c.backward()
+>>> c.data, a.grad, b.grad
+(4.0, -3.0, 2.0)
+>>> c.op, c.constant, c.parents[0].op
+('add_c', 10.0, 'mul')
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from types import SimpleNamespace
+from typing import Any
+
+from .modes import MODES
+from .rules import FLOAT_MATH, ROWS, Rule
+
+__all__ = ["VALUE_MATH", "Value"]
+
+Number = int | float
+_new = object.__new__
+
+
+def _make(data: float, edges: tuple[Any, ...], op: str, const: float | None = None) -> Value:
+    # The one place nodes are made by ops: under no_grad() they record no parents.
+    v = _new(Value)
+    v.data = data
+    v.grad = 0.0
+    v._edges = edges if MODES.grad_enabled else ()
+    v._op = op
+    v._const = const
+    v.label = ""
+    return v
+
+
+def _as_constant(other: Any) -> float | None:
+    """A plain real number as a float, or None for anything else (then the op is not ours)."""
+    if isinstance(other, (float, int)) and not isinstance(other, bool):
+        c = float(other)
+    elif isinstance(other, numbers.Real) and not isinstance(other, bool):
+        c = float(other)
+    else:
+        return None
+    if c - c != 0.0 and not MODES.ieee:
+        raise ValueError(
+            f"non-finite operand {other!r}: use autograd.ieee() for IEEE inf/nan semantics"
+        )
+    return c
+
+
+def _describe(rule: Rule, args: tuple[float, ...]) -> str:
+    values = ", ".join(repr(a) for a in args)
+    return f"'{rule.name}' at ({values})"
+
+
+def _evaluate_slow(rule: Rule, args: tuple[float, ...], error: Exception) -> tuple[float, tuple]:
+    """Where ``math`` raised: IEEE results under ``ieee()``, else an error naming op and values."""
+    if not MODES.ieee:
+        hint = f" ({rule.domain})" if rule.domain else ""
+        if isinstance(error, ZeroDivisionError):
+            raise ZeroDivisionError(f"division by zero in {_describe(rule, args)}{hint}") from None
+        if isinstance(error, OverflowError):
+            raise OverflowError(
+                f"overflow in {_describe(rule, args)}: the result is too large for a float; "
+                "use autograd.ieee() to get inf"
+            ) from None
+        raise ValueError(f"math domain error in {_describe(rule, args)}{hint}") from None
+    import numpy as np
+
+    from .numpy_math import NUMPY_MATH
+
+    with np.errstate(all="ignore"):
+        xs = [np.float64(a) for a in args]
+        out = rule.forward(NUMPY_MATH, *xs)
+        local = rule.partials(NUMPY_MATH, out, *xs)
+        return float(out), tuple(float(d) for d in local)
+
+
+def _apply(rule: Rule, values: tuple[Value, ...], const: float | None = None) -> Value:
+    """Make the node for ``rule`` on ``values`` (and a trailing constant), rates from the table."""
+    args = tuple(v.data for v in values)
+    if const is not None:
+        args += (const,)
+    try:
+        out = rule.forward(FLOAT_MATH, *args)
+        local = rule.partials(FLOAT_MATH, out, *args)
+        if type(out) is complex or any(type(d) is complex for d in local):
+            raise ValueError("complex result")
+        if (out - out != 0.0 or any(d - d != 0.0 for d in local)) and not MODES.ieee:
+            if all(a - a == 0.0 for a in args):
+                raise OverflowError("non-finite result")
+    except (ArithmeticError, ValueError) as error:
+        out, local = _evaluate_slow(rule, args, error)
+    edges: tuple[Any, ...] = ()
+    for v, d in zip(values, local):
+        edges += (v, d)
+    return _make(out, edges, rule.name, const)
+
+
+def _overflow(symbol: str, a: float, b: float, out: float) -> float:
+    if MODES.ieee or a - a != 0.0 or b - b != 0.0:
+        return out
+    raise OverflowError(
+        f"overflow in '{symbol}': {a!r} {symbol} {b!r} = {out!r}; "
+        "use autograd.ieee() for IEEE inf/nan semantics"
+    )
+
+
+class Value:
+    """A scalar node of the computation graph: ``data``, ``grad``, and edges to its operands.
+
+    ``Value(data, label="")`` takes an int or float. ``nan`` and ``inf`` are refused unless the
+    code runs inside ``autograd.ieee()``, where IEEE 754 semantics are what the user asked for.
+
+    >>> Value(3, label="x")
+    Value(data=3.0, grad=0.0, label='x')
+    >>> Value("a")
+    Traceback (most recent call last):
+    ...
+    TypeError: Value needs an int or float, got 'a' (str)
+    """
+
+    __slots__ = ("_const", "_edges", "_op", "data", "grad", "label")
+
+    data: float
+    grad: float
+    label: str
+    _edges: tuple[Any, ...]
+    _op: str
+    _const: float | None
+
+    def __init__(self, data: Number, label: str = "") -> None:
+        if isinstance(data, bool) or not isinstance(data, numbers.Real):
+            raise TypeError(
+                f"Value needs an int or float, got {data!r} ({type(data).__name__})"
+            )
+        data = float(data)
+        if data - data != 0.0 and not MODES.ieee:
+            raise ValueError(
+                f"Value got the non-finite number {data!r}; create it inside autograd.ieee() "
+                "if IEEE inf/nan semantics are what you want"
+            )
+        if not isinstance(label, str):
+            raise TypeError(f"label must be a str, got {label!r} ({type(label).__name__})")
+        self.data = data
+        self.grad = 0.0
+        self._edges = ()
+        self._op = ""
+        self._const = None
+        self.label = label
+
+    # ---- the graph, read-only -------------------------------------------------------------
+    @property
+    def parents(self) -> tuple[Value, ...]:
+        """The operands, in order, duplicates kept (``x * x`` has ``(x, x)``)."""
+        return self._edges[0::2]
+
+    @property
+    def local_grads(self) -> tuple[float, ...]:
+        """The rate factor on each edge: ∂self/∂parent, in the order of ``parents``."""
+        return self._edges[1::2]
+
+    @property
+    def op(self) -> str:
+        """The rule's name in ``autograd.rules.ROWS`` ('' for a leaf)."""
+        return self._op
+
+    @property
+    def constant(self) -> float | None:
+        """The plain-number operand of ops like ``x * 0.5`` (None otherwise)."""
+        return self._const
+
+    @property
+    def _prev(self) -> set[Value]:
+        # micrograd's name, for lecture code such as its draw_dot.
+        return set(self._edges[0::2])
+
+    def __repr__(self) -> str:
+        label = f", label={self.label!r}" if self.label else ""
+        return f"Value(data={self.data!r}, grad={self.grad!r}{label})"
+
+    # ---- arithmetic: the hot path, written out; each rate matches its row in rules.py -----
+    def __add__(self, other: Value | Number) -> Value:
+        if isinstance(other, Value):
+            a, b = self.data, other.data
+            out = a + b
+            if out - out != 0.0:
+                out = _overflow("+", a, b, out)
+            return _make(out, (self, 1.0, other, 1.0), "add")
+        c = _as_constant(other)
+        if c is None:
+            return NotImplemented
+        out = self.data + c
+        if out - out != 0.0:
+            out = _overflow("+", self.data, c, out)
+        return _make(out, (self, 1.0), "add_c", c)
+
+    __radd__ = __add__
+
+    def __sub__(self, other: Value | Number) -> Value:
+        if isinstance(other, Value):
+            a, b = self.data, other.data
+            out = a - b
+            if out - out != 0.0:
+                out = _overflow("-", a, b, out)
+            return _make(out, (self, 1.0, other, -1.0), "sub")
+        c = _as_constant(other)
+        if c is None:
+            return NotImplemented
+        out = self.data - c
+        if out - out != 0.0:
+            out = _overflow("-", self.data, c, out)
+        return _make(out, (self, 1.0), "sub_c", c)
+
+    def __rsub__(self, other: Number) -> Value:
+        c = _as_constant(other)
+        if c is None:
+            return NotImplemented
+        out = c - self.data
+        if out - out != 0.0:
+            out = _overflow("-", c, self.data, out)
+        return _make(out, (self, -1.0), "rsub_c", c)
+
+    def __mul__(self, other: Value | Number) -> Value:
+        if isinstance(other, Value):
+            a, b = self.data, other.data
+            out = a * b
+            if out - out != 0.0:
+                out = _overflow("*", a, b, out)
+            return _make(out, (self, b, other, a), "mul")
+        c = _as_constant(other)
+        if c is None:
+            return NotImplemented
+        out = self.data * c
+        if out - out != 0.0:
+            out = _overflow("*", self.data, c, out)
+        return _make(out, (self, c), "mul_c", c)
+
+    __rmul__ = __mul__
+
+    def __truediv__(self, other: Value | Number) -> Value:
+        if isinstance(other, Value):
+            a, b = self.data, other.data
+            if b == 0.0 or a - a != 0.0 or b - b != 0.0:
+                return _apply(ROWS["div"], (self, other))
+            out = a / b
+            if out - out != 0.0:
+                out = _overflow("/", a, b, out)
+            return _make(out, (self, 1.0 / b, other, -out / b), "div")
+        c = _as_constant(other)
+        if c is None:
+            return NotImplemented
+        return _apply(ROWS["div_c"], (self,), c)
+
+    def __rtruediv__(self, other: Number) -> Value:
+        c = _as_constant(other)
+        if c is None:
+            return NotImplemented
+        return _apply(ROWS["rdiv_c"], (self,), c)
+
+    def __pow__(self, other: Value | Number) -> Value:
+        if isinstance(other, Value):
+            return _apply(ROWS["pow"], (self, other))
+        c = _as_constant(other)
+        if c is None:
+            return NotImplemented
+        return _apply(ROWS["pow_c"], (self,), c)
+
+    def __rpow__(self, other: Number) -> Value:
+        c = _as_constant(other)
+        if c is None:
+            return NotImplemented
+        return _apply(ROWS["rpow_c"], (self,), c)
+
+    def __neg__(self) -> Value:
+        return _make(-self.data, (self, -1.0), "neg")
+
+    def __pos__(self) -> Value:
+        return self
+
+    def __abs__(self) -> Value:
+        return _apply(ROWS["abs"], (self,))
+
+    # ---- functions: each is its row of the table --------------------------------------------
+    def exp(self) -> Value:
+        """e^x; its rate factor is the output itself."""
+        return _apply(ROWS["exp"], (self,))
+
+    def log(self) -> Value:
+        """Natural log; ``ValueError`` for x <= 0 (outside ``ieee()``)."""
+        return _apply(ROWS["log"], (self,))
+
+    def sqrt(self) -> Value:
+        """√x; ``ValueError`` for x < 0 and ``ZeroDivisionError`` at 0, where x' is infinite."""
+        return _apply(ROWS["sqrt"], (self,))
+
+    def tanh(self) -> Value:
+        """tanh x; rate 1 − tanh²x."""
+        x = self.data
+        t = math.tanh(x)
+        return _make(t, (self, 1.0 - t * t), "tanh")
+
+    def sigmoid(self) -> Value:
+        """σ(x) = 1/(1 + e^(−x)); rate σ(1 − σ), Nielsen's eq. (40)."""
+        return _apply(ROWS["sigmoid"], (self,))
+
+    def relu(self) -> Value:
+        """max(x, 0); rate 1 for x > 0 else 0 (relu'(0) = 0, as micrograd)."""
+        x = self.data
+        if x > 0.0:
+            return _make(x, (self, 1.0), "relu")
+        return _make(0.0, (self, 0.0), "relu")
+
+    def softplus(self) -> Value:
+        """log(1 + e^x); rate σ(x)."""
+        return _apply(ROWS["softplus"], (self,))
+
+    def sin(self) -> Value:
+        """sin x; rate cos x."""
+        return _apply(ROWS["sin"], (self,))
+
+    def cos(self) -> Value:
+        """cos x; rate −sin x."""
+        return _apply(ROWS["cos"], (self,))
+
+    # ---- reverse mode ------------------------------------------------------------------------
+    def backward(self, gradient: float = 1.0) -> None:
+        """Fill ``.grad`` of every node this one depends on: ∂self/∂node.
+
+        Intermediate nodes get their grad afresh; leaves accumulate (PyTorch's rule).
+        """
+        from .backprop import backward
+
+        backward(self, gradient)
+
+
+def weighted_sum(weights: list[Value], inputs: list[Value | Number], bias: Value) -> Value:
+    """Nielsen's weighted input z = Σ_k w_k a_k + b as **one** node.
+
+    Its rate factors are a_k towards each weight, w_k towards each input and 1 towards the
+    bias (BP2's w, BP4's a_in). Number inputs become constant leaves.
+
+    >>> w = [Value(0.5), Value(-1.0)]
+    >>> z = weighted_sum(w, [2.0, 3.0], Value(0.25))
+    >>> z.data, z.local_grads
+    (-1.75, (2.0, 3.0, 0.5, -1.0, 1.0))
+    """
+    n = len(weights)
+    if len(inputs) != n:
+        raise ValueError(f"weighted_sum: {n} weights but {len(inputs)} inputs")
+    xs = [x if isinstance(x, Value) else Value(x) for x in inputs]
+    if not isinstance(bias, Value) or not all(isinstance(w, Value) for w in weights):
+        raise TypeError("weighted_sum needs Value weights and a Value bias")
+    wd = [w.data for w in weights]
+    xd = [x.data for x in xs]
+    acc = bias.data
+    for w_k, a_k in zip(wd, xd):
+        acc += w_k * a_k
+    if acc - acc != 0.0 and not MODES.ieee:
+        if all(d - d == 0.0 for d in (*wd, *xd, bias.data)):
+            raise OverflowError("overflow in 'wsum': the weighted input is too large for a float")
+    edges: list[Any] = []
+    for w, a_k in zip(weights, xd):
+        edges += (w, a_k)
+    for x, w_k in zip(xs, wd):
+        edges += (x, w_k)
+    edges += (bias, 1.0)
+    return _make(acc, tuple(edges), "wsum")
+
+
+def sum_values(values: list[Value | Number]) -> Value:
+    """Σ of many values as one node with rate factor 1 on each edge (micrograd chains ``+``).
+
+    >>> s = sum_values([Value(1.0), Value(2.0), 3.0])
+    >>> s.data, len(s.parents)
+    (6.0, 3)
+    """
+    xs = [x if isinstance(x, Value) else Value(x) for x in values]
+    if not xs:
+        raise ValueError("sum_values needs at least one value")
+    acc = xs[0].data
+    for x in xs[1:]:
+        acc += x.data
+    if acc - acc != 0.0 and not MODES.ieee:
+        raise OverflowError("overflow in 'sum': the sum is too large for a float")
+    edges: list[Any] = []
+    for x in xs:
+        edges += (x, 1.0)
+    return _make(acc, tuple(edges), "sum")
+
+
+def _value_step(x: Any) -> float:
+    return 1.0 if _data(x) > 0.0 else 0.0
+
+
+def _value_sign(x: Any) -> float:
+    d = _data(x)
+    return 1.0 if d > 0.0 else (-1.0 if d < 0.0 else 0.0)
+
+
+def _data(x: Any) -> float:
+    return x.data if isinstance(x, Value) else float(x)
+
+
+def _value_xlogy(o: Any, x: Any) -> Any:
+    if _data(o) == 0.0:
+        return 0.0
+    return o * (x.log() if isinstance(x, Value) else math.log(x))
+
+
+def _lift(method: Any, fallback: Any) -> Any:
+    return lambda x: method(x) if isinstance(x, Value) else fallback(x)
+
+
+VALUE_MATH = SimpleNamespace(
+    exp=_lift(Value.exp, math.exp),
+    log=_lift(Value.log, math.log),
+    sqrt=_lift(Value.sqrt, math.sqrt),
+    tanh=_lift(Value.tanh, math.tanh),
+    sin=_lift(Value.sin, math.sin),
+    cos=_lift(Value.cos, math.cos),
+    abs=abs,
+    sigmoid=_lift(Value.sigmoid, FLOAT_MATH.sigmoid),
+    softplus=_lift(Value.softplus, FLOAT_MATH.softplus),
+    relu=_lift(Value.relu, FLOAT_MATH.relu),
+    step=_value_step,
+    sign=_value_sign,
+    xlogy=_value_xlogy,
+)
+"""The rule table's math namespace on Values: rates as graphs, for ``create_graph=True``.
+
+Kinks (relu's step, abs's sign) are constants there: their own derivative is 0.
+"""

@@ -1,0 +1,1 @@
+"""Runnable walk-throughs of the source texts: ``python -m demos`` runs them all."""
