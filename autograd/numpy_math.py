@@ -39,6 +39,16 @@ def _relu(x: Any) -> Any:
     return np.where(x > 0.0, x, 0.0)
 
 
+def _dtanh(x: Any) -> Any:
+    e = np.exp(-2.0 * np.abs(x))
+    return 4.0 * e / ((1.0 + e) * (1.0 + e))
+
+
+def _dsigmoid(x: Any) -> Any:
+    e = np.exp(-np.abs(x))
+    return e / ((1.0 + e) * (1.0 + e))
+
+
 def _xlogy(o: Any, x: Any) -> Any:
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.where(o == 0.0, 0.0, o * np.log(x))
@@ -58,4 +68,6 @@ NUMPY_MATH = SimpleNamespace(
     sign=np.sign,
     relu=_relu,
     xlogy=_xlogy,
+    dtanh=_dtanh,
+    dsigmoid=_dsigmoid,
 )

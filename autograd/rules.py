@@ -62,6 +62,19 @@ def _step(x: float) -> float:
     return 1.0 if x > 0.0 else 0.0
 
 
+def _dtanh(x: float) -> float:
+    # tanh'(x) = sech²(x) = 4e/(1+e)² with e = exp(−2|x|): no cancellation where tanh saturates
+    # (1 − tanh² is 0.0 in floats from |x| ≈ 19 on, while the true slope is still ~1e−16).
+    e = math.exp(-2.0 * abs(x))
+    return 4.0 * e / ((1.0 + e) * (1.0 + e))
+
+
+def _dsigmoid(x: float) -> float:
+    # σ'(x) = σ(x)(1 − σ(x)) (eq. 40) = e/(1+e)² with e = exp(−|x|), exact in both tails.
+    e = math.exp(-abs(x))
+    return e / ((1.0 + e) * (1.0 + e))
+
+
 def _xlogy(o: float, x: float) -> float:
     # o · log x, taken as 0 where o = 0: d(b^e)/de = b^e · log b is 0 at b = 0, e > 0 (PyTorch's rule).
     return 0.0 if o == 0.0 else o * math.log(x)
@@ -85,6 +98,8 @@ FLOAT_MATH = SimpleNamespace(
     step=_step,
     sign=_sign,
     xlogy=_xlogy,
+    dtanh=_dtanh,
+    dsigmoid=_dsigmoid,
     relu=lambda x: x if x > 0.0 else 0.0,
 )
 """The math namespace for Python floats: the eager engine's fast path."""
@@ -201,14 +216,21 @@ _ROW_LIST = [
         symbol="√",
         domain="sqrt needs x > 0 (at 0 its derivative is infinite)",
     ),
-    Rule("tanh", lambda m, x: m.tanh(x), lambda m, o, x: (1.0 - o * o,), 1, symbol="tanh"),
+    Rule(
+        "tanh",
+        lambda m, x: m.tanh(x),
+        lambda m, o, x: (m.dtanh(x),),
+        1,
+        symbol="tanh",
+        note="tanh' = 1 − tanh², computed as sech² so it stays exact where tanh saturates",
+    ),
     Rule(
         "sigmoid",
         lambda m, x: m.sigmoid(x),
-        lambda m, o, x: (o * (1.0 - o),),
+        lambda m, o, x: (m.dsigmoid(x),),
         1,
         symbol="σ",
-        note="σ'(z) = σ(z)(1 − σ(z)), Nielsen eq. (40)",
+        note="σ'(z) = σ(z)(1 − σ(z)), Nielsen eq. (40), computed without cancellation",
     ),
     Rule(
         "relu",

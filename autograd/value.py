@@ -27,7 +27,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from .modes import MODES
-from .rules import FLOAT_MATH, ROWS, Rule
+from .rules import FLOAT_MATH, ROWS, Rule, _dtanh
 
 __all__ = ["VALUE_MATH", "Value"]
 
@@ -309,10 +309,9 @@ class Value:
         return _apply(ROWS["sqrt"], (self,))
 
     def tanh(self) -> Value:
-        """tanh x; rate 1 − tanh²x."""
+        """tanh x; rate 1 − tanh²x (= sech²x, computed without cancellation)."""
         x = self.data
-        t = math.tanh(x)
-        return _make(t, (self, 1.0 - t * t), "tanh")
+        return _make(math.tanh(x), (self, _dtanh(x)), "tanh")
 
     def sigmoid(self) -> Value:
         """σ(x) = 1/(1 + e^(−x)); rate σ(1 − σ), Nielsen's eq. (40)."""
@@ -422,6 +421,20 @@ def _value_xlogy(o: Any, x: Any) -> Any:
     return o * (x.log() if isinstance(x, Value) else math.log(x))
 
 
+def _value_dtanh(x: Any) -> Any:
+    # sech² x = 4 σ(2x) σ(−2x): smooth (differentiable again) and exact where tanh saturates.
+    if not isinstance(x, Value):
+        return FLOAT_MATH.dtanh(x)
+    return 4.0 * (2.0 * x).sigmoid() * (-2.0 * x).sigmoid()
+
+
+def _value_dsigmoid(x: Any) -> Any:
+    # σ'(x) = σ(x) σ(−x), smooth and exact in both tails.
+    if not isinstance(x, Value):
+        return FLOAT_MATH.dsigmoid(x)
+    return x.sigmoid() * (-x).sigmoid()
+
+
 def _lift(method: Any, fallback: Any) -> Any:
     return lambda x: method(x) if isinstance(x, Value) else fallback(x)
 
@@ -440,6 +453,8 @@ VALUE_MATH = SimpleNamespace(
     step=_value_step,
     sign=_value_sign,
     xlogy=_value_xlogy,
+    dtanh=_value_dtanh,
+    dsigmoid=_value_dsigmoid,
 )
 """The rule table's math namespace on Values: rates as graphs, for ``create_graph=True``.
 
