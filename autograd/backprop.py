@@ -57,9 +57,8 @@ def backward(output: Value, gradient: float = 1.0) -> None:
     saved = [node.grad for node in order]
     try:
         for node in order:
-            if node._edges:
-                node.grad = 0.0
-        output.grad += float(gradient)
+            node.grad = 0.0
+        output.grad = float(gradient)
         for node in reversed(order):
             edges = node._edges
             if edges:
@@ -67,15 +66,17 @@ def backward(output: Value, gradient: float = 1.0) -> None:
                 it = iter(edges)
                 for parent, rate in zip(it, it):
                     parent.grad += g * rate
+        # Leaves accumulate: this call's whole gradient is added to what they held before.
+        for node, before in zip(order, saved):
+            if not node._edges:
+                node.grad += before
     except BaseException:
         for node, before in zip(order, saved):
             node.grad = before
         raise
 
 
-def grad(
-    output: Value, inputs: Sequence[Value], create_graph: bool = False
-) -> list[Any]:
+def grad(output: Value, inputs: Sequence[Value], create_graph: bool = False) -> list[Any]:
     """∂output/∂input for each input, touching no ``.grad``.
 
     Returns floats; with ``create_graph=True`` returns Values built from the rule table, which

@@ -20,7 +20,7 @@ from .value import Value
 __all__ = ["GradcheckError", "NumericGradient", "gradcheck", "numeric_grad"]
 
 
-class NumericGradient(list):  # type: ignore[type-arg]
+class NumericGradient(list[float]):
     """The finite-difference gradient, one float per input, with ``passes``: forward passes used."""
 
     passes: int
@@ -126,8 +126,10 @@ def gradcheck(
         good = err <= atol + rtol * abs(n)
         ok = ok and good
         name = leaf.label or f"input {i}"
-        rows.append(f"  {name:>12}: analytic {a:+.10g}  numeric {n:+.10g}  error {err:.3g}"
-                    f"{'' if good else '  <-- mismatch'}")
+        rows.append(
+            f"  {name:>12}: analytic {a:+.10g}  numeric {n:+.10g}  error {err:.3g}"
+            f"{'' if good else '  <-- mismatch'}"
+        )
     if ok:
         return True
     if raise_exception:

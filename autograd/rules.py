@@ -76,7 +76,8 @@ def _dsigmoid(x: float) -> float:
 
 
 def _xlogy(o: float, x: float) -> float:
-    # o · log x, taken as 0 where o = 0: d(b^e)/de = b^e · log b is 0 at b = 0, e > 0 (PyTorch's rule).
+    # o · log x, taken as 0 where o = 0: d(b^e)/de = b^e · log b is 0 at b = 0, e > 0
+    # (PyTorch's rule).
     return 0.0 if o == 0.0 else o * math.log(x)
 
 
@@ -240,7 +241,13 @@ _ROW_LIST = [
         symbol="ReLU",
         note="relu'(0) = 0, as micrograd and PyTorch",
     ),
-    Rule("softplus", lambda m, x: m.softplus(x), lambda m, o, x: (m.sigmoid(x),), 1, symbol="softplus"),
+    Rule(
+        "softplus",
+        lambda m, x: m.softplus(x),
+        lambda m, o, x: (m.sigmoid(x),),
+        1,
+        symbol="softplus",
+    ),
     Rule("sin", lambda m, x: m.sin(x), lambda m, o, x: (m.cos(x),), 1, symbol="sin"),
     Rule("cos", lambda m, x: m.cos(x), lambda m, o, x: (-m.sin(x),), 1, symbol="cos"),
     Rule(

@@ -145,9 +145,7 @@ class Value:
 
     def __init__(self, data: Number, label: str = "") -> None:
         if isinstance(data, bool) or not isinstance(data, numbers.Real):
-            raise TypeError(
-                f"Value needs an int or float, got {data!r} ({type(data).__name__})"
-            )
+            raise TypeError(f"Value needs an int or float, got {data!r} ({type(data).__name__})")
         data = float(data)
         if data - data != 0.0 and not MODES.ieee:
             raise ValueError(

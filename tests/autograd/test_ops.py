@@ -87,13 +87,28 @@ def test_unary_derivative_matches_mpmath_finite_differences(name: str) -> None:
     f, _, points = UNARY[name]
     mpmath.mp.dps = 50
     fm = {
-        "neg": lambda t: -t, "abs": abs, "exp": mpmath.exp, "log": mpmath.log,
-        "sqrt": mpmath.sqrt, "tanh": mpmath.tanh, "sigmoid": lambda t: 1 / (1 + mpmath.exp(-t)),
-        "relu": lambda t: t if t > 0 else mpmath.mpf(0), "softplus": lambda t: mpmath.log1p(mpmath.exp(t)),
-        "sin": mpmath.sin, "cos": mpmath.cos, "add_c": lambda t: t + 2.5, "radd_c": lambda t: t + 2.5,
-        "sub_c": lambda t: t - 2.5, "rsub_c": lambda t: 1 - t, "mul_c": lambda t: t * mpmath.mpf(0.999),
-        "rmul_c": lambda t: 2 * t, "div_c": lambda t: t / 3, "rdiv_c": lambda t: 1 / t,
-        "pow_c": lambda t: t**3, "pow_c_frac": mpmath.sqrt, "pow_c_neg": lambda t: t**-2,
+        "neg": lambda t: -t,
+        "abs": abs,
+        "exp": mpmath.exp,
+        "log": mpmath.log,
+        "sqrt": mpmath.sqrt,
+        "tanh": mpmath.tanh,
+        "sigmoid": lambda t: 1 / (1 + mpmath.exp(-t)),
+        "relu": lambda t: t if t > 0 else mpmath.mpf(0),
+        "softplus": lambda t: mpmath.log1p(mpmath.exp(t)),
+        "sin": mpmath.sin,
+        "cos": mpmath.cos,
+        "add_c": lambda t: t + 2.5,
+        "radd_c": lambda t: t + 2.5,
+        "sub_c": lambda t: t - 2.5,
+        "rsub_c": lambda t: 1 - t,
+        "mul_c": lambda t: t * mpmath.mpf(0.999),
+        "rmul_c": lambda t: 2 * t,
+        "div_c": lambda t: t / 3,
+        "rdiv_c": lambda t: 1 / t,
+        "pow_c": lambda t: t**3,
+        "pow_c_frac": mpmath.sqrt,
+        "pow_c_neg": lambda t: t**-2,
         "rpow_c": lambda t: mpmath.power(2, t),
     }[name]
     for p in points:
@@ -167,8 +182,33 @@ def test_micrograd_lecture_code_runs() -> None:
 
 
 def test_every_table_row_is_reachable_from_value() -> None:
-    used = {"add", "sub", "mul", "div", "pow", "add_c", "sub_c", "rsub_c", "mul_c", "div_c",
-            "rdiv_c", "pow_c", "rpow_c", "neg", "abs", "exp", "log", "sqrt", "tanh", "sigmoid",
-            "relu", "softplus", "sin", "cos", "wsum", "sum"}
+    used = {
+        "add",
+        "sub",
+        "mul",
+        "div",
+        "pow",
+        "add_c",
+        "sub_c",
+        "rsub_c",
+        "mul_c",
+        "div_c",
+        "rdiv_c",
+        "pow_c",
+        "rpow_c",
+        "neg",
+        "abs",
+        "exp",
+        "log",
+        "sqrt",
+        "tanh",
+        "sigmoid",
+        "relu",
+        "softplus",
+        "sin",
+        "cos",
+        "wsum",
+        "sum",
+    }
     assert set(ROWS) == used
     assert math.isclose(Value(2.0).sigmoid().data, 1 / (1 + math.exp(-2.0)))

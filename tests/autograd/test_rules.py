@@ -1,0 +1,81 @@
+"""The one table: every op has a row, and the eager engine's stored rates are the row's rates
+on floats, on Values (create_graph) and on numpy arrays (compile)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from autograd import ROWS, Value, sum_values, weighted_sum
+from autograd.numpy_math import NUMPY_MATH
+from autograd.rules import FLOAT_MATH
+from autograd.value import VALUE_MATH
+
+MAKERS = {
+    "add": lambda x, y: x + y,
+    "sub": lambda x, y: x - y,
+    "mul": lambda x, y: x * y,
+    "div": lambda x, y: x / y,
+    "pow": lambda x, y: x**y,
+    "add_c": lambda x, y: x + 0.3,
+    "sub_c": lambda x, y: x - 0.3,
+    "rsub_c": lambda x, y: 0.3 - x,
+    "mul_c": lambda x, y: x * 0.3,
+    "div_c": lambda x, y: x / 0.3,
+    "rdiv_c": lambda x, y: 0.3 / x,
+    "pow_c": lambda x, y: x**2.5,
+    "rpow_c": lambda x, y: 1.7**x,
+    "neg": lambda x, y: -x,
+    "abs": lambda x, y: abs(x),
+    "exp": lambda x, y: x.exp(),
+    "log": lambda x, y: x.log(),
+    "sqrt": lambda x, y: x.sqrt(),
+    "tanh": lambda x, y: x.tanh(),
+    "sigmoid": lambda x, y: x.sigmoid(),
+    "relu": lambda x, y: x.relu(),
+    "softplus": lambda x, y: x.softplus(),
+    "sin": lambda x, y: x.sin(),
+    "cos": lambda x, y: x.cos(),
+    "wsum": lambda x, y: weighted_sum([x, y], [y, x], Value(0.4)),
+    "sum": lambda x, y: sum_values([x, y, x]),
+}
+
+
+def test_every_row_has_a_maker_and_every_maker_a_row() -> None:
+    assert set(MAKERS) == set(ROWS)
+
+
+@pytest.mark.parametrize("name", sorted(ROWS))
+@pytest.mark.parametrize(("px", "py"), [(0.7, 1.3), (2.2, -0.6), (1.1, 0.05), (-0.4, 3.0)])
+def test_stored_rates_are_the_rows_rates(name: str, px: float, py: float) -> None:
+    if name in ("log", "sqrt", "pow", "pow_c") and px <= 0:
+        px = -px
+    x, y = Value(px), Value(py)
+    node = MAKERS[name](x, y)
+    assert node.op == name
+    rule = ROWS[name]
+    args = tuple(p.data for p in node.parents)
+    if node.constant is not None:
+        args += (node.constant,)
+    assert rule.n_consts == (1 if node.constant is not None else 0)
+    assert rule.forward(FLOAT_MATH, *args) == node.data
+    assert rule.partials(FLOAT_MATH, node.data, *args) == pytest.approx(node.local_grads, rel=1e-15)
+    # the same row on Values: rates as graphs, same numbers
+    vargs = tuple(node.parents) + ((node.constant,) if node.constant is not None else ())
+    as_values = rule.partials(VALUE_MATH, node, *vargs)
+    numbers = [r.data if isinstance(r, Value) else r for r in as_values]
+    assert numbers == pytest.approx(node.local_grads, rel=1e-13)
+    # and on numpy arrays (a batch of two identical examples)
+    nargs = [np.array([a, a]) for a in args]
+    if node.constant is not None:
+        nargs[-1] = node.constant
+    out = rule.forward(NUMPY_MATH, *nargs)
+    assert out == pytest.approx([node.data] * 2, rel=1e-15)
+    rates = rule.partials(NUMPY_MATH, out, *nargs)
+    for got, want in zip(rates, node.local_grads):
+        assert np.broadcast_to(got, (2,)) == pytest.approx([want] * 2, rel=1e-14)
+
+
+def test_rows_have_symbols_and_kinks_are_documented() -> None:
+    assert all(rule.symbol for rule in ROWS.values())
+    assert "relu'(0) = 0" in ROWS["relu"].note and "abs'(0) = 0" in ROWS["abs"].note
