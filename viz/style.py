@@ -1,0 +1,53 @@
+"""Shared looks: the colour-blind-safe palette, number formats, HTML-label escaping.
+
+>>> number(0.5), number(-1.5e-7), rate(0.9990000001)
+('0.5000', '-1.500e-07', '0.999')
+"""
+
+from __future__ import annotations
+
+import html
+
+__all__ = [
+    "DIM",
+    "FONT",
+    "INK",
+    "NEGATIVE",
+    "PALETTE",
+    "POSITIVE",
+    "esc",
+    "number",
+    "path_color",
+    "rate",
+]
+
+# Okabe & Ito's palette (2008), safe for the common kinds of colour blindness; yellow is last
+# because it is faint on white.
+PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442")
+POSITIVE = "#0072B2"  # blue: a positive weight or gradient
+NEGATIVE = "#D55E00"  # vermillion: a negative one
+INK = "#444444"
+DIM = "#C8C8C8"
+FONT = "Helvetica"
+
+
+def path_color(i: int) -> str:
+    """The colour of the i-th highlighted path (cycling after seven)."""
+    return PALETTE[i % len(PALETTE)]
+
+
+def number(x: float, digits: int = 4) -> str:
+    """micrograd's ``%.4f`` for ordinary sizes; scientific where that would hide the value."""
+    if x == 0.0 or 1e-3 <= abs(x) < 1e6 or x != x:
+        return f"{x:.{digits}f}"
+    return f"{x:.{max(digits - 1, 1)}e}"
+
+
+def rate(x: float, digits: int = 4) -> str:
+    """A rate factor for an edge label: ``digits`` significant digits, no trailing zeros."""
+    return f"{x:.{digits}g}"
+
+
+def esc(text: str) -> str:
+    """Text made safe inside a Graphviz HTML-like label."""
+    return html.escape(text, quote=True)
