@@ -1,0 +1,635 @@
+"""The sum over all paths made callable (Nielsen ch. 2, eqs. 47–53).
+
+Every edge of the graph carries its rate factor (the local derivative stored when the node was
+made). A path's rate factor is the product of the factors along it, and ∂output/∂node is the sum
+of those products over every path from ``node`` to ``output``. This module lets a user count
+those paths, walk them one by one, find the few that matter most, and summarise them:
+
+* ``count_paths``: the exact number (a Python int), a DP over the topological order;
+* ``paths``: a lazy generator of ``Path`` objects, depth-first with an explicit stack;
+* ``top_paths``: the k paths with the largest |product|, by best-first search guided by an
+  exact bound, so it works where the count is astronomically large;
+* ``contributions``: the count, the sum (= the gradient), the top few and their share.
+
+>>> from autograd import Value
+>>> w, a_prev, b = Value(0.8, label="w"), Value(0.31, label="a_prev"), Value(0.1, label="b")
+>>> z = w * a_prev + b; z.label = "z"
+>>> a = z.sigmoid(); a.label = "a"
+>>> y = Value(1.0, label="y")
+>>> C = (a - y) ** 2; C.label = "C"
+>>> [p] = paths(C, w)
+>>> print(p)
+∂C/∂w = a_prev · σ'(z) · 2(a−y) = 0.31 · 0.24 · (−0.83) = −0.062
+>>> x = Value(3.0, label="x")
+>>> count_paths(x * x, x)
+2
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from .graph import toposort
+from .value import Value
+
+__all__ = ["Contributions", "Path", "contributions", "count_paths", "paths", "top_paths"]
+
+MINUS = "−"  # the typographic minus, as the source texts print it
+
+
+# ---- formatting numbers ---------------------------------------------------------------------
+def _fmt(x: float, digits: int = 2) -> str:
+    """``x`` to ``digits`` significant digits, plain notation where it stays short."""
+    if x != x:
+        return "nan"
+    if x in (math.inf, -math.inf):
+        return ("" if x > 0 else MINUS) + "inf"
+    if x == 0.0:
+        return "0"
+    mag = abs(x)
+    if 1e-4 <= mag < 10.0 ** max(digits, 6):
+        decimals = max(0, digits - 1 - math.floor(math.log10(mag)))
+        text = f"{mag:.{decimals}f}"
+    else:
+        text = f"{mag:.{max(digits - 1, 0)}e}"
+    return (MINUS if x < 0 else "") + text
+
+
+def _const(c: float) -> str:
+    """A constant operand as users wrote it: ``2``, ``0.5``, ``1e-06``."""
+    return f"{c:g}".replace("-", MINUS)
+
+
+_SUPERSCRIPT = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
+
+
+def _power(base: str, atomic: bool, exponent: float) -> str:
+    b = base if atomic else f"({base})"
+    if exponent == 1.0:
+        return b
+    if exponent == int(exponent) and abs(exponent) < 10:
+        return b + str(int(exponent)).translate(_SUPERSCRIPT)
+    return f"{b}^{_const(exponent)}"
+
+
+# ---- naming nodes and factors ---------------------------------------------------------------
+# A node's name is its label; an unlabeled node is shown as a short expression of its operands'
+# names, two levels deep at most (three compositions below, no recursion), so ``(a - y)`` built
+# from labeled ``a`` and ``y`` reads ``a−y``.
+Name = tuple[str, bool]  # (text, atomic: needs no parentheses as an operand)
+
+_FUNCTIONS = {
+    "exp": "exp", "log": "log", "tanh": "tanh", "sigmoid": "σ", "relu": "ReLU",
+    "softplus": "softplus", "sin": "sin", "cos": "cos", "sqrt": "√",
+}
+
+
+def _leaf_or_label(v: Value) -> Name | None:
+    if v.label:
+        return v.label, True
+    if not v._edges:
+        return _const(v.data), v.data >= 0.0
+    return None
+
+
+def _wrap(name: Name) -> str:
+    return name[0] if name[1] else f"({name[0]})"
+
+
+def _render(v: Value, sub: Callable[[Value], Name]) -> Name:
+    """``v`` as an expression whose operands are named by ``sub``."""
+    known = _leaf_or_label(v)
+    if known is not None:
+        return known
+    op, ps, c = v._op, v._edges[0::2], v._const
+    if op == "wsum":
+        n = (len(ps) - 1) // 2
+        terms = [f"{_wrap(sub(ps[k]))}·{_wrap(sub(ps[n + k]))}" for k in range(n)]
+        if len(terms) > 2:
+            terms = [terms[0], "…", terms[-1]]
+        return "+".join([*terms, sub(ps[-1])[0]]), False
+    if op == "sum":
+        names = [sub(p)[0] for p in ps]
+        if len(names) > 3:
+            names = [names[0], "…", names[-1]]
+        return "+".join(names), False
+    x = sub(ps[0])
+    if op in _FUNCTIONS:
+        if op == "sqrt" and x[1]:
+            return f"√{x[0]}", True
+        return f"{_FUNCTIONS[op]}({x[0]})", True
+    if op == "abs":
+        return f"|{x[0]}|", True
+    if op == "neg":
+        return f"{MINUS}{_wrap(x)}", False
+    if c is not None:
+        if op == "add_c":
+            return (f"{x[0]}{MINUS}{_const(-c)}" if c < 0 else f"{x[0]}+{_const(c)}"), False
+        if op == "sub_c":
+            return f"{x[0]}{MINUS}{_const(c)}", False
+        if op == "rsub_c":
+            return f"{_const(c)}{MINUS}{_wrap(x)}", False
+        if op == "mul_c":
+            return f"{_const(c)}·{_wrap(x)}", False
+        if op == "div_c":
+            return f"{_wrap(x)}/{_const(c)}", False
+        if op == "rdiv_c":
+            return f"{_const(c)}/{_wrap(x)}", False
+        if op == "pow_c":
+            return _power(x[0], x[1], c), True
+        if op == "rpow_c":
+            return f"{_const(c)}^{_wrap(x)}", True
+    if len(ps) == 2:
+        y = sub(ps[1])
+        symbol = {"add": "+", "sub": MINUS, "mul": "·", "div": "/", "pow": "^"}.get(op)
+        if symbol == "+":
+            return f"{x[0]}+{y[0]}", False
+        if symbol is not None:
+            return f"{_wrap(x)}{symbol}{_wrap(y)}", symbol == "^"
+    return f"{op}(…)", True
+
+
+def _elided(v: Value) -> Name:
+    known = _leaf_or_label(v)
+    if known is not None:
+        return known
+    return "…", True
+
+
+def _name1(v: Value) -> Name:
+    return _render(v, _elided)
+
+
+def node_name(v: Value) -> str:
+    """A readable name for ``v``: its label, else a short expression of its operands.
+
+    >>> from autograd import Value
+    >>> a, y = Value(0.7, label="a"), Value(1.0, label="y")
+    >>> node_name((a - y) ** 2), node_name(a * 0.5)
+    ('(a−y)²', '0.5·a')
+    """
+    return _render(v, _name1)[0]
+
+
+def _operand(v: Value) -> Name:
+    return _render(v, _name1)
+
+
+def factor_name(child: Value, k: int) -> str:
+    """The name of the rate factor ∂child/∂child.parents[k], by the child's op.
+
+    For ``mul`` the rate towards one operand is the other operand; for ``sigmoid`` it is
+    σ'(z); for ``x ** 2`` it is 2x; unknown ops fall back to ``∂child/∂parent``.
+
+    >>> from autograd import Value
+    >>> w, a_prev = Value(0.8, label="w"), Value(0.3, label="a_prev")
+    >>> z = w * a_prev; z.label = "z"
+    >>> factor_name(z, 0), factor_name(z.sigmoid(), 0)
+    ('a_prev', "σ'(z)")
+    """
+    op, ps, c = child._op, child._edges[0::2], child._const
+    if not 0 <= k < len(ps):
+        raise IndexError(f"factor_name: {node_name(child)} has no operand {k}")
+    x = _operand(ps[k])
+    if op in ("add", "add_c", "sub_c", "sum") or (op == "sub" and k == 0):
+        return "1"
+    if op in ("neg", "rsub_c") or (op == "sub" and k == 1):
+        return f"{MINUS}1"
+    if op == "mul":
+        return _operand(ps[1 - k])[0]
+    if op == "mul_c" and c is not None:
+        return _const(c)
+    if op == "div":
+        a, b = _operand(ps[0]), _operand(ps[1])
+        return f"1/{_wrap(b)}" if k == 0 else f"{MINUS}{_wrap(a)}/{_power(b[0], b[1], 2.0)}"
+    if op == "div_c" and c is not None:
+        return f"1/{_const(c)}"
+    if op == "rdiv_c" and c is not None:
+        return f"{MINUS}{_const(c)}/{_power(x[0], x[1], 2.0)}"
+    if op == "pow_c" and c is not None:
+        if c == 0.0:
+            return "0"
+        if c == 1.0:
+            return "1"
+        rest = _power(x[0], x[1], c - 1.0)  # 2(a−y), 2x, 3(a−y)², 0.5·x^−0.5
+        glue = "" if rest.startswith("(") or (len(x[0]) == 1 and x[0].isalpha()) else "·"
+        return f"{_const(c)}{glue}{rest}"
+    if op == "rpow_c" and c is not None:
+        return f"{_const(c)}^{_wrap(x)}·ln {_const(c)}"
+    if op == "pow":
+        a, b = _operand(ps[0]), _operand(ps[1])
+        if k == 0:
+            return f"{_wrap(b)}·{_wrap(a)}^({b[0]}{MINUS}1)"
+        return f"{_wrap(a)}^{_wrap(b)}·ln {_wrap(a)}"
+    if op == "wsum":
+        n = (len(ps) - 1) // 2
+        if k < n:
+            return _operand(ps[n + k])[0]
+        if k < 2 * n:
+            return _operand(ps[k - n])[0]
+        return "1"
+    unary = {
+        "sigmoid": "σ'({})", "tanh": "tanh'({})", "relu": "ReLU'({})", "softplus": "σ({})",
+        "exp": "exp({})", "sin": "cos({})", "cos": MINUS + "sin({})", "abs": "sign({})",
+        "log": "1/{}", "sqrt": "1/(2√{})",
+    }
+    if op in unary:
+        inner = x[0] if op not in ("log", "sqrt") else _wrap(x)
+        return unary[op].format(inner)
+    return f"∂{_wrap(_operand(child))}/∂{_wrap(x)}"
+
+
+# ---- the Path object ------------------------------------------------------------------------
+@dataclass(frozen=True, repr=False)
+class Path:
+    """One path from ``nodes[0]`` (the node) to ``nodes[-1]`` (the output).
+
+    ``factors[i]`` is the rate factor of the edge from ``nodes[i]`` into ``nodes[i+1]``, which
+    is operand number ``edge_indices[i]`` of ``nodes[i+1]`` (``x * x`` has two edges from x,
+    so two paths). ``product`` is the path's rate factor, Nielsen's product along the path.
+    """
+
+    nodes: tuple[Value, ...]
+    factors: tuple[float, ...]
+    edge_indices: tuple[int, ...]
+
+    @property
+    def product(self) -> float:
+        """The product of the factors, left to right (1.0 for the empty path)."""
+        return math.prod(self.factors)
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """A readable name for each factor, e.g. ``('a_prev', "σ'(z)", '2(a−y)')``."""
+        return tuple(
+            factor_name(child, k) for child, k in zip(self.nodes[1:], self.edge_indices)
+        )
+
+    @property
+    def terms(self) -> tuple[tuple[str, float], ...]:
+        """The factors as the formula shows them: (name, value) pairs in path order, with the
+        identity edges left out (rate exactly 1 from ``+``, ``−``'s first operand, ``Σ``).
+
+        The engine makes ``w * a_prev + b`` two nodes, so the path from w to C in the
+        3Blue1Brown chain has five edges; its terms are the chapter's three constituent
+        derivatives ∂z/∂w = a_prev, ∂a/∂z = σ'(z), ∂C/∂a = 2(a−y). The product is unchanged.
+        """
+        pairs = tuple(zip(self.names, self.factors))
+        kept = tuple((n, f) for n, f in pairs if not (n == "1" and f == 1.0))
+        return kept if kept else pairs
+
+    def __len__(self) -> int:
+        """The number of edges."""
+        return len(self.factors)
+
+    def formula(self, digits: int = 2, max_factors: int = 12) -> str:
+        """``∂C/∂w = a_prev · σ'(z) · 2(a−y) = 0.31 · 0.19 · (−0.84) = −0.049``.
+
+        Shows the ``terms`` (identity edges left out) to ``digits`` significant digits; a path
+        with more than ``max_factors`` terms shows its first and last few around an ellipsis.
+        The product is always over every factor.
+        """
+        head = f"∂{_wrap(_operand(self.nodes[-1]))}/∂{_wrap(_operand(self.nodes[0]))}"
+        if not self.factors:
+            return f"{head} = 1"
+        names = [n for n, _ in self.terms]
+        values = [_fmt(f, digits) for _, f in self.terms]
+        values = [f"({v})" if v.startswith(MINUS) else v for v in values]
+        if len(names) > max_factors:
+            keep = max(max_factors // 2, 1)
+            gap = f"…({len(names) - 2 * keep} more)…"
+            names = [*names[:keep], gap, *names[-keep:]]
+            values = [*values[:keep], gap, *values[-keep:]]
+        result = _fmt(self.product, digits)
+        if len(names) == 1:
+            return f"{head} = {names[0]} = {result}"
+        return f"{head} = {' · '.join(names)} = {' · '.join(values)} = {result}"
+
+    def __str__(self) -> str:
+        return self.formula()
+
+    def __repr__(self) -> str:
+        return f"Path({self.formula(digits=4, max_factors=6)!r}, edges={len(self.factors)})"
+
+
+# ---- the shared walk ------------------------------------------------------------------------
+def _check(output: Any, node: Any, where: str) -> None:
+    if not isinstance(output, Value):
+        raise TypeError(
+            f"{where}: output must be a Value, got {output!r} ({type(output).__name__})"
+        )
+    if not isinstance(node, Value):
+        raise TypeError(f"{where}: node must be a Value, got {node!r} ({type(node).__name__})")
+
+
+Edge = tuple[Value, int, float]  # (child, operand position in the child, rate factor)
+
+
+def _forward_edges(output: Value, node: Value) -> tuple[list[Value], dict[Value, list[Edge]]]:
+    """The subgraph of paths from ``node`` to ``output``: its nodes in topological order
+    (``node`` first, ``output`` last; empty when the output does not depend on ``node``) and,
+    for each of them but the output, its edges towards the output, in a fixed order.
+
+    A node in the subgraph is both a descendant of ``node`` and an ancestor of ``output``, so
+    every edge leads on to the output: a depth-first walk never meets a dead end.
+    """
+    order = toposort(output)
+    children: dict[Value, list[Edge]] = {}
+    inside: set[Value] = {node}
+    kept: list[Value] = []
+    started = False
+    for v in order:
+        if not started:
+            if v is node:
+                started = True
+                kept.append(v)
+            continue
+        edges = v._edges
+        hit = False
+        for i in range(0, len(edges), 2):
+            p = edges[i]
+            if p in inside:
+                children.setdefault(p, []).append((v, i >> 1, edges[i + 1]))
+                hit = True
+        if hit:
+            inside.add(v)
+            kept.append(v)
+    if not started or kept[-1] is not output:
+        return [], {}
+    return kept, children
+
+
+def count_paths(output: Value, node: Value) -> int:
+    """The exact number of paths from ``node`` to ``output`` (a Python int; 0 if none).
+
+    A DP over the topological order, linear in the number of edges: the count of a node is the
+    sum of its parents' counts, each edge counted once (``x * x`` gives x two paths).
+
+    >>> from autograd import Value
+    >>> x = Value(1.5)
+    >>> for _ in range(100):   # a ladder of 100 diamonds
+    ...     x = x.sin() + x.cos()
+    >>> count_paths(x, x), count_paths(Value(2.0), x)
+    (1, 0)
+    """
+    _check(output, node, "count_paths")
+    count: dict[Value, int] = {node: 1}
+    get = count.get
+    started = False
+    for v in toposort(output):
+        if not started:
+            started = v is node
+            continue
+        edges = v._edges
+        total = 0
+        for i in range(0, len(edges), 2):
+            total += get(edges[i], 0)
+        if total:
+            count[v] = total
+    return get(output, 0) if started else 0
+
+
+def paths(output: Value, node: Value) -> Iterator[Path]:
+    """Every path from ``node`` to ``output``, lazily, depth-first (operand order, then node).
+
+    Memory: the subgraph's edge lists plus the current path. Nothing is yielded when the output
+    does not depend on ``node``; ``paths(y, y)`` yields the one empty path (product 1).
+
+    >>> from autograd import Value
+    >>> x = Value(3.0, label="x")
+    >>> y = x * x; y.label = "y"
+    >>> [(p.edge_indices, p.product) for p in paths(y, x)]
+    [((0,), 3.0), ((1,), 3.0)]
+    >>> sum(p.product for p in paths(y, x))  # = dy/dx
+    6.0
+    """
+    _check(output, node, "paths")
+    return _walk(output, node)
+
+
+def _walk(output: Value, node: Value) -> Iterator[Path]:
+    kept, children = _forward_edges(output, node)
+    if not kept:
+        return
+    if node is output:
+        yield Path((node,), (), ())
+        return
+    nodes: list[Value] = [node]
+    rates: list[float] = []
+    ks: list[int] = []
+    next_edge = [0]  # per node of the current path: which of its edges to try next
+    while next_edge:
+        v = nodes[-1]
+        if v is output:
+            yield Path(tuple(nodes), tuple(rates), tuple(ks))
+            nodes.pop(), rates.pop(), ks.pop(), next_edge.pop()
+            continue
+        i = next_edge[-1]
+        out = children[v]
+        if i == len(out):
+            nodes.pop()
+            next_edge.pop()
+            if rates:
+                rates.pop(), ks.pop()
+            continue
+        next_edge[-1] = i + 1
+        child, k, rate = out[i]
+        nodes.append(child)
+        rates.append(rate)
+        ks.append(k)
+        next_edge.append(0)
+
+
+def _magnitude(x: float) -> float:
+    # |x| as a sort key; nan (possible only under ieee()) sorts first, like inf.
+    m = abs(x)
+    return m if m == m else math.inf
+
+
+def top_paths(output: Value, node: Value, k: int = 10) -> list[Path]:
+    """The ``k`` paths from ``node`` to ``output`` with the largest |product|, largest first.
+
+    Best-first search: a DP over the reverse topological order gives, for every node, the
+    largest |product| of any path from it to the output (an exact, hence admissible, bound).
+    Each search step follows the best continuation to the output and queues the next-best
+    alternative at each node it passes, so k paths of length L cost O(k·L·log) work, however
+    many paths there are. Fewer than ``k`` paths are returned when fewer exist.
+
+    >>> from autograd import Value
+    >>> x = Value(0.5, label="x")
+    >>> y = x * 3.0 + x * x + x.exp()
+    >>> [round(p.product, 4) for p in top_paths(y, x, k=3)]
+    [3.0, 1.6487, 0.5]
+    """
+    _check(output, node, "top_paths")
+    if isinstance(k, bool) or not isinstance(k, int):
+        raise TypeError(f"top_paths: k must be an int, got {k!r} ({type(k).__name__})")
+    if k < 1:
+        raise ValueError(f"top_paths: k must be >= 1, got {k}")
+    kept, children = _forward_edges(output, node)
+    if not kept:
+        return []
+    if node is output:
+        return [Path((node,), (), ())]
+    # best[v]: max over paths v -> output of the product of |rates|; ranked[v]: v's edges,
+    # best continuation first, each with its score |rate| * best[child].
+    best: dict[Value, float] = {output: 1.0}
+    ranked: dict[Value, list[tuple[float, Value, int, float]]] = {}
+    for v in reversed(kept[:-1]):
+        scored = []
+        for child, pos, rate in children[v]:
+            s = _magnitude(rate) * best[child]
+            scored.append((s if s == s else math.inf, child, pos, rate))
+        scored.sort(key=lambda e: -e[0])  # stable: ties keep operand order
+        ranked[v] = scored
+        best[v] = scored[0][0]
+
+    heap: list[tuple[float, int, Value, float, Any, int]] = []
+    seq = 0
+
+    def push(v: Value, prefix: float, link: Any, rank: int) -> None:
+        nonlocal seq
+        bound = _magnitude(prefix) * ranked[v][rank][0]
+        heapq.heappush(heap, (-(bound if bound == bound else math.inf), seq, v, prefix, link,
+                              rank))
+        seq += 1
+
+    found: list[Path] = []
+    push(node, 1.0, None, 0)
+    while heap and len(found) < k:
+        _, _, v, prefix, link, rank = heapq.heappop(heap)
+        while True:
+            options = ranked[v]
+            if rank + 1 < len(options):
+                push(v, prefix, link, rank + 1)
+            _, child, pos, rate = options[rank]
+            prefix *= rate
+            link = (link, child, pos, rate)
+            v, rank = child, 0
+            if v is output:
+                break
+        found.append(_unlink(node, link))
+    found.sort(key=lambda p: -_magnitude(p.product))
+    return found
+
+
+def _unlink(node: Value, link: Any) -> Path:
+    steps = []
+    while link is not None:
+        link, child, pos, rate = link
+        steps.append((child, pos, rate))
+    steps.reverse()
+    return Path(
+        (node, *(s[0] for s in steps)),
+        tuple(s[2] for s in steps),
+        tuple(s[1] for s in steps),
+    )
+
+
+# ---- the summary ----------------------------------------------------------------------------
+@dataclass(frozen=True, repr=False)
+class Contributions:
+    """How ∂output/∂node splits over paths: ``n_paths``, ``gradient`` (the sum of all path
+    products), ``abs_total`` (the sum of their absolute values: how much cancels), ``top`` (the
+    largest few) and ``explained`` (the share of the gradient the top paths carry)."""
+
+    output: Value
+    node: Value
+    n_paths: int
+    gradient: float
+    abs_total: float
+    top: tuple[Path, ...]
+
+    @property
+    def explained(self) -> float | None:
+        """Σ top products / gradient (None when the gradient is 0)."""
+        if self.gradient == 0.0:
+            return None
+        return math.fsum(p.product for p in self.top) / self.gradient
+
+    @property
+    def abs_explained(self) -> float | None:
+        """Σ |top products| / Σ |all products|, in [0, 1] (None when every product is 0)."""
+        if self.abs_total == 0.0:
+            return None
+        return math.fsum(abs(p.product) for p in self.top) / self.abs_total
+
+    def __str__(self) -> str:
+        name = f"∂{_wrap(_operand(self.output))}/∂{_wrap(_operand(self.node))}"
+        n = self.n_paths
+        count = f"{n:,}" if n < 10**12 else f"{n:.3e}".replace("e+", "e")
+        noun = "path" if n == 1 else "paths"
+        lines = [f"{name} = {_fmt(self.gradient, 4)}, the sum over {count} {noun}"]
+        if n == 0:
+            lines[0] = f"{name} = 0: the output does not depend on this node (no paths)"
+            return "\n".join(lines)
+        top = len(self.top)
+        how = "all" if top == n else f"the top {top}"
+        top_sum = math.fsum(p.product for p in self.top)
+        share, abs_share = self.explained, self.abs_explained
+        # Where the paths cancel (Σ|products| ≫ |gradient|) a share of the gradient means
+        # little, so each path is shown as a share of Σ|products| instead.
+        cancels = self.abs_total > 100.0 * abs(self.gradient)
+        parts = [f"{how} sum to {_fmt(top_sum, 4)}"]
+        if share is not None and not cancels:
+            parts.append(f"{_percent(share)} of the gradient")
+        if abs_share is not None:
+            parts.append(f"{_percent(abs_share)} of Σ|products| = {_fmt(self.abs_total, 4)}")
+        lines.append(", ".join(parts) + (" (the paths cancel)" if cancels else ""))
+        for i, p in enumerate(self.top, 1):
+            if cancels or share is None:
+                tail = "" if abs_share is None else (
+                    f"   ({_percent(abs(p.product) / self.abs_total)} of Σ|products|)")
+            else:
+                tail = f"   ({_percent(p.product / self.gradient)})"
+            lines.append(f"  {i}. {p.formula()}{tail}")
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return (f"Contributions(n_paths={self.n_paths}, gradient={self.gradient!r}, "
+                f"top={len(self.top)})")
+
+
+def _percent(x: float) -> str:
+    pct = 100.0 * x
+    return f"{pct:.1f}%" if pct == 0.0 or 0.1 <= abs(pct) < 1e4 else f"{_fmt(pct, 2)}%"
+
+
+def contributions(output: Value, node: Value, k: int = 5) -> Contributions:
+    """A summary of ∂output/∂node as a sum over paths: count, sum, top ``k`` and their share.
+
+    The count and the two sums (signed and absolute) are DPs over the topological order, so
+    this works whatever the number of paths; only the top ``k`` paths are built.
+
+    >>> from autograd import Value
+    >>> x = Value(0.5, label="x")
+    >>> y = x * 3.0 + x * x; y.label = "y"
+    >>> print(contributions(y, x))
+    ∂y/∂x = 4.000, the sum over 3 paths
+    all sum to 4.000, 100.0% of the gradient, 100.0% of Σ|products| = 4.000
+      1. ∂y/∂x = 3 = 3.0   (75.0%)
+      2. ∂y/∂x = x = 0.50   (12.5%)
+      3. ∂y/∂x = x = 0.50   (12.5%)
+    """
+    _check(output, node, "contributions")
+    if isinstance(k, bool) or not isinstance(k, int):
+        raise TypeError(f"contributions: k must be an int, got {k!r} ({type(k).__name__})")
+    if k < 1:
+        raise ValueError(f"contributions: k must be >= 1, got {k}")
+    kept, children = _forward_edges(output, node)
+    if not kept:
+        return Contributions(output, node, 0, 0.0, 0.0, ())
+    count: dict[Value, int] = {node: 1}
+    total: dict[Value, float] = {node: 1.0}
+    flow: dict[Value, float] = {node: 1.0}
+    for v in kept:
+        for child, _, rate in children.get(v, ()):
+            count[child] = count.get(child, 0) + count[v]
+            total[child] = total.get(child, 0.0) + total[v] * rate
+            flow[child] = flow.get(child, 0.0) + flow[v] * abs(rate)
+    top = tuple(top_paths(output, node, k))
+    return Contributions(output, node, count[output], total[output], flow[output], top)
