@@ -10,25 +10,34 @@
 
 from .backprop import backward, grad
 from .check import GradcheckError, NumericGradient, gradcheck, numeric_grad
+from .forward import jvp
 from .graph import ancestors, toposort
 from .modes import ieee, is_grad_enabled, no_grad
+from .paths import Contributions, Path, contributions, count_paths, paths, top_paths
 from .rules import ROWS
 from .value import Value, sum_values, weighted_sum
 
 __all__ = [
     "ROWS",
+    "Contributions",
     "GradcheckError",
     "NumericGradient",
+    "Path",
     "Value",
     "ancestors",
     "backward",
+    "contributions",
+    "count_paths",
     "grad",
     "gradcheck",
     "ieee",
     "is_grad_enabled",
+    "jvp",
     "no_grad",
     "numeric_grad",
+    "paths",
     "sum_values",
+    "top_paths",
     "toposort",
     "weighted_sum",
 ]
