@@ -10,6 +10,7 @@ True
 """
 
 from .dot import MAX_NODES, draw_dot, find_neurons, op_text
+from .paths import draw_paths
 from .rendering import FORMATS, Digraph, pipe, render, to_svg
 
 __all__ = [
@@ -17,6 +18,7 @@ __all__ = [
     "MAX_NODES",
     "Digraph",
     "draw_dot",
+    "draw_paths",
     "find_neurons",
     "op_text",
     "pipe",

@@ -127,12 +127,12 @@ def _value_label(v: Value, digits: int, color: str | None, dim: bool, fill: str 
     cells.append(f"<TD>data {number(v.data, digits)}</TD>")
     cells.append(f"<TD>grad {number(v.grad, digits)}</TD>")
     border = color or (DIM if dim else INK)
-    width = ' BORDER="2"' if color else ""
+    width = "2" if color else "1"
     bg = f' BGCOLOR="{fill}"' if fill else ""
     row = "".join(c.replace("<TD>", f"<TD{bg}>{font}").replace("</TD>", "</FONT></TD>")
                   for c in cells)
-    return (f'<<TABLE BORDER="0" CELLBORDER="1" CELLSPACING="0" CELLPADDING="4" '
-            f'COLOR="{border}"{width}><TR>{row}</TR></TABLE>>')
+    return (f'<<TABLE BORDER="0" CELLBORDER="{width}" CELLSPACING="0" CELLPADDING="4" '
+            f'COLOR="{border}"><TR>{row}</TR></TABLE>>')
 
 
 def _box_label(box: NeuronBox, digits: int, color: str | None, dim: bool) -> str:

@@ -122,9 +122,8 @@ def render(obj: Any, path: str | os.PathLike[str]) -> Path:
     ext = target.suffix.lower().lstrip(".")
     if ext not in FORMATS:
         allowed = ", ".join(f".{e}" for e in sorted(FORMATS))
-        raise ValueError(
-            f"unknown extension {target.suffix or '(none)'!r} in {str(path)!r}: use one of {allowed}"
-        )
+        shown = target.suffix or "(none)"
+        raise ValueError(f"unknown extension {shown!r} in {str(path)!r}: use one of {allowed}")
     data = pipe(obj, FORMATS[ext])
     directory = target.parent
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
@@ -149,7 +148,7 @@ class Digraph(graphviz.Digraph):
     system ``dot``.
     """
 
-    def pipe(  # type: ignore[override]
+    def pipe(
         self,
         format: str | None = None,
         renderer: str | None = None,

@@ -1,0 +1,153 @@
+"""``draw_paths``: the graph with the k largest derivative paths from ``wrt`` to ``root``, each
+in its own colour, and a legend that adds their products up to the gradient.
+
+Each path's rate factor is the product of the local derivatives along it; ∂root/∂wrt is the
+sum of those products over *all* paths. The legend lists each shown path's factors (by name and
+by value) and product, their sum, and, when fewer than all paths are shown, the share of the
+gradient they explain next to the gradient itself.
+
+>>> from autograd import Value
+>>> x = Value(3.0, label="x")
+>>> y = x * x; y.label = "y"
+>>> g = draw_paths(y, x)
+>>> "Σ of all 2 paths = <B>6.0000</B> = ∂y/∂x" in g.source
+True
+"""
+
+from __future__ import annotations
+
+import math
+
+from autograd import Value
+from autograd.paths import Contributions, Path, contributions, node_name
+
+from .dot import MAX_NODES, Highlight, build
+from .rendering import Digraph
+from .style import INK, esc, number, path_color, rate
+
+__all__ = ["draw_paths", "legend_rows", "path_highlight"]
+
+
+def path_highlight(order: list[Value], shown: list[Path]) -> Highlight:
+    """Colours for each edge and node on the shown paths (path i gets ``path_color(i)``)."""
+    index = {v: i for i, v in enumerate(order)}
+    edges: dict[tuple[int, int], list[str]] = {}
+    values: dict[int, list[str]] = {}
+    for j, p in enumerate(shown):
+        color = path_color(j)
+        for child, k in zip(p.nodes[1:], p.edge_indices):
+            edges.setdefault((index[child], k), []).append(color)
+        for v in p.nodes:
+            cs = values.setdefault(index[v], [])
+            if color not in cs:
+                cs.append(color)
+    return Highlight(edges, values)
+
+
+def _signed(x: float, digits: int) -> str:
+    text = rate(x, digits)
+    return f"({text})" if x < 0 else text
+
+
+def legend_rows(summary: Contributions, digits: int = 4) -> list[tuple[str, str, str, str]]:
+    """One row per shown path: (colour, factor names, factor values, product)."""
+    rows = []
+    for j, p in enumerate(summary.top):
+        names = " · ".join(p.names) or "(the node itself)"
+        values = " · ".join(_signed(f, digits) for f in p.factors) or "1"
+        rows.append((path_color(j), names, values, rate(p.product, digits)))
+    return rows
+
+
+def _legend(summary: Contributions, digits: int) -> str:
+    out = node_name(summary.output) or "output"
+    wrt = node_name(summary.node) or "node"
+    d = f"∂{out}/∂{wrt}"
+    n = summary.n_paths
+    count = f"{n:,}" if n < 10**12 else f"{n:.3e}"
+    td = '<TD ALIGN="LEFT">'
+    lines: list[str] = []
+    if n == 0:
+        lines.append(f"<B>{esc(d)} = 0</B>: {esc(out)} does not depend on {esc(wrt)} (no paths)")
+        return _table(lines, "")
+    exact = len(summary.top) == n
+    if exact:
+        which = "one path" if n == 1 else f"all {count}"
+    else:
+        which = f"the top {len(summary.top)} of {count} by |product|"
+    lines.append(f"<B>{esc(d)}</B> as a sum over paths: {which}")
+    # The path rows sit in a table of their own so the long lines below do not widen them.
+    inner = "".join(
+        f'<TR><TD BGCOLOR="{color}">   </TD>{td}{esc(names)}</TD>'
+        f"{td}= {esc(values)}</TD>{td}= <B>{esc(product)}</B></TD></TR>"
+        for color, names, values, product in legend_rows(summary, digits)
+    )
+    shown = math.fsum(p.product for p in summary.top)
+    if exact:
+        what = "the one path" if n == 1 else f"Σ of all {count} paths"
+        tail = [f"{what} = <B>{number(shown, digits)}</B> = {esc(d)}, the gradient"]
+        return _table(lines, inner, tail)
+    share = summary.explained
+    how = f"{100 * share:.1f}% of" if share is not None else "of"
+    tail = [f"Σ of these {len(summary.top)} = <B>{number(shown, digits)}</B>, {how} the "
+            f"gradient {esc(d)} = <B>{number(summary.gradient, digits)}</B> "
+            f"(the sum over all {count} paths)"]
+    carried = summary.abs_explained
+    if carried is not None:
+        tail.append(f"they carry {100 * carried:.1f}% of Σ|products| = "
+                    f"{number(summary.abs_total, digits)}; the other {n - len(summary.top):,} "
+                    "paths add the rest")
+    return _table(lines, inner, tail)
+
+
+def _table(head: list[str], inner: str, tail: list[str] | tuple[str, ...] = ()) -> str:
+    rows = [f'<TR><TD ALIGN="LEFT">{line}</TD></TR>' for line in head]
+    if inner:
+        rows.append('<TR><TD ALIGN="LEFT"><TABLE BORDER="0" CELLBORDER="0" CELLSPACING="2" '
+                    f'CELLPADDING="2">{inner}</TABLE></TD></TR>')
+    rows += [f'<TR><TD ALIGN="LEFT">{line}</TD></TR>' for line in tail]
+    return (f'<<TABLE BORDER="1" COLOR="{INK}" CELLBORDER="0" CELLSPACING="0" '
+            f'CELLPADDING="4">{"".join(rows)}</TABLE>>')
+
+
+def draw_paths(
+    root: Value,
+    wrt: Value,
+    k: int = 3,
+    *,
+    rankdir: str = "LR",
+    group: str | None = None,
+    max_nodes: int | None = MAX_NODES,
+    digits: int = 4,
+) -> Digraph:
+    """``draw_dot(root)`` with the ``k`` largest paths from ``wrt`` highlighted, and a legend.
+
+    Path i (largest |product| first) is drawn in the i-th colour of a colour-blind-safe
+    palette; an edge on several paths shows one parallel line per path. The legend (the
+    graph's label, under the picture) gives each path's factors and product, their sum, and
+    when ``k`` is smaller than the number of paths, what share of ∂root/∂wrt they explain.
+    Other arguments are ``draw_dot``'s.
+
+    >>> from autograd import Value
+    >>> w, x = Value(0.5, label="w"), Value(2.0, label="x")
+    >>> L = (w * x).tanh() + w; L.label = "L"
+    >>> "Σ of all 2 paths" in draw_paths(L, w).source
+    True
+    """
+    if not isinstance(wrt, Value):
+        raise TypeError(f"draw_paths: wrt must be a Value, got {type(wrt).__name__}")
+    if isinstance(k, bool) or not isinstance(k, int):
+        raise TypeError(f"draw_paths: k must be an int, got {k!r} ({type(k).__name__})")
+    if k < 1:
+        raise ValueError(f"draw_paths: k must be >= 1, got {k}")
+    if not isinstance(root, Value):
+        raise TypeError(f"draw_paths: root must be a Value, got {type(root).__name__}")
+    summary = contributions(root, wrt, k)
+    from autograd import toposort
+
+    highlight = path_highlight(toposort(root), list(summary.top))
+    g, _, drawn = build(root, rankdir, group, max_nodes, digits, highlight, stacklevel=3)
+    if not drawn:  # over max_nodes: build returned its note
+        return g
+    g.attr(label=_legend(summary, digits), labelloc="b", labeljust="l", fontsize="11")
+    return g
