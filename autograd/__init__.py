@@ -10,6 +10,7 @@
 
 from .backprop import backward, grad
 from .check import GradcheckError, NumericGradient, gradcheck, numeric_grad
+from .compile import compile
 from .forward import jvp
 from .graph import ancestors, toposort
 from .modes import ieee, is_grad_enabled, no_grad
@@ -26,6 +27,7 @@ __all__ = [
     "Value",
     "ancestors",
     "backward",
+    "compile",
     "contributions",
     "count_paths",
     "grad",

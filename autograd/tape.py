@@ -1,0 +1,507 @@
+"""A recorded graph lowered to flat arrays, and two ways to replay it over a batch.
+
+``Tape`` is the lowered form of one trace (see ``autograd.compile``): node ``i`` has an op code
+(its rule name in ``autograd.rules.ROWS``, '' for a leaf), the indices of its parents (order and
+duplicates kept), its constant operand, and a level (1 + the deepest parent; leaves are 0).
+Leaves are of two kinds: *inputs* (one per positional argument, a value per example) and
+*scalar leaves* (parameters, constants made inside the function, any other Value the function
+closed over), whose ``.data`` is read afresh on every call and broadcast over the batch.
+
+Two replays, both generated as straight-line Python source and compiled once:
+
+* ``NumpyReplay``: every node is a row of a ``(rows, batch)`` array. Nodes are grouped by level
+  and op. A level's ``wsum`` nodes that share their inputs and take their weights and bias from
+  scalar leaves are one matrix product (an MLP layer: ``Z = W @ A + b``, backward ``W.T @ δ``
+  and ``δ @ A.T``, Nielsen's BP2 and BP4); other groups of at least ``WIDE`` nodes run their rule
+  once on ``(k, batch)`` gathers; the rest (long narrow chains) become one numpy statement per
+  node on batch rows. Every op runs through its row of the rule table with ``NUMPY_MATH``
+  (kinks are masks).
+* ``PythonReplay``: one straight-line function on floats per example, looped over the batch.
+  Narrow graphs on small batches are faster this way (~0.1 µs a node) than paying a numpy call
+  per node. ``+ − × neg relu`` and their constant forms are written inline (the same expressions
+  as the eager engine); every other op calls its rule with ``FLOAT_MATH``.
+
+Backward only visits nodes that lead to a scalar leaf (no work for ``-y`` or the inputs).
+
+>>> from autograd import Value
+>>> from autograd.compile import trace
+>>> w = Value(2.0, label="w")
+>>> t = trace(lambda x: (w * x).relu(), [w], [3.0])
+>>> tape = Tape(t)
+>>> tape.ops, tape.parents
+(['', '', 'mul', 'relu'], [(), (), (1, 0), (2,)])
+"""
+
+from __future__ import annotations
+
+import builtins
+import math
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from .numpy_math import NUMPY_MATH
+from .rules import FLOAT_MATH, ROWS
+
+if TYPE_CHECKING:
+    from .compile import Trace
+
+__all__ = ["WIDE", "NumpyReplay", "PythonReplay", "Tape"]
+
+WIDE = 4
+"""A level's group of one op with at least this many nodes runs as one vectorised rule call."""
+
+_CHUNK = 2000  # statements per generated function: keeps compile time and frame size flat
+
+
+class Tape:
+    """The trace as flat lists: op codes, parent indices, constants, levels, leaf kinds.
+
+    ``input_of[i]`` is the argument position of input leaf ``i`` (else -1); ``scalar_of[i]`` is
+    the position of leaf ``i`` in the scalar-leaf vector (else -1); ``needs_grad[i]`` says whether
+    a scalar leaf is among node ``i``'s ancestors, i.e. whether backward must reach it.
+    """
+
+    def __init__(self, trace: Trace) -> None:
+        nodes = trace.nodes
+        index = {id(v): i for i, v in enumerate(nodes)}
+        self.n = len(nodes)
+        self.ops: list[str] = [v._op for v in nodes]
+        self.parents: list[tuple[int, ...]] = [
+            tuple(index[id(p)] for p in v._edges[0::2]) for v in nodes
+        ]
+        self.consts: list[float | None] = [v._const for v in nodes]
+        self.root = self.n - 1
+        self.n_inputs = len(trace.inputs)
+        self.input_of = [-1] * self.n
+        for arg, leaf in enumerate(trace.inputs):
+            if id(leaf) in index:
+                self.input_of[index[id(leaf)]] = arg
+        self.scalar_leaves = [
+            v for i, v in enumerate(nodes) if not self.parents[i] and self.input_of[i] < 0
+        ]
+        self.scalar_of = [-1] * self.n
+        for s, v in enumerate(self.scalar_leaves):
+            self.scalar_of[index[id(v)]] = s
+        self.n_edges = sum(len(p) for p in self.parents)
+        self.level = [0] * self.n
+        self.needs_grad = [False] * self.n
+        for i, ps in enumerate(self.parents):
+            if ps:
+                self.level[i] = 1 + max(self.level[p] for p in ps)
+                self.needs_grad[i] = any(self.needs_grad[p] for p in ps)
+            else:
+                self.needs_grad[i] = self.scalar_of[i] >= 0
+        self.n_levels = max(self.level) + 1
+
+    def scalar_values(self) -> np.ndarray:
+        """The scalar leaves' ``.data`` now (parameters after an optimizer step count)."""
+        return np.fromiter((v.data for v in self.scalar_leaves), float, len(self.scalar_leaves))
+
+
+def _literal(c: float | None) -> str:
+    if c is None:
+        return ""
+    return repr(c) if math.isfinite(c) else f"float({str(c)!r})"
+
+
+def _build(sources: list[list[str]], header: str, names: dict[str, Any]) -> list[Any]:
+    """Compile chunks of statements into functions ``header`` (one per chunk)."""
+    funcs = []
+    for n, body in enumerate(sources):
+        text = f"def f{n}{header}:\n" + "".join(f"    {line}\n" for line in body or ["pass"])
+        scope = dict(names)
+        exec(builtins.compile(text, f"<autograd.tape chunk {n}>", "exec"), scope)
+        funcs.append(scope[f"f{n}"])
+    return funcs
+
+
+def _chunks(lines: list[str]) -> list[list[str]]:
+    return [lines[i : i + _CHUNK] for i in range(0, len(lines), _CHUNK)] or [[]]
+
+
+def _index(rows: list[int]) -> Any:
+    """A slice where ``rows`` are consecutive (a view, no copy), else an index array."""
+    if rows == list(range(rows[0], rows[0] + len(rows))):
+        return slice(rows[0], rows[0] + len(rows))
+    return np.asarray(rows, dtype=np.intp)
+
+
+def _add_into(target: np.ndarray, where: Any, values: Any) -> None:
+    if isinstance(where, slice):
+        target[where] += values
+    else:
+        np.add.at(target, where, values)
+
+
+class _MatmulGroup:
+    """wsum nodes with the same inputs and scalar-leaf weights and biases: ``Z = W @ A + b``."""
+
+    def __init__(
+        self, w_idx: np.ndarray, b_idx: np.ndarray, a_rows: list[int], out: slice
+    ) -> None:
+        self.w_idx, self.b_idx, self.out = w_idx, b_idx, out
+        self.a = _index(a_rows)
+        self.a_unique = len(set(a_rows)) == len(a_rows)
+        self.w_unique = len(set(w_idx.ravel().tolist())) == w_idx.size
+        self.b_unique = len(set(b_idx.tolist())) == b_idx.size
+        self.w: np.ndarray = np.empty(0)
+
+    def forward(self, V: np.ndarray, S: np.ndarray) -> None:
+        self.w = w = S[self.w_idx]
+        z = V[self.out]
+        np.matmul(w, V[self.a], out=z)
+        z += S[self.b_idx][:, None]
+
+    def backward(self, V: np.ndarray, G: np.ndarray, GS: np.ndarray, into_a: bool) -> None:
+        delta = G[self.out]
+        dw = delta @ V[self.a].T
+        if self.w_unique:
+            GS[self.w_idx] += dw
+        else:
+            np.add.at(GS, self.w_idx, dw)
+        db = delta.sum(axis=1)
+        if self.b_unique:
+            GS[self.b_idx] += db
+        else:
+            np.add.at(GS, self.b_idx, db)
+        if into_a:
+            da = self.w.T @ delta
+            if self.a_unique:
+                G[self.a] += da
+            else:
+                np.add.at(G, self.a, da)
+
+
+class _RuleGroup:
+    """k nodes of one op and arity at one level: the rule runs once on ``(k, batch)`` gathers."""
+
+    def __init__(
+        self, op: str, slots: list[list[int]], consts: list[float] | None, out: slice,
+        grad_slots: list[bool],
+    ) -> None:
+        rule = ROWS[op]
+        self.f, self.p = rule.forward, rule.partials
+        self.slots = [_index(rows) for rows in slots]
+        self.c = None if consts is None else np.asarray(consts, dtype=float)[:, None]
+        self.out = out
+        self.grad_slots = grad_slots
+
+    def _args(self, V: np.ndarray) -> list[Any]:
+        args = [V[s] for s in self.slots]
+        if self.c is not None:
+            args.append(self.c)
+        return args
+
+    def forward(self, V: np.ndarray, S: np.ndarray) -> None:
+        V[self.out] = self.f(NUMPY_MATH, *self._args(V))
+
+    def backward(self, V: np.ndarray, G: np.ndarray, GS: np.ndarray, into_a: bool) -> None:
+        rates = self.p(NUMPY_MATH, V[self.out], *self._args(V))
+        delta = G[self.out]
+        for where, rate, wanted in zip(self.slots, rates, self.grad_slots):
+            if wanted:
+                _add_into(G, where, delta * rate)
+
+
+class NumpyReplay:
+    """The tape over a batch with numpy: one row per node, vectorised per level and op."""
+
+    def __init__(self, tape: Tape) -> None:
+        self.tape = tape
+        t = tape
+        self.row = [-1] * t.n
+        n_rows = 0
+
+        def new_row(i: int) -> int:
+            nonlocal n_rows
+            self.row[i] = n_rows
+            n_rows += 1
+            return n_rows - 1
+
+        self.input_rows = [-1] * t.n_inputs
+        for i in range(t.n):
+            if t.input_of[i] >= 0:
+                self.input_rows[t.input_of[i]] = new_row(i)
+        by_level: list[list[int]] = [[] for _ in range(t.n_levels)]
+        for i in range(t.n):
+            if t.parents[i]:
+                by_level[t.level[i]].append(i)
+        # (level plan) each level: list of ("matmul"|"rule", nodes, extra) or ("node", i)
+        plans: list[list[tuple[str, Any]]] = []
+        for nodes in by_level[1:]:
+            plan: list[tuple[str, Any]] = []
+            groups: dict[tuple[Any, ...], list[int]] = {}
+            for i in nodes:
+                ps = t.parents[i]
+                key: tuple[Any, ...] = (t.ops[i], len(ps), t.consts[i] is not None)
+                if t.ops[i] == "wsum":
+                    n = (len(ps) - 1) // 2
+                    if all(t.scalar_of[p] >= 0 for p in (*ps[:n], ps[-1])):
+                        key = ("matmul", ps[n : 2 * n])
+                groups.setdefault(key, []).append(i)
+            for key, members in groups.items():
+                if key[0] == "matmul":
+                    plan.append(("matmul", members))
+                elif len(members) >= WIDE:
+                    plan.append(("rule", members))
+                else:
+                    plan.extend(("node", i) for i in members)
+            for _, members in plan:
+                for i in members if isinstance(members, list) else [members]:
+                    new_row(i)
+            plans.append(plan)
+        # Scalar leaves read by a vectorised group or as the root need rows (broadcast per call).
+        scalar_rows: list[int] = []
+        scalar_src: list[int] = []
+
+        def operand_row(p: int) -> int:
+            if self.row[p] < 0:
+                scalar_rows.append(new_row(p))
+                scalar_src.append(t.scalar_of[p])
+            return self.row[p]
+
+        if self.row[t.root] < 0:
+            operand_row(t.root)
+        self.n_rows = n_rows  # updated below once operand rows are known
+        fwd: list[str] = []
+        bwd_levels: list[list[str]] = []
+        names: dict[str, Any] = {"M": NUMPY_MATH, "np": np}
+        n_kernels = 0
+        for plan in plans:
+            bwd: list[str] = []
+            for kind, members in plan:
+                if kind == "node":
+                    self._node_statements(members, names, fwd, bwd)
+                    continue
+                name = f"K{n_kernels}"
+                n_kernels += 1
+                out = _index([self.row[i] for i in members])
+                wanted = any(t.needs_grad[i] for i in members)
+                if kind == "matmul":
+                    ps0 = t.parents[members[0]]
+                    n = (len(ps0) - 1) // 2
+                    w_idx = np.asarray(
+                        [[t.scalar_of[p] for p in t.parents[i][:n]] for i in members], np.intp
+                    )
+                    b_idx = np.asarray([t.scalar_of[t.parents[i][-1]] for i in members], np.intp)
+                    a_rows = [operand_row(p) for p in ps0[n : 2 * n]]
+                    names[name] = _MatmulGroup(w_idx, b_idx, a_rows, out)
+                    into_a = any(t.needs_grad[p] for p in ps0[n : 2 * n])
+                else:
+                    arity = len(t.parents[members[0]])
+                    slots = [[operand_row(t.parents[i][j]) for i in members] for j in range(arity)]
+                    consts = None
+                    if t.consts[members[0]] is not None:
+                        consts = [float(t.consts[i]) for i in members]
+                    grad_slots = [
+                        any(t.needs_grad[t.parents[i][j]] for i in members) for j in range(arity)
+                    ]
+                    names[name] = _RuleGroup(t.ops[members[0]], slots, consts, out, grad_slots)
+                    into_a = True
+                fwd.append(f"{name}.forward(V, S)")
+                if wanted:
+                    bwd.append(f"{name}.backward(V, G, GS, {into_a})")
+            bwd_levels.append(bwd)
+        self.n_rows = n_rows
+        self.scalar_rows = _index(scalar_rows) if scalar_rows else None
+        self.scalar_src = np.asarray(scalar_src, dtype=np.intp)
+        # Nodes of one level never feed each other, so only the order of levels matters here.
+        back = [line for bwd in reversed(bwd_levels) for line in bwd]
+        self.n_statements = len(fwd) + len(back)
+        self._forward = _build(_chunks(fwd), "(V, S)", names)
+        self._backward = _build(_chunks(back), "(V, G, S, GS)", names)
+        self.root_row = self.row[t.root]
+        self._batch = -1
+        self.V = self.G = np.empty((0, 0))
+
+    def _node_statements(
+        self, i: int, names: dict[str, Any], fwd: list[str], bwd: list[str]
+    ) -> None:
+        t = self.tape
+        op = t.ops[i]
+        f, p = f"F_{op}", f"P_{op}"
+        names[f], names[p] = ROWS[op].forward, ROWS[op].partials
+        args = []
+        for q in t.parents[i]:
+            s = t.scalar_of[q]
+            args.append(f"S[{s}]" if s >= 0 else f"V[{self.row[q]}]")
+        if t.consts[i] is not None:
+            args.append(_literal(t.consts[i]))
+        r = self.row[i]
+        fwd.append(f"V[{r}] = {f}(M, {', '.join(args)})")
+        if not t.needs_grad[i]:
+            return
+        parts = [f"g = G[{r}]", f"d = {p}(M, V[{r}], {', '.join(args)})"]
+        for j, q in enumerate(t.parents[i]):
+            if not t.needs_grad[q]:
+                continue
+            s = t.scalar_of[q]
+            if s >= 0:
+                parts.append(f"GS[{s}] += np.sum(g * d[{j}])")
+            else:
+                parts.append(f"G[{self.row[q]}] += g * d[{j}]")
+        bwd.append("; ".join(parts))
+
+    def _arrays(self, batch: int) -> None:
+        if batch != self._batch:  # a new batch size: fresh buffers, nothing carried over
+            self.V = np.zeros((self.n_rows, batch))
+            self.G = np.zeros((self.n_rows, batch))
+            self._batch = batch
+
+    def forward(self, xs: list[np.ndarray], S: np.ndarray) -> np.ndarray:
+        """Per-example outputs (a view of the value buffer: copy before the next call)."""
+        self._arrays(len(xs[0]) if xs else 1)
+        V = self.V
+        for r, x in zip(self.input_rows, xs):
+            if r >= 0:
+                V[r] = x
+        if self.scalar_rows is not None:
+            V[self.scalar_rows] = S[self.scalar_src][:, None]
+        for f in self._forward:
+            f(V, S)
+        return V[self.root_row]
+
+    def backward(self, S: np.ndarray) -> np.ndarray:
+        """Σ over the batch of ∂output/∂(scalar leaf), after ``forward`` on the same batch."""
+        G = self.G
+        G.fill(0.0)
+        G[self.root_row] = 1.0
+        GS = np.zeros(len(S))
+        for f in self._backward:
+            f(self.V, G, S, GS)
+        if self.scalar_rows is not None:
+            np.add.at(GS, self.scalar_src, G[self.scalar_rows].sum(axis=1))
+        return GS
+
+
+_INLINE_FORWARD = {
+    "add": "{0} + {1}",
+    "sub": "{0} - {1}",
+    "mul": "{0} * {1}",
+    "neg": "-{0}",
+    "add_c": "{0} + {1}",
+    "sub_c": "{0} - {1}",
+    "rsub_c": "{1} - {0}",
+    "mul_c": "{0} * {1}",
+    "relu": "({0} if {0} > 0.0 else 0.0)",
+}
+_INLINE_RATES = {
+    "add": ("", ""),
+    "sub": ("", "-"),
+    "mul": ("{1}", "{0}"),
+    "neg": ("-",),
+    "add_c": ("",),
+    "sub_c": ("",),
+    "rsub_c": ("-",),
+    "mul_c": ("{1}",),
+}
+
+
+class PythonReplay:
+    """The tape as straight-line Python on floats, run once per example of the batch."""
+
+    def __init__(self, tape: Tape) -> None:
+        self.tape = t = tape
+        names: dict[str, Any] = {"M": FLOAT_MATH}
+        fwd: list[str] = []
+        bwd: list[str] = []
+        written = [False] * t.n
+        for i in range(t.n):
+            ps = t.parents[i]
+            if not ps:
+                continue
+            op = t.ops[i]
+            args = [f"v[{q}]" for q in ps]
+            if t.consts[i] is not None:
+                args.append(_literal(t.consts[i]))
+            if op in _INLINE_FORWARD:
+                fwd.append(f"v[{i}] = " + _INLINE_FORWARD[op].format(*args))
+            elif op in ("wsum", "sum"):
+                fwd.extend(_long_sum(i, op, args))
+            else:
+                names[f"F_{op}"] = ROWS[op].forward
+                fwd.append(f"v[{i}] = F_{op}(M, {', '.join(args)})")
+        for i in reversed(range(t.n)):
+            ps = t.parents[i]
+            if not ps or not t.needs_grad[i]:
+                continue
+            op = t.ops[i]
+            args = [f"v[{q}]" for q in ps]
+            if t.consts[i] is not None:
+                args.append(_literal(t.consts[i]))
+            rates: list[str]
+            lines: list[str] = []
+            if op in _INLINE_RATES:
+                rates = [r.format(*args) for r in _INLINE_RATES[op]]
+                terms = [
+                    "gi" if r == "" else ("-gi" if r == "-" else f"gi * {r}") for r in rates
+                ]
+            elif op == "relu":
+                terms = [f"(gi if v[{ps[0]}] > 0.0 else 0.0)"]
+            elif op == "wsum":
+                n = (len(ps) - 1) // 2
+                terms = [f"gi * {a}" for a in (*args[n : 2 * n], *args[:n])] + ["gi"]
+            elif op == "sum":
+                terms = ["gi"] * len(ps)
+            else:
+                names[f"P_{op}"] = ROWS[op].partials
+                lines.append(f"d = P_{op}(M, v[{i}], {', '.join(args)})")
+                terms = [f"gi * d[{j}]" for j in range(len(ps))]
+            for q, term in zip(ps, terms):
+                if not t.needs_grad[q]:
+                    continue
+                if t.scalar_of[q] >= 0:
+                    lines.append(f"gs[{t.scalar_of[q]}] += {term}")
+                elif written[q]:
+                    lines.append(f"g[{q}] += {term}")
+                else:
+                    lines.append(f"g[{q}] = {term}")
+                    written[q] = True
+            bwd.append(f"gi = g[{i}]; " + "; ".join(lines) if lines else "pass")
+        self.n_statements = len(fwd) + len(bwd)
+        self._forward = _build(_chunks(fwd), "(v)", names)
+        self._backward = _build(_chunks(bwd), "(v, g, gs)", names)
+
+    def run(
+        self, xs: list[np.ndarray], S: np.ndarray, with_grad: bool
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Per-example outputs and Σ over the batch of ∂output/∂(scalar leaf)."""
+        t = self.tape
+        v: list[Any] = [0.0] * t.n
+        for i in range(t.n):
+            if t.scalar_of[i] >= 0:
+                v[i] = float(S[t.scalar_of[i]])
+        g = [0.0] * t.n
+        gs = [0.0] * len(S)
+        cols = [(i, xs[t.input_of[i]].tolist()) for i in range(t.n) if t.input_of[i] >= 0]
+        batch = len(xs[0]) if xs else 1
+        out = [0.0] * batch
+        root, forward, backward = t.root, self._forward, self._backward
+        for b in range(batch):
+            for i, col in cols:
+                v[i] = col[b]
+            for f in forward:
+                f(v)
+            out[b] = v[root]
+            if with_grad:
+                g[root] = 1.0
+                for f in backward:
+                    f(v, g, gs)
+        return np.asarray(out, dtype=float), np.asarray(gs, dtype=float)
+
+
+def _long_sum(i: int, op: str, args: list[str]) -> list[str]:
+    """``wsum``/``sum`` left to right as the eager engine adds, split so no line nests deeply."""
+    if op == "wsum":
+        n = (len(args) - 1) // 2
+        first, terms = args[-1], [f"{args[k]} * {args[n + k]}" for k in range(n)]
+    else:
+        first, terms = args[0], args[1:]
+    lines = []
+    acc = first
+    for start in range(0, max(len(terms), 1), 64):
+        part = terms[start : start + 64]
+        lines.append(f"v[{i}] = " + " + ".join([acc, *part]))
+        acc = f"v[{i}]"
+    return lines
