@@ -10,6 +10,7 @@ True
 """
 
 from .dot import MAX_NODES, draw_dot, find_neurons, op_text
+from .network import draw_network, network_view
 from .paths import draw_paths
 from .rendering import FORMATS, Digraph, pipe, render, to_svg
 
@@ -18,8 +19,10 @@ __all__ = [
     "MAX_NODES",
     "Digraph",
     "draw_dot",
+    "draw_network",
     "draw_paths",
     "find_neurons",
+    "network_view",
     "op_text",
     "pipe",
     "render",

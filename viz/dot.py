@@ -32,6 +32,8 @@ MAX_NODES = 500
 
 _RANKDIRS = ("LR", "RL", "TB", "BT")
 _GROUPS = (None, "neuron")
+# Where edges leave and enter a neuron's box, so they do not wrap around its rows.
+_SIDES = {"LR": ("e", "w"), "RL": ("w", "e"), "TB": ("s", "n"), "BT": ("n", "s")}
 _REVERSED = {"rsub_c", "rdiv_c", "rpow_c"}  # the constant is the left operand: 10 − x, 2 ** x
 # Unary ops that count as a neuron's activation when no a{l}[{j}] label says so.
 _ACTIVATIONS = {"tanh", "sigmoid", "relu", "softplus"}
@@ -147,9 +149,24 @@ def _box_label(box: NeuronBox, digits: int, color: str | None, dim: bool) -> str
                           ("a", a, (a.label or f"{act}(z)") if a is not None else "")):
         if v is None:
             continue
-        rows.append(f'<TR><TD PORT="{port}"><FONT COLOR="{ink}">{esc(name)}</FONT></TD>'
+        # Edges come into the z row's first cell and leave from the last cell of the output
+        # row (a, or z for a linear neuron): "z_in" and "z_out" / "a_out".
+        rows.append(f'<TR><TD PORT="{port}_in"><FONT COLOR="{ink}">{esc(name)}</FONT></TD>'
                     f'<TD><FONT COLOR="{ink}">data {number(v.data, digits)}</FONT></TD>'
-                    f'<TD><FONT COLOR="{ink}">grad {number(v.grad, digits)}</FONT></TD></TR>')
+                    f'<TD PORT="{port}_out"><FONT COLOR="{ink}">grad {number(v.grad, digits)}'
+                    "</FONT></TD></TR>")
+    weights = [p for p in box.params if p is not z.parents[-1]]
+    if weights:
+        shown = ", ".join(rate(w.data, 3) for w in weights[:6])
+        if len(weights) > 6:
+            shown += f", … ({len(weights)})"
+        rows.append(f'<TR><TD><FONT COLOR="{ink}">w</FONT></TD><TD COLSPAN="2" ALIGN="LEFT">'
+                    f'<FONT COLOR="{ink}">{esc(shown)}</FONT></TD></TR>')
+    bias = z.parents[-1]
+    if bias in box.params:
+        rows.append(f'<TR><TD><FONT COLOR="{ink}">b</FONT></TD>'
+                    f'<TD><FONT COLOR="{ink}">data {number(bias.data, digits)}</FONT></TD>'
+                    f'<TD><FONT COLOR="{ink}">grad {number(bias.grad, digits)}</FONT></TD></TR>')
     border = color or (DIM if dim else INK)
     width = "2" if color else "1"
     return (f'<<TABLE BORDER="{width}" CELLBORDER="1" CELLSPACING="0" CELLPADDING="3" '
@@ -200,6 +217,7 @@ def build(
     digits: int = 4,
     highlight: Highlight | None = None,
     stacklevel: int = 2,
+    edge_labels: bool | None = None,
 ) -> tuple[Digraph, list[Value], dict[Value, str]]:
     """The graph, the topological order it numbers values by, and the drawn node of each value."""
     if not isinstance(root, Value):
@@ -229,7 +247,8 @@ def build(
 
     lit = highlight is not None
     g = Digraph(name="graph")
-    g.attr(rankdir=rankdir, fontname=FONT, nodesep="0.25", ranksep="0.45", bgcolor="white")
+    g.attr(rankdir=rankdir, fontname=FONT, nodesep="0.25", ranksep="0.9" if boxes else "0.45",
+           bgcolor="white")
     g.attr("node", fontname=FONT, fontsize="11")
     g.attr("edge", fontname=FONT, fontsize="10", arrowsize="0.7")
 
@@ -272,11 +291,15 @@ def build(
             if boxed and tail == head:
                 continue  # inside one neuron's box
             cs = highlight.edges.get((i, k), []) if highlight is not None else []
+            out_side, in_side = _SIDES[rankdir]
             if tail.startswith("n"):
                 box = boxes[int(tail[1:])]
-                tail += ":a" if p is box.activation else ":z"
-            target = f"{head}:z" if boxed else f"{head}op"
-            g.edge(tail, target, label=rate(r, digits), id=f"e{i}_{k}",
+                tail += (":a_out:" if p is box.activation else ":z_out:") + out_side
+            target = f"{head}:z_in:{in_side}" if boxed else f"{head}op"
+            # Into a neuron's box the rate towards input a_k is w_k, listed in the box; labels
+            # there would pile up between the layers.
+            labelled = edge_labels if edge_labels is not None else not boxed
+            g.edge(tail, target, label=rate(r, digits) if labelled else None, id=f"e{i}_{k}",
                    tooltip=f"∂{name}/∂{p.label or f'v{index[p]}'} = {r!r}",
                    **_edge_style(cs, lit, bold_label=True))
     return g, order, drawn
@@ -299,6 +322,7 @@ def draw_dot(
     group: str | None = None,
     max_nodes: int | None = MAX_NODES,
     digits: int = 4,
+    edge_labels: bool | None = None,
 ) -> Digraph:
     """The computation graph of ``root``: values, ops, and each edge's local derivative.
 
@@ -307,6 +331,9 @@ def draw_dot(
     ``max_nodes`` value nodes would be drawn, a ``UserWarning`` suggests grouping and the
     returned graph holds only that note (a picture that size is unreadable and takes minutes
     to lay out); ``max_nodes=None`` draws any size. ``digits`` sets the precision shown.
+    ``edge_labels`` (default: every edge but those into a neuron's box, whose rates are the
+    weights the box lists) writes each rate factor on its edge; an SVG's edge tooltips always
+    hold the exact rate.
 
     >>> from autograd import Value
     >>> a = Value(2.0, label="a")
@@ -314,4 +341,5 @@ def draw_dot(
     >>> "× 0.999" in g.source and "data 2.0000" in g.source
     True
     """
-    return build(root, rankdir, group, max_nodes, digits, stacklevel=3)[0]
+    return build(root, rankdir, group, max_nodes, digits, stacklevel=3,
+                 edge_labels=edge_labels)[0]
