@@ -22,8 +22,8 @@ True
 from __future__ import annotations
 
 import warnings
-from types import SimpleNamespace
 from dataclasses import dataclass
+from types import SimpleNamespace
 from typing import Any
 
 from autograd import Value, toposort
