@@ -61,7 +61,14 @@ def backward(output: Value, gradient: float = 1.0) -> None:
         output.grad = float(gradient)
         for node in reversed(order):
             edges = node._edges
-            if edges:
+            n = len(edges)
+            if n == 2:  # unary and binary nodes written out: no iterator per node
+                edges[0].grad += node.grad * edges[1]
+            elif n == 4:
+                g = node.grad
+                edges[0].grad += g * edges[1]
+                edges[2].grad += g * edges[3]
+            elif n:
                 g = node.grad
                 it = iter(edges)
                 for parent, rate in zip(it, it):

@@ -30,20 +30,27 @@ def toposort(root: Value) -> list[Value]:
     order: list[Value] = []
     state: dict[Value, bool] = {}  # False: expanded, parents pending; True: emitted
     stack = [root]
-    push, pop, get = stack.append, stack.pop, state.get
+    push, pop, get, emit = stack.append, stack.pop, state.get, order.append
     while stack:
         node = stack[-1]
         done = get(node)
         if done is None:
             state[node] = False
-            for parent in node._edges[0::2]:
+            edges = node._edges
+            if len(edges) == 2:  # the common unary node, without slicing
+                parent = edges[0]
                 if parent not in state:
                     push(parent)
+            else:
+                # pushed last-first, so the first operand's sub-graph comes first in the order
+                for parent in edges[-2::-2]:
+                    if parent not in state:
+                        push(parent)
         else:
             pop()
             if not done:
                 state[node] = True
-                order.append(node)
+                emit(node)
     return order
 
 

@@ -36,7 +36,8 @@ _new = object.__new__
 
 
 def _make(data: float, edges: tuple[Any, ...], op: str, const: float | None = None) -> Value:
-    # The one place nodes are made by ops: under no_grad() they record no parents.
+    # How ops make nodes: under no_grad() they record no parents. The hottest ops (+, −, ×,
+    # relu) write these lines out in place: a call here costs a fifth of their time.
     v = _new(Value)
     v.data = data
     v.grad = 0.0
@@ -198,14 +199,28 @@ class Value:
             out = a + b
             if out - out != 0.0:
                 out = _overflow("+", a, b, out)
-            return _make(out, (self, 1.0, other, 1.0), "add")
-        c = _as_constant(other)
+            v = _new(Value)
+            v.data = out
+            v.grad = 0.0
+            v._edges = (self, 1.0, other, 1.0) if MODES.grad_enabled else ()
+            v._op = "add"
+            v._const = None
+            v.label = ""
+            return v
+        c = other if type(other) is float and other - other == 0.0 else _as_constant(other)
         if c is None:
             return NotImplemented
         out = self.data + c
         if out - out != 0.0:
             out = _overflow("+", self.data, c, out)
-        return _make(out, (self, 1.0), "add_c", c)
+        v = _new(Value)
+        v.data = out
+        v.grad = 0.0
+        v._edges = (self, 1.0) if MODES.grad_enabled else ()
+        v._op = "add_c"
+        v._const = c
+        v.label = ""
+        return v
 
     __radd__ = __add__
 
@@ -215,7 +230,14 @@ class Value:
             out = a - b
             if out - out != 0.0:
                 out = _overflow("-", a, b, out)
-            return _make(out, (self, 1.0, other, -1.0), "sub")
+            v = _new(Value)
+            v.data = out
+            v.grad = 0.0
+            v._edges = (self, 1.0, other, -1.0) if MODES.grad_enabled else ()
+            v._op = "sub"
+            v._const = None
+            v.label = ""
+            return v
         c = _as_constant(other)
         if c is None:
             return NotImplemented
@@ -239,14 +261,28 @@ class Value:
             out = a * b
             if out - out != 0.0:
                 out = _overflow("*", a, b, out)
-            return _make(out, (self, b, other, a), "mul")
-        c = _as_constant(other)
+            v = _new(Value)
+            v.data = out
+            v.grad = 0.0
+            v._edges = (self, b, other, a) if MODES.grad_enabled else ()
+            v._op = "mul"
+            v._const = None
+            v.label = ""
+            return v
+        c = other if type(other) is float and other - other == 0.0 else _as_constant(other)
         if c is None:
             return NotImplemented
         out = self.data * c
         if out - out != 0.0:
             out = _overflow("*", self.data, c, out)
-        return _make(out, (self, c), "mul_c", c)
+        v = _new(Value)
+        v.data = out
+        v.grad = 0.0
+        v._edges = (self, c) if MODES.grad_enabled else ()
+        v._op = "mul_c"
+        v._const = c
+        v.label = ""
+        return v
 
     __rmul__ = __mul__
 
@@ -318,9 +354,17 @@ class Value:
     def relu(self) -> Value:
         """max(x, 0); rate 1 for x > 0 else 0 (relu'(0) = 0, as micrograd)."""
         x = self.data
+        v = _new(Value)
         if x > 0.0:
-            return _make(x, (self, 1.0), "relu")
-        return _make(0.0, (self, 0.0), "relu")
+            v.data, rate = x, 1.0
+        else:
+            v.data, rate = 0.0, 0.0
+        v.grad = 0.0
+        v._edges = (self, rate) if MODES.grad_enabled else ()
+        v._op = "relu"
+        v._const = None
+        v.label = ""
+        return v
 
     def softplus(self) -> Value:
         """log(1 + e^x); rate σ(x)."""
