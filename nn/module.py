@@ -1,0 +1,256 @@
+"""``Module``: what every model has — its parameters, their gradients, and saving them.
+
+micrograd's ``Module`` has ``parameters()`` and ``zero_grad()``; this one adds PyTorch's
+``named_parameters()``, ``state_dict()`` / ``load_state_dict()`` and JSON files
+(``save(path)`` / ``load(path)``). Loading checks everything first (keys, shapes, numbers,
+finiteness) and only then assigns, so a bad state or a corrupt file leaves the model unchanged.
+Saving writes a temporary file beside the target and renames it over the target, so a crash
+never leaves half a file in place of the last good one.
+
+A model is a list of named tensors: ``_tensors()`` returns ``(name, shape, values)`` with the
+parameter ``Value`` objects in row-major order. The default is one flat tensor over
+``parameters()``, so a subclass that only defines ``parameters()`` can be saved too.
+
+>>> from autograd import Value
+>>> class Line(Module):
+...     def __init__(self):
+...         self.w, self.b = Value(2.0, label="w"), Value(0.5, label="b")
+...     def __call__(self, x):
+...         return self.w * x + self.b
+...     def parameters(self):
+...         return [self.w, self.b]
+>>> line = Line()
+>>> line.state_dict()
+{'parameters': [2.0, 0.5]}
+>>> line.load_state_dict({"parameters": [1.0, -1.0]})
+>>> line(3.0).data
+2.0
+>>> line.load_state_dict({"parameters": [1.0]})
+Traceback (most recent call last):
+...
+ValueError: load_state_dict: 'parameters' has shape (1,), the model needs (2,)
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import numbers
+import os
+import tempfile
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from autograd import Value
+
+__all__ = ["FILE_FORMAT", "Module", "copy_parameters"]
+
+FILE_FORMAT = "pathgrad.nn/state"
+"""The ``format`` field of files written by ``Module.save``."""
+
+_FILE_VERSION = 1
+
+Shape = tuple[int, ...]
+Tensor = tuple[str, Shape, list[Value]]
+
+
+class Module:
+    """Base class of every model: parameters, gradients, state dicts and files."""
+
+    def __call__(self, x: Any) -> Any:
+        raise NotImplementedError(f"{type(self).__name__} does not define __call__")
+
+    def parameters(self) -> list[Value]:
+        """Every trainable ``Value``, in a fixed order (micrograd's order for its models)."""
+        return []
+
+    def named_parameters(self) -> list[tuple[str, Value]]:
+        """``(name, parameter)`` pairs in ``parameters()`` order; the name is the label."""
+        return [(p.label or f"p{i}", p) for i, p in enumerate(self.parameters())]
+
+    def zero_grad(self) -> None:
+        """Set every parameter's ``.grad`` to 0 (leaves accumulate, PyTorch's rule)."""
+        for p in self.parameters():
+            p.grad = 0.0
+
+    # ---- state --------------------------------------------------------------------------------
+    def _tensors(self) -> list[Tensor]:
+        params = self.parameters()
+        return [("parameters", (len(params),), list(params))]
+
+    def state_dict(self) -> dict[str, Any]:
+        """Parameter values by tensor name, as nested lists of floats (JSON-ready copies)."""
+        return {name: _nest([p.data for p in values], shape) for name, shape, values in
+                self._tensors()}
+
+    def load_state_dict(self, state: Mapping[str, Any]) -> None:
+        """Copy values from ``state`` into the parameters; on any problem change nothing.
+
+        ``ValueError`` names missing or unexpected keys, wrong shapes and non-finite numbers;
+        ``TypeError`` names entries that are not numbers.
+        """
+        if not isinstance(state, Mapping):
+            raise TypeError(
+                f"load_state_dict needs a mapping of tensor names to values, got "
+                f"{type(state).__name__}"
+            )
+        tensors = self._tensors()
+        names = [name for name, _, _ in tensors]
+        missing = [n for n in names if n not in state]
+        unexpected = [k for k in state if k not in set(names)]
+        if missing or unexpected:
+            parts = []
+            if missing:
+                parts.append(f"missing keys {missing}")
+            if unexpected:
+                parts.append(f"unexpected keys {unexpected}")
+            raise ValueError(f"load_state_dict: {' and '.join(parts)}")
+        staged: list[tuple[list[Value], list[float]]] = []
+        for name, shape, values in tensors:
+            staged.append((values, _flatten(state[name], shape, name)))
+        for values, numbers_ in staged:  # everything checked: now assign
+            for p, x in zip(values, numbers_):
+                p.data = x
+
+    def save(self, path: str | os.PathLike[str]) -> None:
+        """Write the parameters to ``path`` as JSON, atomically (temp file, then rename)."""
+        document = {
+            "format": FILE_FORMAT,
+            "version": _FILE_VERSION,
+            "model": type(self).__name__,
+            "repr": repr(self),
+            "state": self.state_dict(),
+        }
+        try:
+            text = json.dumps(document, allow_nan=False)
+        except ValueError:
+            raise ValueError(f"save: {type(self).__name__} has non-finite parameters") from None
+        target = os.fspath(path)
+        directory = os.path.dirname(os.path.abspath(target))
+        fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".json", dir=directory)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                f.write(text)
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, target)
+        except BaseException:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+            raise
+
+    def load(self, path: str | os.PathLike[str]) -> Module:
+        """Read parameters written by ``save``; a corrupt or mismatched file changes nothing."""
+        target = os.fspath(path)
+        with open(target, encoding="utf-8") as f:
+            text = f.read()
+        try:
+            document = json.loads(text, parse_constant=_refuse_constant)
+        except (json.JSONDecodeError, _NonFinite) as error:
+            raise ValueError(f"load: {target!r} is not a valid model file: {error}") from None
+        if not isinstance(document, dict) or document.get("format") != FILE_FORMAT:
+            raise ValueError(f"load: {target!r} is not a pathgrad model file (no format "
+                             f"{FILE_FORMAT!r})")
+        if document.get("version") != _FILE_VERSION:
+            raise ValueError(f"load: {target!r} has version {document.get('version')!r}, "
+                             f"this pathgrad reads version {_FILE_VERSION}")
+        state = document.get("state")
+        if not isinstance(state, dict):
+            raise ValueError(f"load: {target!r} has no 'state' object")
+        self.load_state_dict(state)
+        return self
+
+
+class _NonFinite(ValueError):
+    pass
+
+
+def _refuse_constant(name: str) -> float:
+    raise _NonFinite(f"non-finite number {name}")
+
+
+def _nest(flat: list[float], shape: Shape) -> Any:
+    """Row-major ``flat`` as nested lists of ``shape`` (a float for shape ())."""
+    if not shape:
+        return flat[0]
+    out: Any = flat
+    for size in reversed(shape[1:]):
+        out = [out[i : i + size] for i in range(0, len(out), size)]
+    return out
+
+
+def _shape_of(value: Any) -> str:
+    # A readable shape for error messages, without assuming the value is well formed.
+    dims = []
+    while isinstance(value, Sequence) and not isinstance(value, str) or hasattr(value, "shape"):
+        if hasattr(value, "shape"):
+            return str(tuple(value.shape))
+        dims.append(len(value))
+        if not value:
+            break
+        value = value[0]
+    return str(tuple(dims))
+
+
+def _flatten(value: Any, shape: Shape, name: str) -> list[float]:
+    """The numbers of ``value`` in row-major order, checked against ``shape``."""
+    level: list[Any] = [value]
+    for depth, size in enumerate(shape):
+        nxt: list[Any] = []
+        for item in level:
+            if isinstance(item, (str, bytes)) or not _is_sequence(item) or len(item) != size:
+                raise ValueError(
+                    f"load_state_dict: {name!r} has shape {_shape_of(value)}, the model needs "
+                    f"{shape}" + ("" if depth == 0 else f" (at depth {depth})")
+                )
+            nxt.extend(item)
+        level = nxt
+    out = []
+    for i, x in enumerate(level):
+        if isinstance(x, bool) or not isinstance(x, numbers.Real):
+            if _is_sequence(x):
+                raise ValueError(
+                    f"load_state_dict: {name!r} has shape {_shape_of(value)}, the model needs "
+                    f"{shape}"
+                )
+            raise TypeError(
+                f"load_state_dict: {name!r} entry {i} is not a number: {x!r} ({type(x).__name__})"
+            )
+        f = float(x)
+        if not math.isfinite(f):
+            raise ValueError(f"load_state_dict: {name!r} entry {i} is not finite: {f!r}")
+        out.append(f)
+    return out
+
+
+def _is_sequence(x: Any) -> bool:
+    return (isinstance(x, Sequence) and not isinstance(x, (str, bytes))) or (
+        hasattr(x, "shape") and hasattr(x, "__len__") and len(getattr(x, "shape", ())) > 0
+    )
+
+
+def copy_parameters(source: Any, target: Any) -> None:
+    """Copy ``.data`` of each parameter of ``source`` into ``target``, one for one.
+
+    Both need ``parameters()`` in the same order, so this copies between pathgrad's models and
+    micrograd's (``micrograd.nn.MLP``) in either direction.
+
+    >>> from nn import MLP
+    >>> a, b = MLP(2, [3, 1], seed=0), MLP(2, [3, 1], seed=1)
+    >>> copy_parameters(a, b)
+    >>> [p.data for p in a.parameters()] == [p.data for p in b.parameters()]
+    True
+    """
+    src: Iterable[Any] = list(source.parameters())
+    dst = list(target.parameters())
+    src = list(src)
+    if len(src) != len(dst):
+        raise ValueError(
+            f"copy_parameters: the source has {len(src)} parameters, the target {len(dst)}"
+        )
+    values = [float(p.data) for p in src]
+    bad = [i for i, x in enumerate(values) if not math.isfinite(x)]
+    if bad:
+        raise ValueError(f"copy_parameters: source parameter {bad[0]} is not finite")
+    for p, x in zip(dst, values):
+        p.data = x
