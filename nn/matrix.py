@@ -252,9 +252,7 @@ RELU = Activation("relu", lambda z: np.maximum(z, 0.0), _relu_prime)
 LINEAR = Activation("linear", lambda z: z, np.ones_like)
 SOFTPLUS = Activation("softplus", _softplus, _sigmoid)
 
-ACTIVATIONS: dict[str, Activation] = {
-    a.name: a for a in (SIGMOID, TANH, RELU, LINEAR, SOFTPLUS)
-}
+ACTIVATIONS: dict[str, Activation] = {a.name: a for a in (SIGMOID, TANH, RELU, LINEAR, SOFTPLUS)}
 """The activations known by name; any other ``Activation`` can be passed as an object."""
 
 
@@ -348,9 +346,7 @@ def _activation(spec: Any) -> Activation:
     if isinstance(spec, str) and spec in ACTIVATIONS:
         return ACTIVATIONS[spec]
     known = ", ".join(sorted(ACTIVATIONS))
-    raise ValueError(
-        f"unknown activation {spec!r}: choose one of {known}, or pass an Activation"
-    )
+    raise ValueError(f"unknown activation {spec!r}: choose one of {known}, or pass an Activation")
 
 
 def _cost(spec: Any) -> Cost:
@@ -449,14 +445,11 @@ class Network:
             try:
                 x = np.asarray(x, dtype=np.float64)
             except (TypeError, ValueError):
-                raise TypeError(
-                    f"{what} must be a numeric array, got {type(x).__name__}"
-                ) from None
+                raise TypeError(f"{what} must be a numeric array, got {type(x).__name__}") from None
         if x.ndim != 2 or x.shape[0] != n or x.shape[1] < 1:
             hint = " (one example is a column: use x.reshape(-1, 1))" if x.ndim == 1 else ""
             raise ValueError(
-                f"{what}: expected shape ({n}, 1), or ({n}, m) for m examples, "
-                f"got {x.shape}{hint}"
+                f"{what}: expected shape ({n}, 1), or ({n}, m) for m examples, got {x.shape}{hint}"
             )
         return x
 
@@ -704,9 +697,7 @@ def _learning_rate(eta: Any) -> float:
     return float(eta)
 
 
-def load_digits_data(
-    test_size: float = 0.25, seed: int = 0
-) -> tuple[list[Example], list[Example]]:
+def load_digits_data(test_size: float = 0.25, seed: int = 0) -> tuple[list[Example], list[Example]]:
     """scikit-learn's 8×8 digits in the book's format: ``(training_data, test_data)``.
 
     Pixels are scaled to [0, 1]; x is a (64, 1) column. Training pairs have a one-hot (10, 1)
