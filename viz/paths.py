@@ -10,7 +10,7 @@ gradient they explain next to the gradient itself.
 >>> x = Value(3.0, label="x")
 >>> y = x * x; y.label = "y"
 >>> g = draw_paths(y, x)
->>> "Σ of all 2 paths = <B>6.0000</B> = ∂y/∂x" in g.source
+>>> "Σ of all 2 paths = <B>6.000000</B> = ∂y/∂x" in g.source
 True
 """
 
@@ -83,6 +83,7 @@ def _legend(summary: Contributions, digits: int) -> str:
         for color, names, values, product in legend_rows(summary, digits)
     )
     shown = math.fsum(p.product for p in summary.top)
+    digits += 2  # the sums, to more places than the factors: they are the answer
     if exact:
         what = "the one path" if n == 1 else f"Σ of all {count} paths"
         tail = [f"{what} = <B>{number(shown, digits)}</B> = {esc(d)}, the gradient"]

@@ -50,4 +50,4 @@ def rate(x: float, digits: int = 4) -> str:
 
 def esc(text: str) -> str:
     """Text made safe inside a Graphviz HTML-like label."""
-    return html.escape(text, quote=True)
+    return html.escape(text, quote=False)
