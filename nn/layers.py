@@ -92,7 +92,7 @@ def _check_count(name: str, n: Any) -> int:
 
 
 def _rng(seed: int | random.Random | None) -> Any:
-    if seed is None:
+    if seed is None or seed is random:
         return random  # the global generator, as micrograd uses it
     if isinstance(seed, random.Random):
         return seed
