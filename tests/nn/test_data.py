@@ -1,0 +1,115 @@
+"""Data sets: scikit-learn's geometry, seeded reproducibility, label conventions, bad input."""
+
+from __future__ import annotations
+
+import sys
+
+import numpy as np
+import pytest
+from sklearn import datasets as skd
+
+from nn import data
+
+
+@pytest.mark.parametrize("n", [7, 100])
+def test_moons_and_circles_have_sklearns_geometry(n):
+    X, y = data.moons(n, shuffle=False)
+    Xs, ys = skd.make_moons(n, shuffle=False, noise=None)
+    assert np.allclose(X, Xs, atol=1e-15) and np.array_equal(y, ys)
+    X, y = data.circles(n, factor=0.6, shuffle=False)
+    Xs, ys = skd.make_circles(n, shuffle=False, factor=0.6)
+    assert np.allclose(X, Xs, atol=1e-15) and np.array_equal(y, ys)
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda s: data.moons(50, noise=0.1, seed=s),
+        lambda s: data.circles(50, noise=0.05, seed=s),
+        lambda s: data.xor(50, noise=0.05, seed=s),
+        lambda s: data.spirals(60, n_classes=3, seed=s),
+        lambda s: data.blobs(50, centers=4, seed=s),
+    ],
+)
+def test_seeded_and_typed(make):
+    X, y = make(3)
+    X2, y2 = make(3)
+    X3, _ = make(4)
+    assert np.array_equal(X, X2) and np.array_equal(y, y2) and not np.array_equal(X, X3)
+    assert X.dtype == np.float64 and y.dtype == np.int64 and X.ndim == 2 and len(X) == len(y)
+    assert set(y.tolist()) == set(range(y.max() + 1))
+
+
+def test_noise_is_gaussian_with_the_given_std():
+    clean, _ = data.moons(4000, shuffle=False)
+    noisy, _ = data.moons(4000, noise=0.1, seed=0, shuffle=False)
+    assert abs(np.std(noisy - clean) - 0.1) < 0.005
+
+
+def test_signed_labels_for_micrograd():
+    _, y = data.moons(100, seed=0, signed=True)
+    assert set(y.tolist()) == {-1, 1} and (y == 1).sum() == 50
+    with pytest.raises(ValueError, match="signed labels need 2 classes"):
+        data.spirals(30, n_classes=3, signed=True)
+
+
+def test_xor_and_spirals_shape():
+    X, y = data.xor(400, seed=1)
+    assert np.all(np.abs(X) <= 1)
+    assert np.array_equal(y, (X[:, 0] * X[:, 1] < 0).astype(int))
+    X, y = data.spirals(100, n_classes=2, noise=0.0, seed=0, shuffle=False)
+    r = np.hypot(X[:, 0], X[:, 1])
+    assert np.allclose(r[:50], np.linspace(0, 1, 50))
+
+
+def test_blobs_centres():
+    X, y = data.blobs(300, centers=[[0, 0], [4, 4], [-4, 4]], cluster_std=0.5, seed=0)
+    for k, c in enumerate([[0, 0], [4, 4], [-4, 4]]):
+        assert np.allclose(X[y == k].mean(axis=0), c, atol=0.15)
+        assert np.allclose(X[y == k].std(axis=0), 0.5, atol=0.08)
+
+
+def test_digits():
+    X, y = data.digits()
+    assert X.shape == (1797, 64) and X.dtype == np.float64 and X.max() == 16.0
+    assert np.array_equal(np.bincount(y) > 170, np.ones(10, bool))
+    assert data.digits(scale=True)[0].max() == 1.0
+
+
+def test_digits_without_sklearn(monkeypatch):
+    monkeypatch.setitem(sys.modules, "sklearn.datasets", None)
+    with pytest.raises(ImportError, match=r"pip install pathgrad\[digits\]"):
+        data.digits()
+
+
+def test_one_hot_and_split():
+    assert data.one_hot(np.array([1, 0, 2])).tolist() == [[0, 1, 0], [1, 0, 0], [0, 0, 1]]
+    with pytest.raises(ValueError, match="does not fit n_classes=2"):
+        data.one_hot([0, 2], 2)
+    with pytest.raises(ValueError, match="class labels"):
+        data.one_hot([0.5])
+    X, y = data.moons(40, seed=0)
+    Xtr, Xte, ytr, yte = data.train_test_split(X, y, 0.25, seed=1)
+    assert len(Xte) == 10 and len(Xtr) == 30
+    rows = {tuple(r) for r in np.vstack([Xtr, Xte])}
+    assert rows == {tuple(r) for r in X}
+    with pytest.raises(ValueError, match="X has 40 rows but y has 39"):
+        data.train_test_split(X, y[:-1])
+
+
+@pytest.mark.parametrize(
+    ("call", "error", "message"),
+    [
+        (lambda: data.moons(1), ValueError, "n_samples must be an int >= 2, got 1"),
+        (lambda: data.moons(10.5), ValueError, "n_samples must be an int"),
+        (lambda: data.moons(10, noise=-0.1), ValueError, "noise must be finite and >= 0"),
+        (lambda: data.moons(10, noise="a"), TypeError, "noise must be a number"),
+        (lambda: data.circles(10, factor=1.5), ValueError, r"factor must be in \(0, 1\)"),
+        (lambda: data.spirals(10, n_classes=1), ValueError, "n_classes must be an int >= 2"),
+        (lambda: data.blobs(10, centers=[[np.nan, 0]]), ValueError, "finite"),
+        (lambda: data.train_test_split([[1]] * 4, [0] * 4, 1.5), ValueError, "test_fraction"),
+    ],
+)
+def test_bad_arguments(call, error, message):
+    with pytest.raises(error, match=message):
+        call()
