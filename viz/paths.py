@@ -95,9 +95,10 @@ def _legend(summary: Contributions, digits: int) -> str:
             f"(the sum over all {count} paths)"]
     carried = summary.abs_explained
     if carried is not None:
+        rest = n - len(summary.top)
+        others = "the other path adds" if rest == 1 else f"the other {rest:,} paths add"
         tail.append(f"they carry {100 * carried:.1f}% of Σ|products| = "
-                    f"{number(summary.abs_total, digits)}; the other {n - len(summary.top):,} "
-                    "paths add the rest")
+                    f"{number(summary.abs_total, digits)}; {others} the rest")
     return _table(lines, inner, tail)
 
 

@@ -141,3 +141,17 @@ def test_without_pygraphviz_a_system_dot_is_used(
     fake.chmod(0o755)
     assert "from the system dot" in to_svg("digraph { a -> b }")
     assert os.environ["PATH"] == str(no_dot)
+
+
+def test_the_readme_pictures_regenerate(no_dot: Path, tmp_path: Path) -> None:
+    from viz.examples import PICTURES, make_pictures
+
+    written = make_pictures(tmp_path / "img", formats=("png", "svg"))
+    assert len(written) == 2 * len(PICTURES)
+    for path in written:
+        data = path.read_bytes()
+        if path.suffix == ".png":
+            width, height = png_size(data)
+            assert 300 < max(width, height) < 4000
+        else:
+            ET.fromstring(data)
