@@ -60,7 +60,7 @@ def chain_3b1b_path() -> Digraph:
 
 
 def single_neuron() -> Digraph:
-    """One sigmoid neuron on three inputs with a quadratic cost: Σ is one node, z = Σ w_k a_k + b."""
+    """One sigmoid neuron on three inputs, quadratic cost: z = Σ w_k a_k + b is one Σ node."""
     neuron = Neuron(3, activation="sigmoid", seed=4, layer=2, index=0)
     xs = [Value(x, label=f"a1[{k}]") for k, x in enumerate((0.5, -1.0, 2.0))]
     a = neuron(xs)
