@@ -43,6 +43,7 @@ How it works and what it guarantees:
 
 from __future__ import annotations
 
+import gc
 import inspect
 import math
 import time
@@ -102,7 +103,7 @@ def trace(
     >>> w = Value(3.0, label="w")
     >>> t = trace(lambda x: w * x + 1, [w], [2.0], ["x"])
     >>> [t.describe(i) for i in range(len(t.nodes))]
-    ["node 0 (input 0 'x')", "node 1 (params[0] 'w')", "node 2 (op 'mul')", "node 3 (op 'add_c')"]
+    ["node 0 (params[0] 'w')", "node 1 (input 0 'x')", "node 2 (op 'mul')", "node 3 (op 'add_c')"]
     """
     labels = list(names) if names is not None else [f"arg{k}" for k in range(len(example))]
     inputs = [Value(float(x), label=label) for x, label in zip(example, labels)]
@@ -239,7 +240,17 @@ class Compiled:
         return [ps[k] if k < len(ps) else f"arg{k}" for k in range(n)]
 
     def _trace_at(self, xs: list[np.ndarray], b: int) -> Trace:
-        return trace(self.fn, self.params, [x[b] for x in xs], self._names(len(xs)))
+        """Trace example ``b``; an engine error (a domain error, say) names the example."""
+        try:
+            return trace(self.fn, self.params, [x[b] for x in xs], self._names(len(xs)))
+        except (ArithmeticError, ValueError) as error:
+            if isinstance(error, TraceMismatchError):
+                raise
+            try:
+                named = type(error)(f"example {b}: {error}")
+            except Exception:  # an exception class with another signature: keep it as it is
+                raise error from None
+            raise named from None
 
     def _build(self, xs: list[np.ndarray]) -> None:
         from .tape import Tape
@@ -248,9 +259,11 @@ class Compiled:
         first = self._trace_at(xs, 0)
         self._compare(first, xs, self._samples(xs, self.check))
         self._tape = tape = Tape(first)
-        position = {id(v): s for s, v in enumerate(tape.scalar_leaves)}
-        n_scalar = len(tape.scalar_leaves)
-        self._param_pos = [position.get(id(p), n_scalar) for p in self.params]
+        node = {id(v): i for i, v in enumerate(first.nodes)}
+        n_scalar = len(tape.scalar_nodes)
+        self._param_pos = [
+            tape.scalar_of[node[id(p)]] if id(p) in node else n_scalar for p in self.params
+        ]
         self._trace, self._n_args = first, len(xs)
         self.n_nodes = tape.n
         self.trace_seconds = time.perf_counter() - start
@@ -326,36 +339,48 @@ class Compiled:
         if self._trace is None:
             self._build(xs)
         tape = self._tape
-        S = tape.scalar_values()
-        name = self._pick(len(xs[0]))
-        replay = self._replay(name)
-        self.backend = name
+        batch = len(xs[0])
+        collecting = gc.isenabled()
+        gc.disable()  # the replay makes no cycles; collections would only rescan the trace
         try:
             with np.errstate(all="ignore"):
-                if name == "numpy":
-                    out = replay.forward(xs, S).copy()
-                    gs = replay.backward(S) if with_grad else np.zeros(len(S))
+                s = tape.scalars()
+                if not tape.batched[tape.root]:  # fn ignores its inputs: one value for all
+                    self.backend = "scalar"
+                    out = np.full(batch, s[tape.scalar_of[tape.root]])
+                    gs = [0.0] * len(s)
+                    gs[tape.scalar_of[tape.root]] = float(batch)
                 else:
-                    out, gs = replay.run(xs, S, with_grad)
+                    self.backend = name = self._pick(batch)
+                    replay = self._replay(name)
+                    if name == "numpy":
+                        S = np.asarray(s)
+                        out = replay.forward(xs, S).copy()
+                        gs = replay.backward(S).tolist() if with_grad else [0.0] * len(s)
+                    else:
+                        out, gs = replay.run(xs, s, with_grad)
+                if with_grad:
+                    gs = tape.scalar_grads(s, gs)
         except (ArithmeticError, ValueError):
-            self._diagnose(xs, np.arange(len(xs[0])))
+            self._diagnose(xs, np.arange(batch))
             raise
+        finally:
+            if collecting:
+                gc.enable()
+        grads = np.asarray(gs, dtype=float)
         if not MODES.ieee:
             bad = ~np.isfinite(out)
-            if bad.any() or not np.isfinite(gs).all():
+            if bad.any() or not np.isfinite(grads).all():
                 order = np.concatenate([np.flatnonzero(bad), np.flatnonzero(~bad)])
                 self._diagnose(xs, order)
-        return out, gs
+        return out, grads
 
     def _diagnose(self, xs: list[np.ndarray], order: Iterable[int]) -> None:
         """Find the example whose eager run fails and raise its error; else a generic one."""
         for b in order:
-            try:
-                t = self._trace_at(xs, int(b))
-                if not math.isfinite(t.nodes[-1].data):
-                    raise OverflowError(f"{_name(self.fn)} is {t.nodes[-1].data!r}")
-            except (ArithmeticError, ValueError) as error:
-                raise type(error)(f"example {int(b)}: {error}") from None
+            out = self._trace_at(xs, int(b)).nodes[-1].data  # raises the engine's own error
+            if not math.isfinite(out):
+                raise OverflowError(f"example {int(b)}: {_name(self.fn)} is {out!r}")
         raise OverflowError(
             f"{_name(self.fn)}: the batch's gradient is not finite (an overflow while adding "
             "up the examples); use autograd.ieee() for IEEE inf/nan semantics"

@@ -7,7 +7,13 @@ Leaves are of two kinds: *inputs* (one per positional argument, a value per exam
 *scalar leaves* (parameters, constants made inside the function, any other Value the function
 closed over), whose ``.data`` is read afresh on every call and broadcast over the batch.
 
-Two replays, both generated as straight-line Python source and compiled once:
+Nodes that depend on no input (an L2 term ``α Σ p²`` inside the per-example loss) are the same
+for every example: they are *scalars* too, computed once per call by generated float code (the
+prologue), and their batch-summed adjoints are carried back to the leaves once (the epilogue),
+instead of once per example.
+
+Two replays of the batch-dependent nodes, both generated as straight-line Python source and
+compiled once:
 
 * ``NumpyReplay``: every node is a row of a ``(rows, batch)`` array. Nodes are grouped by level
   and op. A level's ``wsum`` nodes that share their inputs and take their weights and bias from
@@ -29,7 +35,7 @@ Backward only visits nodes that lead to a scalar leaf (no work for ``-y`` or the
 >>> t = trace(lambda x: (w * x).relu(), [w], [3.0])
 >>> tape = Tape(t)
 >>> tape.ops, tape.parents
-(['', '', 'mul', 'relu'], [(), (), (1, 0), (2,)])
+(['', '', 'mul', 'relu'], [(), (), (0, 1), (2,)])
 """
 
 from __future__ import annotations
@@ -57,46 +63,71 @@ _CHUNK = 2000  # statements per generated function: keeps compile time and frame
 class Tape:
     """The trace as flat lists: op codes, parent indices, constants, levels, leaf kinds.
 
-    ``input_of[i]`` is the argument position of input leaf ``i`` (else -1); ``scalar_of[i]`` is
-    the position of leaf ``i`` in the scalar-leaf vector (else -1); ``needs_grad[i]`` says whether
-    a scalar leaf is among node ``i``'s ancestors, i.e. whether backward must reach it.
+    ``input_of[i]`` is the argument position of input leaf ``i`` (else -1). ``batched[i]``
+    says whether node ``i`` depends on an input; the others are *scalars*, numbered by
+    ``scalar_of[i]`` (leaves first, then the batch-independent ops in topological order).
+    ``needs_grad[i]`` says whether a scalar leaf is among node ``i``'s ancestors, i.e. whether
+    backward must reach it.
     """
 
     def __init__(self, trace: Trace) -> None:
         nodes = trace.nodes
         index = {id(v): i for i, v in enumerate(nodes)}
-        self.n = len(nodes)
+        self.n = n = len(nodes)
         self.ops: list[str] = [v._op for v in nodes]
         self.parents: list[tuple[int, ...]] = [
             tuple(index[id(p)] for p in v._edges[0::2]) for v in nodes
         ]
         self.consts: list[float | None] = [v._const for v in nodes]
-        self.root = self.n - 1
+        self.root = n - 1
         self.n_inputs = len(trace.inputs)
-        self.input_of = [-1] * self.n
+        self.input_of = [-1] * n
         for arg, leaf in enumerate(trace.inputs):
             if id(leaf) in index:
                 self.input_of[index[id(leaf)]] = arg
-        self.scalar_leaves = [
-            v for i, v in enumerate(nodes) if not self.parents[i] and self.input_of[i] < 0
-        ]
-        self.scalar_of = [-1] * self.n
-        for s, v in enumerate(self.scalar_leaves):
-            self.scalar_of[index[id(v)]] = s
         self.n_edges = sum(len(p) for p in self.parents)
-        self.level = [0] * self.n
-        self.needs_grad = [False] * self.n
+        self.level = [0] * n
+        self.batched = [False] * n
+        self.needs_grad = [False] * n
         for i, ps in enumerate(self.parents):
             if ps:
                 self.level[i] = 1 + max(self.level[p] for p in ps)
+                self.batched[i] = any(self.batched[p] for p in ps)
                 self.needs_grad[i] = any(self.needs_grad[p] for p in ps)
             else:
-                self.needs_grad[i] = self.scalar_of[i] >= 0
+                self.batched[i] = self.input_of[i] >= 0
+                self.needs_grad[i] = not self.batched[i]
         self.n_levels = max(self.level) + 1
+        leaves = [i for i in range(n) if not self.parents[i] and not self.batched[i]]
+        self.scalar_ops = [i for i in range(n) if self.parents[i] and not self.batched[i]]
+        self.scalar_nodes = leaves + self.scalar_ops
+        self.scalar_of = [-1] * n
+        for k, i in enumerate(self.scalar_nodes):
+            self.scalar_of[i] = k
+        self.leaf_values = [nodes[i] for i in leaves]
+        self._pad = [0.0] * len(self.scalar_ops)
+        self._prologue: list[Any] = []
+        self._epilogue: list[Any] = []
+        if self.scalar_ops:
+            names: dict[str, Any] = {"M": FLOAT_MATH}
+            fwd, bwd = _float_code(self, self.scalar_ops, names, epilogue=True)
+            self._prologue = _build(_chunks(fwd), "(s)", names)
+            self._epilogue = _build(_chunks(bwd), "(s, gs)", names)
 
-    def scalar_values(self) -> np.ndarray:
-        """The scalar leaves' ``.data`` now (parameters after an optimizer step count)."""
-        return np.fromiter((v.data for v in self.scalar_leaves), float, len(self.scalar_leaves))
+    def scalars(self) -> list[float]:
+        """Every scalar's value now: the leaves' ``.data`` (read afresh), then the prologue."""
+        s = [v.data for v in self.leaf_values]
+        if self.scalar_ops:
+            s += self._pad
+            for f in self._prologue:
+                f(s)
+        return s
+
+    def scalar_grads(self, s: list[float], gs: list[float]) -> list[float]:
+        """Carry batch-summed adjoints of the scalars back to the leaves (the epilogue)."""
+        for f in self._epilogue:
+            f(s, gs)
+        return gs
 
 
 def _literal(c: float | None) -> str:
@@ -225,7 +256,7 @@ class NumpyReplay:
                 self.input_rows[t.input_of[i]] = new_row(i)
         by_level: list[list[int]] = [[] for _ in range(t.n_levels)]
         for i in range(t.n):
-            if t.parents[i]:
+            if t.parents[i] and t.batched[i]:
                 by_level[t.level[i]].append(i)
         # (level plan) each level: list of ("matmul"|"rule", nodes, extra) or ("node", i)
         plans: list[list[tuple[str, Any]]] = []
@@ -386,7 +417,7 @@ _INLINE_FORWARD = {
     "mul_c": "{0} * {1}",
     "relu": "({0} if {0} > 0.0 else 0.0)",
 }
-_INLINE_RATES = {
+_INLINE_RATES = {  # '' is a rate of 1, '-' of -1
     "add": ("", ""),
     "sub": ("", "-"),
     "mul": ("{1}", "{0}"),
@@ -398,100 +429,111 @@ _INLINE_RATES = {
 }
 
 
+def _float_code(
+    t: Tape, nodes: list[int], names: dict[str, Any], epilogue: bool = False
+) -> tuple[list[str], list[str]]:
+    """Straight-line float code for ``nodes``: forward lines and backward lines.
+
+    Scalars live in the list ``s`` (adjoints ``gs``, accumulated), batch-dependent nodes in
+    ``v`` (adjoints ``g``: the first contribution assigns, so ``g`` needs no zeroing). With
+    ``epilogue`` every node's adjoint is already in ``gs`` and backward starts from there.
+    """
+
+    def ref(q: int) -> str:
+        return f"s[{t.scalar_of[q]}]" if t.scalar_of[q] >= 0 else f"v[{q}]"
+
+    fwd: list[str] = []
+    for i in nodes:
+        ps, op = t.parents[i], t.ops[i]
+        args = [ref(q) for q in ps]
+        if t.consts[i] is not None:
+            args.append(_literal(t.consts[i]))
+        if op in _INLINE_FORWARD:
+            fwd.append(f"{ref(i)} = " + _INLINE_FORWARD[op].format(*args))
+        elif op in ("wsum", "sum"):
+            fwd.extend(_long_sum(ref(i), op, args))
+        else:
+            names[f"F_{op}"] = ROWS[op].forward
+            fwd.append(f"{ref(i)} = F_{op}(M, {', '.join(args)})")
+    bwd: list[str] = []
+    written = [False] * t.n
+    for i in reversed(nodes):
+        ps, op = t.parents[i], t.ops[i]
+        if not t.needs_grad[i]:
+            continue
+        args = [ref(q) for q in ps]
+        if t.consts[i] is not None:
+            args.append(_literal(t.consts[i]))
+        lines: list[str] = []
+        if op in _INLINE_RATES:
+            rates = [r.format(*args) for r in _INLINE_RATES[op]]
+            terms = ["gi" if r == "" else ("-gi" if r == "-" else f"gi * {r}") for r in rates]
+        elif op == "relu":
+            terms = [f"(gi if {args[0]} > 0.0 else 0.0)"]
+        elif op == "wsum":
+            n = (len(ps) - 1) // 2
+            terms = [f"gi * {a}" for a in (*args[n : 2 * n], *args[:n])] + ["gi"]
+        elif op == "sum":
+            terms = ["gi"] * len(ps)
+        else:
+            names[f"P_{op}"] = ROWS[op].partials
+            lines.append(f"d = P_{op}(M, {ref(i)}, {', '.join(args)})")
+            terms = [f"gi * d[{j}]" for j in range(len(ps))]
+        for q, term in zip(ps, terms):
+            if not t.needs_grad[q]:
+                continue
+            if t.scalar_of[q] >= 0:
+                lines.append(f"gs[{t.scalar_of[q]}] += {term}")
+            elif written[q]:
+                lines.append(f"g[{q}] += {term}")
+            else:
+                lines.append(f"g[{q}] = {term}")
+                written[q] = True
+        if lines:
+            gi = f"gs[{t.scalar_of[i]}]" if epilogue else f"g[{i}]"
+            bwd.append(f"gi = {gi}; " + "; ".join(lines))
+    return fwd, bwd
+
+
 class PythonReplay:
-    """The tape as straight-line Python on floats, run once per example of the batch."""
+    """The batch-dependent nodes as straight-line Python on floats, run once per example."""
 
     def __init__(self, tape: Tape) -> None:
         self.tape = t = tape
         names: dict[str, Any] = {"M": FLOAT_MATH}
-        fwd: list[str] = []
-        bwd: list[str] = []
-        written = [False] * t.n
-        for i in range(t.n):
-            ps = t.parents[i]
-            if not ps:
-                continue
-            op = t.ops[i]
-            args = [f"v[{q}]" for q in ps]
-            if t.consts[i] is not None:
-                args.append(_literal(t.consts[i]))
-            if op in _INLINE_FORWARD:
-                fwd.append(f"v[{i}] = " + _INLINE_FORWARD[op].format(*args))
-            elif op in ("wsum", "sum"):
-                fwd.extend(_long_sum(i, op, args))
-            else:
-                names[f"F_{op}"] = ROWS[op].forward
-                fwd.append(f"v[{i}] = F_{op}(M, {', '.join(args)})")
-        for i in reversed(range(t.n)):
-            ps = t.parents[i]
-            if not ps or not t.needs_grad[i]:
-                continue
-            op = t.ops[i]
-            args = [f"v[{q}]" for q in ps]
-            if t.consts[i] is not None:
-                args.append(_literal(t.consts[i]))
-            rates: list[str]
-            lines: list[str] = []
-            if op in _INLINE_RATES:
-                rates = [r.format(*args) for r in _INLINE_RATES[op]]
-                terms = [
-                    "gi" if r == "" else ("-gi" if r == "-" else f"gi * {r}") for r in rates
-                ]
-            elif op == "relu":
-                terms = [f"(gi if v[{ps[0]}] > 0.0 else 0.0)"]
-            elif op == "wsum":
-                n = (len(ps) - 1) // 2
-                terms = [f"gi * {a}" for a in (*args[n : 2 * n], *args[:n])] + ["gi"]
-            elif op == "sum":
-                terms = ["gi"] * len(ps)
-            else:
-                names[f"P_{op}"] = ROWS[op].partials
-                lines.append(f"d = P_{op}(M, v[{i}], {', '.join(args)})")
-                terms = [f"gi * d[{j}]" for j in range(len(ps))]
-            for q, term in zip(ps, terms):
-                if not t.needs_grad[q]:
-                    continue
-                if t.scalar_of[q] >= 0:
-                    lines.append(f"gs[{t.scalar_of[q]}] += {term}")
-                elif written[q]:
-                    lines.append(f"g[{q}] += {term}")
-                else:
-                    lines.append(f"g[{q}] = {term}")
-                    written[q] = True
-            bwd.append(f"gi = g[{i}]; " + "; ".join(lines) if lines else "pass")
+        batched_ops = [i for i in range(t.n) if t.parents[i] and t.batched[i]]
+        fwd, bwd = _float_code(t, batched_ops, names)
+        self.input_nodes = [(i, t.input_of[i]) for i in range(t.n) if t.input_of[i] >= 0]
         self.n_statements = len(fwd) + len(bwd)
-        self._forward = _build(_chunks(fwd), "(v)", names)
-        self._backward = _build(_chunks(bwd), "(v, g, gs)", names)
+        self._forward = _build(_chunks(fwd), "(v, s)", names)
+        self._backward = _build(_chunks(bwd), "(v, g, s, gs)", names)
 
     def run(
-        self, xs: list[np.ndarray], S: np.ndarray, with_grad: bool
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """Per-example outputs and Σ over the batch of ∂output/∂(scalar leaf)."""
+        self, xs: list[np.ndarray], s: list[float], with_grad: bool
+    ) -> tuple[np.ndarray, list[float]]:
+        """Per-example outputs and Σ over the batch of ∂output/∂scalar (a batched root)."""
         t = self.tape
         v: list[Any] = [0.0] * t.n
-        for i in range(t.n):
-            if t.scalar_of[i] >= 0:
-                v[i] = float(S[t.scalar_of[i]])
         g = [0.0] * t.n
-        gs = [0.0] * len(S)
-        cols = [(i, xs[t.input_of[i]].tolist()) for i in range(t.n) if t.input_of[i] >= 0]
-        batch = len(xs[0]) if xs else 1
+        gs = [0.0] * len(s)
+        cols = [(i, xs[k].tolist()) for i, k in self.input_nodes]
+        batch = len(xs[0])
         out = [0.0] * batch
         root, forward, backward = t.root, self._forward, self._backward
         for b in range(batch):
             for i, col in cols:
                 v[i] = col[b]
             for f in forward:
-                f(v)
+                f(v, s)
             out[b] = v[root]
             if with_grad:
                 g[root] = 1.0
                 for f in backward:
-                    f(v, g, gs)
-        return np.asarray(out, dtype=float), np.asarray(gs, dtype=float)
+                    f(v, g, s, gs)
+        return np.asarray(out, dtype=float), gs
 
 
-def _long_sum(i: int, op: str, args: list[str]) -> list[str]:
+def _long_sum(target: str, op: str, args: list[str]) -> list[str]:
     """``wsum``/``sum`` left to right as the eager engine adds, split so no line nests deeply."""
     if op == "wsum":
         n = (len(args) - 1) // 2
@@ -502,6 +544,6 @@ def _long_sum(i: int, op: str, args: list[str]) -> list[str]:
     acc = first
     for start in range(0, max(len(terms), 1), 64):
         part = terms[start : start + 64]
-        lines.append(f"v[{i}] = " + " + ".join([acc, *part]))
-        acc = f"v[{i}]"
+        lines.append(f"{target} = " + " + ".join([acc, *part]))
+        acc = target
     return lines

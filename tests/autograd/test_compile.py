@@ -1,0 +1,439 @@
+"""autograd.compile against the eager engine: MLPs, every op of the rule table, random graphs.
+
+The oracle is the eager engine run example by example: ``autograd.grad`` of each example's loss,
+summed over the batch by hand. Both replays (numpy per level, straight-line Python) and the
+vectorised rule groups (``WIDE = 1``) must agree with it to 1e-12, relative to the size of the
+numbers being added up (a sum that cancels to ~0 keeps only absolute accuracy).
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import autograd.tape
+from autograd import ROWS, Value, compile, grad, ieee, no_grad, sum_values, weighted_sum
+from autograd.compile import Compiled, TraceMismatchError
+from nn import MLP
+
+REL = 1e-12
+BACKENDS = ["numpy", "python"]
+
+
+def eager(
+    fn: Callable[..., Value], params: Sequence[Value], *arrays: Sequence[float]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per-example losses, Σ of per-example gradients, Σ of |per-example gradients|."""
+    n = len(arrays[0])
+    losses = np.empty(n)
+    total = np.zeros(len(params))
+    scale = np.zeros(len(params))
+    for b in range(n):
+        out = fn(*(Value(float(a[b])) for a in arrays))
+        losses[b] = out.data
+        g = np.asarray(grad(out, list(params)), dtype=float)
+        total += g
+        scale += np.abs(g)
+    return losses, total, scale
+
+
+def assert_matches(
+    step: Compiled, fn: Callable[..., Value], params: Sequence[Value], *arrays: Any
+) -> None:
+    losses, total, scale = eager(fn, params, *arrays)
+    n = len(losses)
+    loss, grads = step.value_and_grad(*arrays)
+    assert isinstance(loss, float)
+    assert grads.shape == (len(params),)
+    assert math.isclose(loss, losses.mean(), rel_tol=REL, abs_tol=REL * np.abs(losses).mean())
+    floor = REL * max(float(scale.max(initial=0.0)) / n, 1e-300)
+    np.testing.assert_allclose(grads, total / n, rtol=REL, atol=floor)
+    np.testing.assert_allclose(step(*arrays), losses, rtol=REL, atol=REL * np.abs(losses).max())
+    loss_sum, grads_sum = step.value_and_grad(*arrays, reduction="sum")
+    assert math.isclose(loss_sum, losses.sum(), rel_tol=REL, abs_tol=REL * np.abs(losses).sum())
+    np.testing.assert_allclose(grads_sum, total, rtol=REL, atol=floor * n)
+
+
+def moons(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    t = rng.uniform(0, np.pi, n)
+    upper = rng.random(n) < 0.5
+    x = np.where(upper, np.cos(t), 1 - np.cos(t))
+    y = np.where(upper, np.sin(t), 0.5 - np.sin(t))
+    X = np.stack([x, y], axis=1) + rng.normal(0, 0.1, (n, 2))
+    return X, np.where(upper, 1.0, -1.0)
+
+
+# ---- the contract and MLPs -----------------------------------------------------------------
+@pytest.mark.parametrize("backend", [*BACKENDS, "auto"])
+def test_contract_with_nn_mlp_matches_eager(backend: str) -> None:
+    model = MLP(2, [16, 16, 1], seed=3)
+
+    def loss_one(x1: Value, x2: Value, y: Value) -> Value:
+        return (1 + -y * model([x1, x2])).relu()
+
+    X, Y = moons(40)
+    step = compile(loss_one, params=model.parameters(), backend=backend)
+    assert_matches(step, loss_one, model.parameters(), X[:, 0], X[:, 1], Y)
+    assert step.n_nodes > len(model.parameters()) and step.trace_seconds > 0.0
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"activation": "tanh", "output_activation": "sigmoid"},
+        {"activation": "sigmoid", "fused": False},  # micrograd's graph: chains of × and +
+        {"activation": ["sigmoid", "relu", "tanh"]},
+    ],
+)
+def test_mlps_with_an_l2_term_inside_the_loss_match_eager(
+    backend: str, kwargs: dict[str, Any]
+) -> None:
+    model = MLP(3, [5, 4, 1], seed=11, **kwargs)
+    params = model.parameters()
+
+    def loss_one(a: Value, b: Value, c: Value, y: Value) -> Value:
+        out = model([a, b, c])
+        return (out - y) ** 2 + 1e-3 * sum_values([p * p for p in params])
+
+    rng = np.random.default_rng(1)
+    X, Y = rng.normal(size=(25, 3)), rng.normal(size=25)
+    step = compile(loss_one, params=params, backend=backend)
+    assert_matches(step, loss_one, params, X[:, 0], X[:, 1], X[:, 2], Y)
+
+
+def test_matmul_layers_with_shared_and_repeated_weights() -> None:
+    # weight sharing (one Value in two neurons) and a repeated input go through scatter-adds
+    w = [Value(0.3), Value(-0.7), Value(1.1)]
+    b = Value(0.2)
+
+    def f(x: Value, y: Value) -> Value:
+        z = [weighted_sum([w[0], w[1], w[2]], [x, y, x], b) for _ in range(5)]
+        z.append(weighted_sum([w[2], w[2], w[0]], [x, y, x], b))
+        h = [zi.tanh() for zi in z]
+        return weighted_sum([w[1]] * len(h), h, w[0])
+
+    rng = np.random.default_rng(2)
+    xs, ys = rng.normal(size=9), rng.normal(size=9)
+    for backend in BACKENDS:
+        assert_matches(compile(f, [*w, b], backend=backend), f, [*w, b], xs, ys)
+
+
+# ---- every op of the rule table --------------------------------------------------------------
+# One function per rule, inputs kept inside the op's domain; the meta-test below checks that
+# the table and this dict name the same ops, so a new rule without a replay test fails.
+P0, P1, P2 = Value(0.7, label="p0"), Value(-0.4, label="p1"), Value(1.3, label="p2")
+OP_CASES: dict[str, Callable[[Value, Value], Value]] = {
+    "add": lambda x, y: x + y * P0,
+    "sub": lambda x, y: x * P1 - y,
+    "mul": lambda x, y: x * y * P0,
+    "div": lambda x, y: (x * P0) / (1 + y * y),
+    "pow": lambda x, y: (1 + x * x) ** (y * P1),
+    "add_c": lambda x, y: x * P0 + 0.5,
+    "sub_c": lambda x, y: x * P0 - 1.5,
+    "rsub_c": lambda x, y: 2.0 - x * P0,
+    "mul_c": lambda x, y: (x + P0) * 0.75,
+    "div_c": lambda x, y: (x + P0) / 1.25,
+    "rdiv_c": lambda x, y: 1.0 / (1 + (x * P0) ** 2),
+    "pow_c": lambda x, y: (x * P0) ** 3,
+    "rpow_c": lambda x, y: 2.0 ** (x * P0),
+    "neg": lambda x, y: -(x * P0),
+    "abs": lambda x, y: abs(x * P0 + P1),
+    "exp": lambda x, y: (x * P0).exp(),
+    "log": lambda x, y: (1 + (x * P0) ** 2).log(),
+    "sqrt": lambda x, y: (2 + x * P0 * y).sqrt(),
+    "tanh": lambda x, y: (x * P0).tanh(),
+    "sigmoid": lambda x, y: (x * P0).sigmoid(),
+    "relu": lambda x, y: (x * P0 + P1).relu(),
+    "softplus": lambda x, y: (x * P0).softplus(),
+    "sin": lambda x, y: (x * P0).sin(),
+    "cos": lambda x, y: (x * P0).cos(),
+    "wsum": lambda x, y: weighted_sum([P0, P1], [x, y], P2),
+    "sum": lambda x, y: sum_values([x * P0, y, x * P1]),
+}
+
+
+def test_every_rule_has_a_replay_case() -> None:
+    assert set(OP_CASES) == set(ROWS)
+
+
+@pytest.mark.parametrize("op", sorted(ROWS))
+@pytest.mark.parametrize("mode", ["numpy", "numpy-wide", "python"])
+def test_every_op_replays_like_the_eager_engine(
+    op: str, mode: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if mode == "numpy-wide":
+        monkeypatch.setattr(autograd.tape, "WIDE", 1)  # one vectorised rule call per group
+
+    def f(x: Value, y: Value) -> Value:
+        # six copies side by side, so a level holds a group of this op
+        return sum_values([OP_CASES[op](x + 0.1 * k, y) for k in range(6)])
+
+    params = [P0, P1, P2]
+    step = compile(f, params=params, backend=mode.split("-")[0])
+    xs = np.array([-1.3, -0.5, 0.0, 0.25, 0.9, 1.4])
+    ys = np.array([0.5, -1.2, 0.3, 1.0, -0.1, 0.7])
+    assert_matches(step, f, params, xs, ys)
+    assert op in step._tape.ops
+
+
+# ---- random expressions ----------------------------------------------------------------------
+UNARY = ["add_c", "sub_c", "rsub_c", "mul_c", "div_c", "rdiv_c", "pow_c", "rpow_c", "neg",
+         "abs", "exp", "log", "sqrt", "tanh", "sigmoid", "relu", "softplus", "sin", "cos"]
+BINARY = ["add", "sub", "mul", "div", "pow"]
+
+
+def _apply(op: str, a: Value, b: Value, c: Value) -> Value:
+    # Operands are squashed where an op needs a domain or could overflow when nested.
+    t = a.tanh() if op in ("exp", "rpow_c", "pow_c", "mul", "pow") else a
+    table: dict[str, Callable[[], Value]] = {
+        "add": lambda: a + b, "sub": lambda: a - b, "mul": lambda: t * b.tanh(),
+        "div": lambda: a / (1.5 + b.sin()), "pow": lambda: (1 + t * t) ** b.tanh(),
+        "add_c": lambda: a + 0.5, "sub_c": lambda: a - 0.25, "rsub_c": lambda: 1.0 - a,
+        "mul_c": lambda: a * -0.5, "div_c": lambda: a / 3.0, "rdiv_c": lambda: 2.0 / (1 + a * a),
+        "pow_c": lambda: t**2, "rpow_c": lambda: 3.0**t, "neg": lambda: -a, "abs": lambda: abs(a),
+        "exp": lambda: t.exp(), "log": lambda: (1 + a * a).log(), "sqrt": lambda: (1 + a * a).sqrt(),
+        "tanh": lambda: a.tanh(), "sigmoid": lambda: a.sigmoid(), "relu": lambda: a.relu(),
+        "softplus": lambda: a.softplus(), "sin": lambda: a.sin(), "cos": lambda: a.cos(),
+        "wsum": lambda: weighted_sum([b, c], [a, b], c),
+        "sum": lambda: sum_values([a, b, c, a]),
+    }
+    return table[op]()
+
+
+@st.composite
+def programs(draw: st.DrawFn) -> tuple[list[tuple[str, int, int, int]], int]:
+    """A straight-line program over 2 inputs and 3 parameters: (op, operand indices)."""
+    n_ops = draw(st.integers(1, 14))
+    steps = []
+    for k in range(n_ops):
+        n = 5 + k
+        op = draw(st.sampled_from(sorted(ROWS)))
+        steps.append((op, *(draw(st.integers(0, n - 1)) for _ in range(3))))
+    return steps, draw(st.integers(1, 7))
+
+
+@settings(max_examples=40, deadline=None)
+@given(programs(), st.data())
+def test_random_expressions_with_every_op_match_eager(
+    program: tuple[list[tuple[str, int, int, int]], int], data: st.DataObject
+) -> None:
+    steps, batch = program
+    params = [Value(v) for v in (0.5, -0.8, 1.2)]
+
+    def f(x: Value, y: Value) -> Value:
+        nodes = [x, y, *params]
+        for op, i, j, k in steps:
+            nodes.append(_apply(op, nodes[i], nodes[j], nodes[k]))
+        return nodes[-1] + x * 0.0 + params[0] * 0.0  # every output depends on the batch
+
+    floats = st.floats(-2.0, 2.0, allow_nan=False)
+    xs = np.array(data.draw(st.lists(floats, min_size=batch, max_size=batch)))
+    ys = np.array(data.draw(st.lists(floats, min_size=batch, max_size=batch)))
+    backend = data.draw(st.sampled_from(BACKENDS))
+    wide = data.draw(st.sampled_from([1, 4]))
+    old = autograd.tape.WIDE
+    autograd.tape.WIDE = wide
+    try:
+        step = compile(f, params=params, backend=backend, check=0)
+        assert_matches(step, f, params, xs, ys)
+    finally:
+        autograd.tape.WIDE = old
+
+
+# ---- chains and batch-independent parts ------------------------------------------------------
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_long_chain_matches_eager(backend: str) -> None:
+    ws = [Value(random.Random(k).uniform(0.8, 1.1)) for k in range(5)]
+
+    def chain(x: Value) -> Value:
+        for i in range(1500):
+            x = (x * ws[i % 5] + 0.01).tanh() if i % 3 == 0 else x * 0.999 + ws[i % 5] * 0.001
+        return x
+
+    xs = np.array([0.1, -0.4, 0.9])
+    assert_matches(compile(chain, ws, backend=backend), chain, ws, xs)
+
+
+def test_a_loss_that_ignores_its_inputs_is_the_same_for_every_example() -> None:
+    w = Value(3.0)
+    step = compile(lambda x: w * w, params=[w])
+    loss, grads = step.value_and_grad([1.0, 2.0, 5.0])
+    assert loss == 9.0 and grads.tolist() == [6.0]
+    assert step([1.0, 2.0]).tolist() == [9.0, 9.0]
+
+
+def test_unused_params_and_inputs_get_zero() -> None:
+    a, unused = Value(2.0), Value(5.0)
+    step = compile(lambda x, y: a * x, params=[a, unused])
+    loss, grads = step.value_and_grad([1.0, 3.0], [7.0, 8.0])
+    assert loss == 4.0 and grads.tolist() == [2.0, 0.0]
+
+
+def test_trace_works_under_no_grad() -> None:
+    a = Value(2.0)
+    step = compile(lambda x: a * x, params=[a])
+    with no_grad():
+        loss, grads = step.value_and_grad([1.0, 3.0])
+    assert loss == 4.0 and grads.tolist() == [2.0]
+
+
+def test_auto_picks_python_for_a_narrow_chain_and_numpy_for_a_wide_batch() -> None:
+    w = Value(0.9)
+
+    def chain(x: Value) -> Value:
+        for _ in range(200):
+            x = x * w + 0.1
+        return x
+
+    step = compile(chain, params=[w])
+    step.value_and_grad([0.5])
+    assert step.backend == "python"
+    step.value_and_grad(np.linspace(-1, 1, 5000))
+    assert step.backend == "numpy"
+    model = MLP(2, [16, 16, 1], seed=0)
+    mlp = compile(lambda a, b: model([a, b]), params=model.parameters())
+    mlp.value_and_grad(np.zeros(100), np.ones(100))
+    assert mlp.backend == "numpy"
+
+
+# ---- nothing cached wrongly --------------------------------------------------------------------
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_parameter_updates_are_read_on_every_call(backend: str) -> None:
+    model = MLP(2, [6, 1], seed=5)
+    params = model.parameters()
+
+    def loss_one(x1: Value, x2: Value, y: Value) -> Value:
+        return (1 + -y * model([x1, x2])).relu()
+
+    X, Y = moons(20, seed=4)
+    step = compile(loss_one, params=params, backend=backend)
+    for _ in range(3):
+        _, grads = step.value_and_grad(X[:, 0], X[:, 1], Y)
+        for p, g in zip(params, grads):
+            p.data -= 0.5 * g  # an SGD step
+        assert_matches(step, loss_one, params, X[:, 0], X[:, 1], Y)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_batches_of_different_sizes(backend: str) -> None:
+    model = MLP(2, [5, 1], seed=6)
+    params = model.parameters()
+
+    def f(a: Value, b: Value) -> Value:
+        return model([a, b]).tanh()
+
+    step = compile(f, params=params, backend=backend)
+    rng = np.random.default_rng(0)
+    for n in (7, 3, 1, 7, 12):
+        X = rng.normal(size=(n, 2))
+        assert_matches(step, f, params, X[:, 0], X[:, 1])
+
+
+# ---- data-dependent control flow ---------------------------------------------------------------
+def test_guard_fires_on_a_data_dependent_branch() -> None:
+    w = Value(1.5, label="w")
+
+    def branchy(x: Value) -> Value:
+        if x.data > 0:  # a Python branch on the data: a different graph per sign
+            return (w * x).tanh()
+        return w * x * x
+
+    step = compile(branchy, params=[w])
+    with pytest.raises(TraceMismatchError, match=r"example \d+ .* node \d+ \(op 'tanh'"):
+        step.value_and_grad([1.0, -2.0, 0.5])
+    assert isinstance(TraceMismatchError("x"), ValueError)
+
+
+def test_guard_finds_a_branch_taken_by_one_far_example() -> None:
+    w = Value(1.0)
+
+    def clipped(x: Value) -> Value:
+        return w * x if x.data < 100 else w * 100.0  # only the outlier takes the other path
+
+    xs = np.zeros(1000)
+    xs[617] = 1e4
+    with pytest.raises(TraceMismatchError, match="example 617"):
+        compile(clipped, params=[w]).value_and_grad(xs)
+
+
+def test_guard_catches_data_read_into_a_constant() -> None:
+    w = Value(1.0)
+    step = compile(lambda x: w * Value(x.data * 2), params=[w])
+    with pytest.raises(TraceMismatchError, match="constant leaf"):
+        step.value_and_grad([1.0, 2.0])
+
+
+def test_verify_checks_every_example_and_mask_ops_pass() -> None:
+    w = Value(1.0)
+    step = compile(lambda x: (w * x).relu() + abs(x), params=[w])
+    step.verify(np.linspace(-3, 3, 50))  # kinks are masks: one graph for every example
+    branchy = compile(lambda x: w * x if x.data < 2.9 else -(w * x), params=[w], check=0)
+    branchy.value_and_grad(np.linspace(-3, 3, 50))  # check=0: sampling is off
+    with pytest.raises(TraceMismatchError, match="example 49"):
+        branchy.verify(np.linspace(-3, 3, 50))
+
+
+# ---- bad input ---------------------------------------------------------------------------------
+def test_bad_arguments_give_clear_errors_and_leave_the_step_usable() -> None:
+    a = Value(2.0)
+    step = compile(lambda x, y: a * x + y, params=[a])
+    with pytest.raises(ValueError, match="same length"):
+        step.value_and_grad([1.0, 2.0], [1.0])
+    with pytest.raises(TypeError, match="real numbers"):
+        step.value_and_grad(["a", "b"], [1.0, 2.0])
+    with pytest.raises(ValueError, match="1-D"):
+        step.value_and_grad([[1.0, 2.0]], [[1.0, 2.0]])
+    with pytest.raises(ValueError, match="empty"):
+        step.value_and_grad([], [])
+    with pytest.raises(ValueError, match="non-finite"):
+        step.value_and_grad([1.0, math.nan], [1.0, 2.0])
+    with pytest.raises(TypeError, match="real numbers"):
+        step.value_and_grad([True, False], [1.0, 2.0])
+    with pytest.raises(TypeError, match="Values"):
+        step.value_and_grad([Value(1.0)], [1.0])
+    with pytest.raises(ValueError, match="reduction"):
+        step.value_and_grad([1.0], [1.0], reduction="max")
+    assert step.value_and_grad([1.0, 2.0], [0.5, 0.5]) == (3.5, pytest.approx(np.array([1.5])))
+    with pytest.raises(TypeError, match="takes 2 arrays"):
+        step.value_and_grad([1.0, 2.0])
+    assert step([1.0], [0.0]).tolist() == [2.0]
+
+
+def test_bad_compile_arguments() -> None:
+    a = Value(1.0)
+    with pytest.raises(TypeError, match="needs a function"):
+        compile(3.0)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match=r"params\[1\] is not a Value"):
+        compile(lambda x: x, params=[a, 2.0])  # type: ignore[list-item]
+    with pytest.raises(ValueError, match="not a leaf"):
+        compile(lambda x: x, params=[a * 2])
+    with pytest.raises(TypeError, match="list of Values"):
+        compile(lambda x: x, params=a)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="backend"):
+        compile(lambda x: x, backend="gpu")
+    with pytest.raises(ValueError, match="check"):
+        compile(lambda x: x, check=-1)
+    with pytest.raises(TypeError, match="one scalar Value"):
+        compile(lambda x: [x, x])([1.0])
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_domain_errors_name_the_example_and_ieee_lets_nan_through(backend: str) -> None:
+    a = Value(1.0)
+    step = compile(lambda x: (a * x).log(), params=[a], backend=backend)
+    with pytest.raises(ValueError, match=r"example 2: math domain error in 'log'"):
+        step.value_and_grad([1.0, 2.0, -3.0, 4.0])
+    loss, grads = step.value_and_grad([1.0, math.e])  # the failed call left nothing behind
+    assert loss == pytest.approx(0.5) and grads.tolist() == pytest.approx([1.0])
+    with ieee():
+        out = compile(lambda x: (a * x).log(), params=[a])([1.0, -1.0])
+    assert out[0] == 0.0 and math.isnan(out[1])
