@@ -75,6 +75,8 @@ def numeric_grad(
     """
     if method not in ("central", "forward"):
         raise ValueError(f"method must be 'central' or 'forward', got {method!r}")
+    if isinstance(eps, bool) or not isinstance(eps, (int, float)):
+        raise TypeError(f"eps must be a number, got {eps!r} ({type(eps).__name__})")
     if not eps > 0.0:
         raise ValueError(f"eps must be > 0, got {eps!r}")
     x = _point(inputs)
