@@ -256,7 +256,8 @@ class SoftmaxCrossEntropy(Loss):
 
     Stable: log Σ_j e^(s_j) is computed as log Σ_j e^(s_j − m) + m with m the largest score
     (held as a constant: the identity holds for any m, so the value and the gradient
-    softmax(s) − y are exact). The target is a class index or a probability vector.
+    softmax(s) − y are exact). The target is a class index or a probability vector; with
+    Value targets (a traced example) m is built in the graph instead, see ``_logsumexp``.
 
     >>> from autograd import Value
     >>> s = [Value(1000.0), Value(0.0)]
@@ -270,15 +271,12 @@ class SoftmaxCrossEntropy(Loss):
         s = _outputs(output, self.name)
         if len(s) < 2:
             raise ValueError(f"{self.name} needs at least 2 scores per example, got {len(s)}")
-        m = max(v.data for v in s)
-        lse = sum_values([(v - m).exp() for v in s]).log() + m
-        if (isinstance(target, numbers.Real) and not isinstance(target, bool)) or (
-            isinstance(target, np.generic) and np.ndim(target) == 0
-        ):
-            c = lse - s[_class_index(target, len(s), self.name)]
+        if isinstance(target, numbers.Real) and not isinstance(target, bool):
+            c = _logsumexp(s) - s[_class_index(target, len(s), self.name)]
         else:
             y = _targets(target, len(s), self.name)
-            c = lse - sum_values([v * t for v, t in zip(s, y)])
+            traced = any(isinstance(t, Value) for t in y)
+            c = _logsumexp(s, traced) - sum_values([v * t for v, t in zip(s, y)])
         c.label = "C_x"
         return c
 
@@ -287,6 +285,23 @@ class SoftmaxCrossEntropy(Loss):
         y = np.asarray(targets, dtype=np.float64)
         wanted = y.argmax(axis=1) if y.ndim == 2 else y
         return float(np.mean(out.argmax(axis=1) == wanted))
+
+
+def _logsumexp(s: list[Value], traced: bool = False) -> Value:
+    """log Σ e^(s_j), shifted by the largest score m: log Σ e^(s_j − m) + m.
+
+    Eagerly m is a constant (the largest ``.data``). When the targets are Values — as when
+    ``autograd.compile`` traces one example to replay it over a batch — m is built in the
+    graph as max(a, b) = b + relu(a − b), so every example has the same graph (a constant
+    taken from one example would differ from the next one's). Its gradient paths cancel.
+    """
+    if not traced:
+        m = max(v.data for v in s)
+        return sum_values([(v - m).exp() for v in s]).log() + m
+    mv = s[0]
+    for v in s[1:]:
+        mv = mv + (v - mv).relu()
+    return sum_values([(v - mv).exp() for v in s]).log() + mv
 
 
 class MaxMargin(Loss):

@@ -137,17 +137,17 @@ def _check_targets(loss: _losses.Loss, y: np.ndarray, n_outputs: int | None) -> 
     if isinstance(loss, _losses.MaxMargin):
         bad = flat[(flat != 1.0) & (flat != -1.0)]
         if bad.size:
-            raise ValueError(f"max_margin needs labels -1 and +1, y contains {bad[0]!r} "
+            raise ValueError(f"max_margin needs labels -1 and +1, y contains {float(bad[0])!r} "
                              "(use signed=True in nn.data)")
     elif isinstance(loss, _losses.BinaryCrossEntropy):
         bad = flat[(flat < 0.0) | (flat > 1.0)]
         if bad.size:
             raise ValueError(f"binary_cross_entropy needs targets in [0, 1], y contains "
-                             f"{bad[0]!r}")
+                             f"{float(bad[0])!r}")
     elif isinstance(loss, _losses.SoftmaxCrossEntropy) and y.ndim == 1 and n_outputs:
         bad = flat[(flat != np.round(flat)) | (flat < 0) | (flat >= n_outputs)]
         if bad.size:
-            raise ValueError(f"softmax_cross_entropy: class index {bad[0]!r} is not in "
+            raise ValueError(f"softmax_cross_entropy: class index {float(bad[0])!r} is not in "
                              f"[0, {n_outputs})")
 
 
