@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import math
 import numbers
+from collections.abc import Sequence
 from types import SimpleNamespace
 from typing import Any
 
@@ -389,7 +390,9 @@ class Value:
         backward(self, gradient)
 
 
-def weighted_sum(weights: list[Value], inputs: list[Value | Number], bias: Value) -> Value:
+def weighted_sum(
+    weights: Sequence[Value], inputs: Sequence[Value | Number], bias: Value
+) -> Value:
     """Nielsen's weighted input z = Σ_k w_k a_k + b as **one** node.
 
     Its rate factors are a_k towards each weight, w_k towards each input and 1 towards the
@@ -423,7 +426,7 @@ def weighted_sum(weights: list[Value], inputs: list[Value | Number], bias: Value
     return _make(acc, tuple(edges), "wsum")
 
 
-def sum_values(values: list[Value | Number]) -> Value:
+def sum_values(values: Sequence[Value | Number]) -> Value:
     """Σ of many values as one node with rate factor 1 on each edge (micrograd chains ``+``).
 
     >>> s = sum_values([Value(1.0), Value(2.0), 3.0])
