@@ -315,8 +315,8 @@ class MLP(Module):
     >>> net = MLP(784, [30, 10], activation="sigmoid", output_activation="sigmoid", seed=0)
     >>> net.layer_sizes, net.activations
     ([784, 30, 10], ['sigmoid', 'sigmoid'])
-    >>> MLP(2, [16, 16, 1], seed=0)
-    MLP of [Layer of [ReLUNeuron(2), ...], Layer of [ReLUNeuron(16), ...], Layer of [LinearNeuron(16)]]
+    >>> MLP(2, [16, 1], seed=0)
+    MLP of [Layer of [ReLUNeuron(2), ...], Layer of [LinearNeuron(16)]]
     """
 
     def __init__(

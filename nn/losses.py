@@ -72,8 +72,8 @@ def _number(t: Any, what: str) -> float:
 
 def _targets(target: Any, n: int, what: str) -> list[Any]:
     """One target per output: a class index with n > 1 outputs becomes its one-hot vector."""
-    if isinstance(target, Value) or isinstance(target, numbers.Real) and not isinstance(
-        target, bool
+    if isinstance(target, Value) or (
+        isinstance(target, numbers.Real) and not isinstance(target, bool)
     ):
         if n == 1:
             return [target if isinstance(target, Value) else _number(target, what)]

@@ -182,7 +182,7 @@ def _nest(flat: list[float], shape: Shape) -> Any:
 def _shape_of(value: Any) -> str:
     # A readable shape for error messages, without assuming the value is well formed.
     dims = []
-    while isinstance(value, Sequence) and not isinstance(value, str) or hasattr(value, "shape"):
+    while (isinstance(value, Sequence) and not isinstance(value, str)) or hasattr(value, "shape"):
         if hasattr(value, "shape"):
             return str(tuple(value.shape))
         dims.append(len(value))

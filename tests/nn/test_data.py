@@ -90,7 +90,7 @@ def test_one_hot_and_split():
         data.one_hot([0.5])
     X, y = data.moons(40, seed=0)
     Xtr, Xte, ytr, yte = data.train_test_split(X, y, 0.25, seed=1)
-    assert len(Xte) == 10 and len(Xtr) == 30
+    assert len(Xte) == len(yte) == 10 and len(Xtr) == len(ytr) == 30
     rows = {tuple(r) for r in np.vstack([Xtr, Xte])}
     assert rows == {tuple(r) for r in X}
     with pytest.raises(ValueError, match="X has 40 rows but y has 39"):

@@ -7,7 +7,7 @@ import math
 import pytest
 
 from autograd import Value, ieee
-from nn import Adam, SGD
+from nn import SGD, Adam
 from nn.optim import NonFiniteError
 
 GRADS = [[0.5, -1.0], [0.25, 2.0], [-3.0, 0.125], [1.0, 1.0]]
