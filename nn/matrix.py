@@ -20,7 +20,8 @@ The book's listing of ``backprop`` has index bugs inside its loop: ``z = zs[-1]`
 ``zs[-l]``, and ``nabla_b[-1]``, ``nabla_w[-1]`` must be ``nabla_b[-l]``, ``nabla_w[-l]``
 (as printed it reuses the output layer's z and overwrites the output layer's gradient). Its
 mini-batch pseudocode also updates ``w^{l+1}`` with layer l's gradient (should be w^l) and
-feeds forward with ``w^{l-1}`` (should be w^l). The code below is the corrected algorithm;
+feeds forward with ``w^{l-1}`` (should be w^l); the four-equations notes' version of that step
+runs l = L−1, ..., 2 and so never updates w^L. The code below is the corrected algorithm;
 ``tests/nn/test_matrix.py`` transcribes the printed versions and shows they disagree with the
 scalar engine while this module agrees with it to 1e-12.
 
@@ -576,7 +577,12 @@ class Network:
         eta = _learning_rate(eta)
         if len(mini_batch) == 0:
             raise ValueError("mini_batch is empty")
-        pairs = [self._pair(x, y) for x, y in mini_batch]  # check all before changing anything
+        try:
+            pairs = [self._pair(x, y) for x, y in mini_batch]  # check all, then change anything
+        except (TypeError, ValueError) as error:
+            if "unpack" in str(error):
+                raise TypeError("mini_batch must be a list of (x, y) pairs") from None
+            raise
         nabla_b = [np.zeros(b.shape) for b in self.biases]
         nabla_w = [np.zeros(w.shape) for w in self.weights]
         for x, y in pairs:

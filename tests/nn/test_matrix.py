@@ -604,6 +604,13 @@ def test_wrong_input_shape_names_expected_and_given() -> None:
         )
 
 
+def test_a_mini_batch_must_be_pairs() -> None:
+    net = Network([2, 2], seed=0)
+    for update in (net.update_mini_batch, net.update_mini_batch_matrix):
+        with pytest.raises(TypeError, match=r"list of \(x, y\) pairs"):
+            update([1, 2], 0.1)
+
+
 def test_a_failed_update_leaves_the_network_untouched() -> None:
     net = Network([4, 3, 2], seed=0)
     before = copy.deepcopy((net.weights, net.biases))
