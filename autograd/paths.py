@@ -27,9 +27,11 @@ those paths, walk them one by one, find the few that matter most, and summarise 
 
 from __future__ import annotations
 
+import gc
 import heapq
 import math
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -444,10 +446,31 @@ def _walk(output: Value, node: Value) -> Iterator[Path]:
         next_edge.append(0)
 
 
-def _magnitude(x: float) -> float:
-    # |x| as a sort key; nan (possible only under ieee()) sorts first, like inf.
+def _log_magnitude(x: float) -> float:
+    # log|x| as a ranking key: no underflow on paths of thousands of edges whose products are
+    # 0.0 as floats; log 0 = −inf; nan (only under ieee()) ranks first, like inf.
     m = abs(x)
-    return m if m == m else math.inf
+    if m != m or m == math.inf:
+        return math.inf
+    return math.log(m) if m > 0.0 else -math.inf
+
+
+def _add_logs(a: float, b: float) -> float:
+    s = a + b
+    return s if s == s else math.inf  # inf + (−inf): a nan rate times a zero rate
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    # The search allocates a few small tuples per step, and none of them form cycles; left on,
+    # the cyclic collector would rescan the whole graph again and again (superlinear time).
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def top_paths(output: Value, node: Value, k: int = 10) -> list[Path]:
@@ -457,7 +480,8 @@ def top_paths(output: Value, node: Value, k: int = 10) -> list[Path]:
     largest |product| of any path from it to the output (an exact, hence admissible, bound).
     Each search step follows the best continuation to the output and queues the next-best
     alternative at each node it passes, so k paths of length L cost O(k·L·log) work, however
-    many paths there are. Fewer than ``k`` paths are returned when fewer exist.
+    many paths there are. Ranking is done on log|rate| sums, so paths whose products underflow
+    to 0.0 are still ranked right. Fewer than ``k`` paths are returned when fewer exist.
 
     >>> from autograd import Value
     >>> x = Value(0.5, label="x")
@@ -470,51 +494,56 @@ def top_paths(output: Value, node: Value, k: int = 10) -> list[Path]:
         raise TypeError(f"top_paths: k must be an int, got {k!r} ({type(k).__name__})")
     if k < 1:
         raise ValueError(f"top_paths: k must be >= 1, got {k}")
+    with _collector_paused():
+        return _best_first(output, node, k)
+
+
+def _best_first(output: Value, node: Value, k: int) -> list[Path]:
     kept, children = _forward_edges(output, node)
     if not kept:
         return []
     if node is output:
         return [Path((node,), (), ())]
-    # best[v]: max over paths v -> output of the product of |rates|; ranked[v]: v's edges,
-    # best continuation first, each with its score |rate| * best[child].
-    best: dict[Value, float] = {output: 1.0}
+    # best[v]: max over paths v -> output of Σ log|rate|; ranked[v]: v's edges, best
+    # continuation first, each with its score log|rate| + best[child].
+    best: dict[Value, float] = {output: 0.0}
     ranked: dict[Value, list[tuple[float, Value, int, float]]] = {}
     for v in reversed(kept[:-1]):
-        scored = []
-        for child, pos, rate in children[v]:
-            s = _magnitude(rate) * best[child]
-            scored.append((s if s == s else math.inf, child, pos, rate))
+        scored = [
+            (_add_logs(_log_magnitude(rate), best[child]), child, pos, rate)
+            for child, pos, rate in children[v]
+        ]
         scored.sort(key=lambda e: -e[0])  # stable: ties keep operand order
         ranked[v] = scored
         best[v] = scored[0][0]
 
     heap: list[tuple[float, int, Value, float, Any, int]] = []
-    seq = 0
-
-    def push(v: Value, prefix: float, link: Any, rank: int) -> None:
-        nonlocal seq
-        bound = _magnitude(prefix) * ranked[v][rank][0]
-        heapq.heappush(heap, (-(bound if bound == bound else math.inf), seq, v, prefix, link,
-                              rank))
-        seq += 1
-
-    found: list[Path] = []
-    push(node, 1.0, None, 0)
+    push, pop = heapq.heappush, heapq.heappop
+    # an entry: the partial path ``link`` ends at v with Σ log|rate| = logp; it goes on along
+    # v's option number ``rank``, so its bound is logp + that option's score
+    push(heap, (-best[node], 0, node, 0.0, None, 0))
+    seq = 1
+    found: list[tuple[float, Path]] = []
     while heap and len(found) < k:
-        _, _, v, prefix, link, rank = heapq.heappop(heap)
+        _, _, v, logp, link, rank = pop(heap)
         while True:
             options = ranked[v]
             if rank + 1 < len(options):
-                push(v, prefix, link, rank + 1)
+                push(heap, (-_add_logs(logp, options[rank + 1][0]), seq, v, logp, link,
+                            rank + 1))
+                seq += 1
             _, child, pos, rate = options[rank]
-            prefix *= rate
+            logp = _add_logs(logp, _log_magnitude(rate))
             link = (link, child, pos, rate)
             v, rank = child, 0
             if v is output:
                 break
-        found.append(_unlink(node, link))
-    found.sort(key=lambda p: -_magnitude(p.product))
-    return found
+        found.append((logp, _unlink(node, link)))
+    if all(0.0 < abs(p.product) < math.inf for _, p in found):
+        found.sort(key=lambda e: -abs(e[1].product))  # exact where the floats can say it
+    else:
+        found.sort(key=lambda e: -e[0])
+    return [p for _, p in found]
 
 
 def _unlink(node: Value, link: Any) -> Path:

@@ -305,6 +305,25 @@ def test_top_paths_on_a_ladder_of_1000_diamonds() -> None:
     assert len({key_of(p) for p in top}) == 10
 
 
+def test_top_paths_rank_paths_whose_products_underflow() -> None:
+    # 3000 diamonds with rates below 0.75: every product is 0.0 as a float, yet the best path
+    # must still take the larger rate in every diamond (ranking is done on log|rate| sums)
+    rng = random.Random(11)
+    x = Value(0.5, label="x")
+    out = x
+    for _ in range(3000):
+        out = out * rng.uniform(0.05, 0.75) + out * -rng.uniform(0.05, 0.75)
+    top = top_paths(out, x, 3)
+    assert all(p.product == 0.0 for p in top)
+    best = top[0]
+    for i in range(0, len(best.nodes) - 1, 2):
+        v, chosen = best.nodes[i], best.nodes[i + 1]  # v -> v·c (one of two) -> sum
+        options = [n for n in best.nodes[i + 2].parents]
+        assert chosen in options and all(o.parents[0] is v for o in options)
+        assert abs(chosen.local_grads[0]) == max(abs(o.local_grads[0]) for o in options)
+    assert len({key_of(p) for p in top}) == 3
+
+
 def test_top_paths_of_a_small_random_ladder_against_brute_force() -> None:
     out, x = diamond_ladder(10, seed=1)
     want = sorted((abs(q) for _, q in brute_paths(out, x)), reverse=True)
