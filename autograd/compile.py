@@ -123,37 +123,40 @@ def trace(
     return Trace(toposort(out), inputs, list(params))
 
 
-def _same_number(a: float | None, b: float | None) -> bool:
-    if a is None or b is None:
-        return a is b
-    return a == b or (a != a and b != b)
+def _number(c: float | None) -> Any:
+    return "nan" if c is not None and c != c else c  # nan == nan, for comparing signatures
 
 
-def _first_difference(a: Trace, b: Trace) -> str | None:
-    """Where two traces differ (op, parents, constants, leaf kinds), or None if they match."""
-    index_a = {id(v): i for i, v in enumerate(a.nodes)}
-    index_b = {id(v): i for i, v in enumerate(b.nodes)}
-    kinds_a = {id(v): ("input", k) for k, v in enumerate(a.inputs)}
-    kinds_b = {id(v): ("input", k) for k, v in enumerate(b.inputs)}
-    for k, p in enumerate(a.params):
-        kinds_a.setdefault(id(p), ("param", k))
-        kinds_b.setdefault(id(p), ("param", k))
-    for i, (u, v) in enumerate(zip(a.nodes, b.nodes)):
-        if u._op != v._op:
+def _signature(t: Trace) -> list[tuple[Any, ...]]:
+    """Per node: (op, constant, parent indices), or for a leaf its kind (input, param, data)."""
+    index = {id(v): i for i, v in enumerate(t.nodes)}
+    kinds: dict[int, tuple[Any, ...]] = {id(v): ("input", k) for k, v in enumerate(t.inputs)}
+    for k, p in enumerate(t.params):
+        kinds.setdefault(id(p), ("param", k))
+    sig: list[tuple[Any, ...]] = []
+    for v in t.nodes:
+        edges = v._edges
+        if edges:
+            sig.append((v._op, _number(v._const), tuple(index[id(p)] for p in edges[0::2])))
+        else:
+            sig.append(kinds.get(id(v)) or ("leaf", _number(v.data)))
+    return sig
+
+
+def _first_difference(a: Trace, b: Trace, sig_a: list[tuple[Any, ...]]) -> str | None:
+    """Where trace ``b`` differs from ``a`` (op, constants, parents, leaf kinds), else None."""
+    sig_b = _signature(b)
+    if sig_a == sig_b:
+        return None
+    for i, (u, v) in enumerate(zip(sig_a, sig_b)):
+        if u == v:
+            continue
+        if u[0] != v[0] or not a.nodes[i]._edges:
             return f"{a.describe(i)} is {b.describe(i)} there"
-        if not _same_number(u._const, v._const):
-            return f"{a.describe(i)} has the constant {u._const!r} there {v._const!r}"
-        pu = [index_a[id(p)] for p in u._edges[0::2]]
-        pv = [index_b[id(p)] for p in v._edges[0::2]]
-        if pu != pv:
-            return f"{a.describe(i)} has parents {pu} there {pv}"
-        if not u._edges:
-            ku, kv = kinds_a.get(id(u)), kinds_b.get(id(v))
-            if ku != kv or (ku is None and not _same_number(u.data, v.data)):
-                return f"{a.describe(i)} is {b.describe(i)} there"
-    if len(a.nodes) != len(b.nodes):
-        return f"the graph has {len(a.nodes)} nodes there {len(b.nodes)}"
-    return None
+        if u[1] != v[1]:
+            return f"{a.describe(i)} has the constant {u[1]!r} there {v[1]!r}"
+        return f"{a.describe(i)} has parents {list(u[2])} there {list(v[2])}"
+    return f"the graph has {len(sig_a)} nodes there {len(sig_b)}"
 
 
 def _name(fn: Any) -> str:
@@ -179,6 +182,8 @@ class Compiled:
         self._trace: Trace | None = None
         self._n_args = -1
         self._replays: dict[str, Any] = {}
+        self._signature: list[tuple[Any, ...]] | None = None
+        self._costs: tuple[float, float] | None = None
 
     def __repr__(self) -> str:
         state = f"{self.n_nodes} nodes" if self._trace else "not traced yet"
@@ -285,8 +290,10 @@ class Compiled:
         return list(dict.fromkeys(b for b in picks if b != 0))[:n]
 
     def _compare(self, first: Trace, xs: list[np.ndarray], examples: Iterable[int]) -> None:
+        if self._signature is None or self._trace is not first:
+            self._signature = _signature(first)
         for b in examples:
-            diff = _first_difference(first, self._trace_at(xs, b))
+            diff = _first_difference(first, self._trace_at(xs, b), self._signature)
             if diff is not None:
                 raise TraceMismatchError(
                     f"{_name(self.fn)} builds a different graph for example {b} than for "
@@ -322,15 +329,12 @@ class Compiled:
             return self.backend_choice
         if MODES.ieee:
             return "numpy"  # Python's math raises where IEEE semantics give inf or nan
-        tape = self._tape
-        # Measured on 2 cores: a numpy statement costs ~3 µs plus ~2 ns an entry; straight-line
-        # float code ~60 ns an edge per example. The numpy plan is sized without building it.
-        statements = tape.n_levels * 4 + sum(1 for ps in tape.parents if ps) // 8
-        numpy_cost = 3.0 * statements + 0.002 * tape.n * batch * 2
-        python_cost = 0.06 * (tape.n_edges + tape.n) * batch
-        if "numpy" in self._replays:
-            numpy_cost = 3.0 * self._replays["numpy"].n_statements + 0.004 * tape.n * batch
-        return "python" if python_cost < numpy_cost else "numpy"
+        if self._costs is None:
+            self._costs = _cost_model(self._tape)
+        numpy_fixed, python_per_example = self._costs
+        # numpy: the fixed cost of its statements plus ~4 ns an entry of its (rows, batch) arrays
+        numpy_cost = numpy_fixed + 0.004 * self._tape.n * batch
+        return "python" if python_per_example * batch < numpy_cost else "numpy"
 
     def _run(self, arrays: tuple[Any, ...], with_grad: bool) -> tuple[np.ndarray, np.ndarray]:
         import numpy as np
@@ -407,6 +411,26 @@ class Compiled:
         if reduction == "mean":
             return float(out.mean()), grads / len(out)
         return float(out.sum()), grads
+
+
+def _cost_model(tape: Any) -> tuple[float, float]:
+    """Estimated µs of a numpy replay (fixed part) and of the Python replay per example.
+
+    Measured on 2 cores: a numpy statement costs ~3 µs (forward and backward count one each);
+    a vectorised group is one statement, a narrow node is one; straight-line float code costs
+    ~60 ns an edge or node per example.
+    """
+    from . import tape as tape_module
+
+    groups: dict[tuple[int, str], int] = {}
+    edges = ops = 0
+    for i, ps in enumerate(tape.parents):
+        if ps and tape.batched[i]:
+            groups[(tape.level[i], tape.ops[i])] = groups.get((tape.level[i], tape.ops[i]), 0) + 1
+            edges += len(ps)
+            ops += 1
+    statements = sum(1 if k >= tape_module.WIDE else k for k in groups.values())
+    return 3.0 * 2 * statements, 0.06 * (edges + ops)
 
 
 def compile(
