@@ -114,9 +114,7 @@ def main() -> None:
     steps: dict[str, Callable[[], Any]] = {"micrograd nn": mg_step}
     for name, model in (("pathgrad nn (one wsum node)", fused),
                         ("pathgrad nn, fused=False", unfused)):
-        opt = SGD(model.parameters(), lr=LR)
-        steps[name] = lambda model=model, opt=opt: train_step(
-            model, X, y, losses.max_margin, opt, l2=ALPHA)
+        steps[name] = _eager_step(model, X, y)
     compiled = _compiled_step(X, y)
     if compiled is not None:
         steps["pathgrad fit(compiled=True) step"] = compiled
@@ -143,6 +141,15 @@ def main() -> None:
                  ""], rows)
     if quick():
         print("(--quick: tiny sizes, a smoke test, not a measurement)")
+
+
+def _eager_step(model: MLP, X: np.ndarray, y: np.ndarray) -> Callable[[], Any]:
+    opt = SGD(model.parameters(), lr=LR)
+
+    def step() -> Any:
+        return train_step(model, X, y, losses.max_margin, opt, l2=ALPHA)
+
+    return step
 
 
 def _compiled_step(X: np.ndarray, y: np.ndarray) -> Callable[[], Any] | None:

@@ -172,3 +172,30 @@ def test_batch_with_numpy_targets():
     outs = [Value(0.5), Value(-0.5)]
     c = losses.max_margin(outs, np.array([1, -1]))
     assert c.data == pytest.approx(0.5)
+
+
+def _structure(root):
+    from autograd import toposort
+
+    order = toposort(root)
+    index = {id(v): i for i, v in enumerate(order)}
+    return [(v.op, v.constant, tuple(index[id(p)] for p in v.parents)) for v in order]
+
+
+def test_traced_softmax_has_one_graph_for_every_example():
+    """With Value targets (autograd.compile's tracing) the max shift is in the graph."""
+    graphs, eager = [], []
+    for scores, k in [([0.3, 2.0, -1.0], 1), ([5.0, -2.0, 0.5], 0)]:
+        s = [Value(x) for x in scores]
+        y = [Value(1.0 if j == k else 0.0) for j in range(3)]
+        c = losses.softmax_cross_entropy.example(s, y)
+        c.backward()
+        graphs.append(_structure(c))
+        s2 = [Value(x) for x in scores]
+        c2 = losses.softmax_cross_entropy.example(s2, k)
+        c2.backward()
+        assert c.data == pytest.approx(c2.data, rel=1e-14)
+        assert [v.grad for v in s] == pytest.approx([v.grad for v in s2], abs=1e-14)
+        eager.append(_structure(c2))
+    assert graphs[0] == graphs[1]
+    assert eager[0] != eager[1]  # eagerly the shift is the example's own max, a constant
