@@ -590,7 +590,7 @@ class Contributions:
     def __str__(self) -> str:
         name = f"∂{_wrap(_operand(self.output))}/∂{_wrap(_operand(self.node))}"
         n = self.n_paths
-        count = f"{n:,}" if n < 10**12 else f"{n:.3e}".replace("e+", "e")
+        count = _count_text(n)
         noun = "path" if n == 1 else "paths"
         lines = [f"{name} = {_fmt(self.gradient, 4)}, the sum over {count} {noun}"]
         if n == 0:
@@ -619,8 +619,20 @@ class Contributions:
         return "\n".join(lines)
 
     def __repr__(self) -> str:
-        return (f"Contributions(n_paths={self.n_paths}, gradient={self.gradient!r}, "
+        return (f"Contributions(n_paths={_count_text(self.n_paths)}, gradient={self.gradient!r}, "
                 f"top={len(self.top)})")
+
+
+def _count_text(n: int) -> str:
+    """An exact count for reading: ``1,024`` or ``1.268e30`` (safe far beyond float range and
+    Python's int-to-str digit limit)."""
+    if n < 10**12:
+        return f"{n:,}"
+    exponent = math.floor(math.log10(n))
+    mantissa = 10.0 ** (math.log10(n) - exponent)
+    if mantissa >= 9.9995:  # rounding would print 10.000
+        mantissa, exponent = 1.0, exponent + 1
+    return f"{mantissa:.3f}e{exponent}"
 
 
 def _percent(x: float) -> str:

@@ -101,8 +101,7 @@ def part_paths(sizes: list[int], repeats: int) -> bool:
                 growth = [f"{t_count / previous[0]:.1f}x, slope {e_count:.2f}",
                           f"{t_top / previous[1]:.1f}x, slope {e_top:.2f}", verdict(ok)]
             previous = (t_count, t_top, edges, words)
-            digits = len(str(n_paths))
-            shown = f"{n_paths:,}" if digits <= 12 else f"~10^{digits - 1}"
+            shown = f"{n_paths:,}" if n_paths < 10**12 else f"~10^{math.log10(n_paths):.0f}"
             rows.append([family.__name__, f"{len(order):,}", f"{edges:,}", shown,
                          f"{len(top[0]):,}", f"{1e3 * t_count:.1f}", f"{1e3 * t_top:.1f}",
                          *growth])
