@@ -103,8 +103,12 @@ def _check_count(name: str, n: Any) -> int:
 
 
 def _quiet() -> bool:
+    """True unless stderr is a terminal or a Jupyter kernel's stream (where tqdm draws too)."""
+    stream = sys.stderr
+    if type(stream).__module__.startswith("ipykernel"):
+        return False
     try:
-        return not sys.stderr.isatty()
+        return not stream.isatty()
     except (AttributeError, ValueError):
         return True
 
@@ -176,7 +180,7 @@ def fit(
     examples are shuffled each epoch (seeded by ``seed``) and cut into mini-batches.
     ``l2`` adds ``l2 * Σ p²`` over ``model.parameters()``; ``lr_schedule(epoch)`` (0-based)
     sets the learning rate at the start of each epoch. A tqdm bar shows loss and accuracy
-    unless ``verbose=False`` or stderr is not a terminal.
+    when stderr is a terminal or a Jupyter notebook, unless ``verbose=False``.
 
     ``compiled=True`` records the per-example cost once with ``autograd.compile`` and replays
     it over each batch with numpy (same numbers, much faster).

@@ -8,6 +8,8 @@ import random
 import numpy as np
 import pytest
 import sympy as sp
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from micrograd import nn as mg
 from micrograd.engine import Value as MValue
 
@@ -225,3 +227,55 @@ def test_wrong_input_length_names_expected_and_given(model):
         model(1.0)
     with pytest.raises(TypeError, match="Value needs an int or float"):
         model([1.0, "a", 2.0])
+
+
+_PRIME = {
+    "sigmoid": lambda z: (1 / (1 + np.exp(-z))) * (1 - 1 / (1 + np.exp(-z))),
+    "tanh": lambda z: 1 - np.tanh(z) ** 2,
+    "relu": lambda z: (z > 0).astype(float),
+    "linear": lambda z: np.ones_like(z),
+}
+
+
+def _bp_by_hand(net, x, y):
+    """BP1–BP4 in numpy, written out here as an independent oracle for the engine."""
+    a, zs, acts = np.asarray(x, float), [], [np.asarray(x, float)]
+    for layer in net.layers:
+        z = layer.weight_matrix() @ a + layer.bias_vector()
+        a = {"sigmoid": lambda t: 1 / (1 + np.exp(-t)), "tanh": np.tanh,
+             "relu": lambda t: np.maximum(t, 0), "linear": lambda t: t}[layer.activation](z)
+        zs.append(z)
+        acts.append(a)
+    delta = (a - y) * _PRIME[net.layers[-1].activation](zs[-1])  # BP1, quadratic cost
+    grads = [None] * len(net.layers)
+    for i in range(len(net.layers) - 1, -1, -1):
+        grads[i] = (np.outer(delta, acts[i]), delta)  # BP4, BP3
+        if i:
+            w = net.layers[i].weight_matrix()
+            delta = (w.T @ delta) * _PRIME[net.layers[i - 1].activation](zs[i - 1])  # BP2
+    out = []
+    for gw, gb in grads:
+        for j in range(len(gb)):
+            out += [*gw[j], gb[j]]
+    return out
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    sizes=st.lists(st.integers(1, 5), min_size=2, max_size=4),
+    acts=st.lists(st.sampled_from(ACTIVATIONS), min_size=3, max_size=3),
+    seed=st.integers(0, 10_000),
+    fused=st.booleans(),
+)
+def test_gradients_equal_the_four_equations(sizes, acts, seed, fused):
+    n_layers = len(sizes) - 1
+    net = MLP(sizes[0], sizes[1:], activation=acts[:n_layers], seed=seed, init="normal",
+              fused=fused)
+    rng = np.random.default_rng(seed)
+    x, y = rng.normal(size=sizes[0]), rng.uniform(size=sizes[-1])
+    out = net(x.tolist())
+    out = [out] if isinstance(out, Value) else out
+    cost = sum(((a - t) ** 2 for a, t in zip(out, y.tolist())), Value(0.0)) * 0.5
+    cost.backward()
+    expected = _bp_by_hand(net, x, y)
+    assert [p.grad for p in net.parameters()] == pytest.approx(expected, rel=1e-9, abs=1e-12)

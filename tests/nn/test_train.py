@@ -123,7 +123,7 @@ def test_quiet_and_progress_bar(capsys, monkeypatch):
     model = MLP(2, [4, 1], seed=0)
     fit(model, X, y, "max_margin", SGD(model.parameters(), lr=0.1), epochs=2)
     assert capsys.readouterr().err == ""  # stderr is not a terminal under pytest
-    monkeypatch.setattr(nn.train, "_quiet", lambda: False)
+    monkeypatch.setattr(nn.train, "_quiet", lambda: False)  # as on a terminal
     fit(model, X, y, "max_margin", SGD(model.parameters(), lr=0.1), epochs=2, verbose=False)
     assert capsys.readouterr().err == ""
     fit(model, X, y, "max_margin", SGD(model.parameters(), lr=0.1), epochs=2)
