@@ -472,21 +472,26 @@ class Network:
             xs, ys = zip(*data)
         except (TypeError, ValueError):
             raise TypeError(f"{what} must be a list of (x, y) pairs") from None
-        n_in, n_out, m = self.sizes[0], self.sizes[-1], len(xs)
+        X = self._stack_columns(xs, self.sizes[0], f"{what}: x")
+        Y = self._stack_columns(ys, self.sizes[-1], f"{what}: y")
+        return X, Y
+
+    def _stack_columns(self, columns: Sequence[Any], n: int, what: str) -> Array:
+        # np.array of m columns (n, 1) is one copy into (m, n, 1); its transpose view is X with
+        # the examples as contiguous columns (Fortran order), which BLAS reads as it is.
+        m = len(columns)
         try:
-            X = np.concatenate(xs, axis=1)
-            Y = np.concatenate(ys, axis=1)
-        except (ValueError, np.exceptions.AxisError):
-            X = Y = np.empty((0, 0))  # the shapes disagree: report the first odd one below
-        if X.shape != (n_in, m) or Y.shape != (n_out, m):
-            for i, (x, y) in enumerate(zip(xs, ys)):
-                if np.shape(x) != (n_in, 1) or np.shape(y) != (n_out, 1):
+            stacked = np.array(columns, dtype=np.float64)
+        except (TypeError, ValueError):
+            stacked = np.empty(0)  # ragged or not numeric: report the first odd one below
+        if stacked.shape != (m, n, 1):
+            for i, column in enumerate(columns):
+                if np.shape(column) != (n, 1):
                     raise ValueError(
-                        f"{what}[{i}]: expected x of shape ({n_in}, 1) and y of shape "
-                        f"({n_out}, 1), got {np.shape(x)} and {np.shape(y)}"
+                        f"{what}[{i}]: expected shape ({n}, 1), got {np.shape(column)}"
                     )
-            raise ValueError(f"{what}: stacked X {X.shape}, Y {Y.shape}; expected ({n_in}, {m})")
-        return self._pair(X, Y)
+            raise TypeError(f"{what}: every entry must be a numeric ({n}, 1) array")
+        return stacked.reshape(m, n).T
 
     # ---- forward ----------------------------------------------------------------------------
     def feedforward(self, a: Any) -> Array:
@@ -671,10 +676,11 @@ class Network:
     def _test_matrices(self, test_data: Sequence[Example]) -> tuple[Array, NDArray[np.intp]]:
         if len(test_data) == 0:
             raise ValueError("test_data is empty")
-        xs, ys = zip(*test_data)
-        X = self._columns(np.concatenate(xs, axis=1), self.sizes[0], "test inputs")
-        if X.shape[1] != len(xs):
-            raise ValueError(f"test inputs must be ({self.sizes[0]}, 1) columns")
+        try:
+            xs, ys = zip(*test_data)
+        except (TypeError, ValueError):
+            raise TypeError("test_data must be a list of (x, y) pairs") from None
+        X = self._stack_columns(xs, self.sizes[0], "test_data: x")
         labels = np.array([int(np.argmax(y)) if np.ndim(y) else int(y) for y in ys])
         return X, labels
 

@@ -598,7 +598,9 @@ def test_wrong_input_shape_names_expected_and_given() -> None:
         net.backprop(np.zeros((4, 2)), np.zeros((2, 1)))
     with pytest.raises(TypeError, match="numeric array"):
         net.feedforward([["a"], ["b"], ["c"], ["d"]])
-    with pytest.raises(ValueError, match=r"mini_batch\[1\].*\(4, 1\).*got \(5, 1\)"):
+    with pytest.raises(
+        ValueError, match=r"mini_batch: x\[1\]: expected shape \(4, 1\), got \(5, 1\)"
+    ):
         net.update_mini_batch_matrix(
             [(np.zeros((4, 1)), np.zeros((2, 1))), (np.zeros((5, 1)), np.zeros((2, 1)))], 0.1
         )
