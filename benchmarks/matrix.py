@@ -15,22 +15,25 @@ forward, backprop, w ← w − (η/m) Σ ∂C_x/∂w, the same for b.
 
 Targets: matrix ≥ 8x the loop (mini-batch 10), ≥ 2x faster than PyTorch CPU (mini-batch 10),
 ≥ 50% of the GEMM rate (mini-batch 1,000). Medians of several runs, interleaved.
-``python -m benchmarks.matrix --quick`` runs tiny sizes as a smoke test.
+``python -m benchmarks.matrix --quick`` runs tiny sizes as a smoke test; ``--threads N`` limits
+BLAS (through threadpoolctl) and torch to N threads, for a machine whose cores are busy.
 """
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import gc
 import itertools
 import os
 import statistics
+import sys
 import time
 from collections.abc import Callable
 
 import numpy as np
 
-from benchmarks.common import print_table, quick, verdict
+from benchmarks.common import quick, verdict
 from nn.matrix import Network
 
 __all__ = ["main"]
@@ -38,8 +41,11 @@ __all__ = ["main"]
 ETA = 0.01
 
 
-def _median_time(fns: dict[str, Callable[[], object]], runs: int, block: float) -> dict[str, float]:
-    """Seconds per call of each function: the median over ``runs`` interleaved timed blocks."""
+Timing = dict[str, tuple[float, float]]
+
+
+def _median_time(fns: dict[str, Callable[[], object]], runs: int, block: float) -> Timing:
+    """Seconds per call of each function: (median, best) over ``runs`` interleaved blocks."""
     inner = {}
     for name, fn in fns.items():  # calibrate: enough calls per block to last ``block`` seconds
         fn()
@@ -67,7 +73,7 @@ def _median_time(fns: dict[str, Callable[[], object]], runs: int, block: float) 
     finally:
         if gc_was_enabled:
             gc.enable()
-    return {name: statistics.median(s) for name, s in samples.items()}
+    return {name: (statistics.median(s), min(s)) for name, s in samples.items()}
 
 
 def _mini_batch(sizes: list[int], m: int, rng: np.random.Generator) -> list[tuple]:
@@ -227,7 +233,7 @@ def _check_same_update(net: Network, batch: list[tuple], torch_parts) -> None:
 
 def _compare_small(
     base: Network, m: int, rng: np.random.Generator, torch_ok: bool, runs: int, block: float
-) -> dict[str, float]:
+) -> Timing:
     """Seconds per update of every contender at mini-batch m, after checking they agree."""
     batch = _mini_batch(base.sizes, m, rng)
     X, Y = _stacked(batch)
@@ -248,7 +254,7 @@ def _compare_small(
 
 def _compare_large(
     base: Network, m: int, rng: np.random.Generator, runs: int, block: float
-) -> dict[str, float]:
+) -> Timing:
     batch = _mini_batch(base.sizes, m, rng)
     X, Y = _stacked(batch)
     stacked, matrix = copy.deepcopy(base), copy.deepcopy(base)
@@ -269,60 +275,86 @@ TORCH_BY_HAND = "torch by hand (X, Y stacked)"
 GEMM = "GEMM: the update's matrix products only"
 
 
+def _threads() -> int | None:
+    """``--threads N`` on the command line: limit BLAS and torch to N threads (else defaults)."""
+    if "--threads" not in sys.argv:
+        return None
+    i = sys.argv.index("--threads")
+    try:
+        return int(sys.argv[i + 1])
+    except (IndexError, ValueError):
+        raise SystemExit("--threads needs a number, e.g. --threads 1") from None
+
+
 def main() -> None:
     is_quick = quick()
     sizes = [64, 16, 10] if is_quick else [784, 30, 10]
     small, medium, large = (4, 16, 64) if is_quick else (10, 100, 1000)
-    runs, block = (3, 0.01) if is_quick else (9, 0.15)
+    runs, block = (3, 0.01) if is_quick else (21, 0.05)
+    threads = _threads()
+    limits = contextlib.nullcontext()
+    if threads is not None:
+        from threadpoolctl import threadpool_limits
+
+        limits = threadpool_limits(threads)
     rng = np.random.default_rng(0)
     base = Network(sizes, seed=0)
     try:
         import torch
 
+        if threads is not None:
+            torch.set_num_threads(threads)
         torch_ok = True
         torch_note = f"torch {torch.__version__} ({torch.get_num_threads()} threads, float64)"
     except ImportError:
         torch_ok, torch_note = False, "torch not installed: the PyTorch rows are skipped"
     coretype = os.environ.get("OPENBLAS_CORETYPE", "unset")
+    blas_threads = "default BLAS threads" if threads is None else f"BLAS limited to {threads}"
     print(f"nn.matrix benchmark: Network({sizes}), sigmoid + quadratic cost, float64, eta {ETA}")
-    print(f"numpy {np.__version__} (OPENBLAS_CORETYPE={coretype}); {torch_note}")
-    print(f"time per mini-batch update, median of {runs} interleaved runs")
+    print(f"numpy {np.__version__} (OPENBLAS_CORETYPE={coretype}, {blas_threads}); {torch_note}")
+    print(
+        f"time per mini-batch update: median and best of {runs} interleaved runs; ratios of medians"
+    )
     if hasattr(os, "getloadavg"):
         print("load average at start: " + ", ".join(f"{x:.2f}" for x in os.getloadavg()))
-    print()
 
-    rows: list[list[str]] = []
+    rows: list[tuple[int, str, tuple[float, float], str]] = []
     targets: list[tuple[str, float, float, str]] = []
-    for m in (small, medium):
-        t = _compare_small(base, m, rng, torch_ok, runs, block)
-        for name, seconds in t.items():
-            note = f"{t[LOOP] / seconds:.2f}x the loop"
-            if name.startswith("torch"):
-                note += f"; update_batch {seconds / t[STACKED]:.2f}x faster"
-            rows.append([str(m), name, _fmt_time(seconds), note])
-        if m == small:
-            label = f"matrix vs the per-example loop, mini-batch {m}"
-            targets.append((label, t[LOOP] / t[MATRIX], 8.0, "x"))
-            if torch_ok:
-                for name in (TORCH_AUTOGRAD, TORCH_BY_HAND):
-                    label = f"update_batch vs {name[: name.index(' (')]}, mini-batch {m}"
-                    targets.append((label, t[name] / t[STACKED], 2.0, "x"))
+    with limits:
+        for m in (small, medium):
+            t = _compare_small(base, m, rng, torch_ok, runs, block)
+            med = {name: median for name, (median, _) in t.items()}
+            for name, times in t.items():
+                note = f"{med[LOOP] / med[name]:6.2f}x the loop"
+                if name.startswith("torch"):
+                    note += f"; update_batch is {med[name] / med[STACKED]:.2f}x faster"
+                rows.append((m, name, times, note))
+            if m == small:
+                label = f"matrix vs the per-example loop, mini-batch {m}"
+                targets.append((label, med[LOOP] / med[MATRIX], 8.0, "x"))
+                if torch_ok:
+                    for name in (TORCH_AUTOGRAD, TORCH_BY_HAND):
+                        label = f"update_batch vs {name[: name.index(' (')]}, mini-batch {m}"
+                        targets.append((label, med[name] / med[STACKED], 2.0, "x"))
 
-    t = _compare_large(base, large, rng, runs, block)
+        t = _compare_large(base, large, rng, runs, block)
+    med = {name: median for name, (median, _) in t.items()}
     flops = _update_flops(sizes, large)
-    for name, seconds in t.items():
-        rate = flops / seconds / 1e9
-        note = f"{rate:.1f} GFLOP/s = {t[GEMM] / seconds:.1%} of the GEMM rate"
-        rows.append([str(large), name, _fmt_time(seconds), note])
+    for name, times in t.items():
+        rate = flops / med[name] / 1e9
+        note = f"{rate:6.1f} GFLOP/s = {med[GEMM] / med[name]:.0%} of the GEMM rate"
+        rows.append((large, name, times, note))
     label = f"update_batch share of the GEMM rate, mini-batch {large}"
-    targets.append((label, t[GEMM] / t[STACKED], 0.5, "%"))
+    targets.append((label, med[GEMM] / med[STACKED], 0.5, "%"))
 
-    print_table(["batch", "method", "per update", "ratio"], rows)
+    print(f"\n{'batch':>5}  {'method':<42}{'median':>10}{'best':>10}  ratio")
+    for m, name, (median, best), note in rows:
+        print(f"{m:>5}  {name:<42}{_fmt_time(median):>10}{_fmt_time(best):>10}  {note}")
     print(f"\nupdate FLOPs at mini-batch {large}: {flops / 1e6:.1f} M (matrix products only)")
     print("\ntargets" + (" (--quick: not the targets' sizes)" if is_quick else ""))
     for label, value, goal, unit in targets:
         if unit == "%":
-            shown = f"{value:.1%} (goal >= {goal:.0%})"
+            shown = f"{value:.0%} (goal >= {goal:.0%})"
         else:
             shown = f"{value:.2f}x (goal >= {goal:g}x)"
         print(f"  {label:<58} {shown:<24} {verdict(value >= goal)}")
