@@ -5,7 +5,8 @@ labels ±1, max-margin loss + L2 (alpha 1e-4), plain SGD. Both models get the sa
 (drawn after ``random.seed(1337)`` by micrograd, with ``seed=1337`` by pathgrad, which gives
 the same numbers; checked) and the same data. Before timing, both losses and all 337 gradients
 are checked equal to 1e-12. A step is forward over the batch, the loss, ``zero_grad``,
-``backward`` and the update. Target (issue 5): pathgrad's eager step at least 30x faster than
+``backward`` and the update; times are medians over 5 rounds in which the implementations
+take turns (the machine's load drifts). Target (issue 5): pathgrad's eager step at least 30x faster than
 micrograd's. The unfused column (``fused=False``: micrograd's chain of + and ×) and the
 compiled column (``fit(compiled=True)``'s step) are for information, as is PyTorch (float64,
 CPU) when installed.
@@ -14,6 +15,8 @@ CPU) when installed.
 from __future__ import annotations
 
 import random
+import statistics
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -93,8 +96,8 @@ def _torch_step(X: np.ndarray, y: np.ndarray, model: MLP) -> Callable[[], Any] |
 
 def main() -> None:
     n = 20 if quick() else 100
-    repeats_mg = 1 if quick() else 3
-    repeats = 3 if quick() else 9
+    repeats_mg = 1 if quick() else 5  # rounds: one micrograd step per round
+    repeats = 3 if quick() else 5  # steps per round for the fast columns
     X, y = data.moons(n, noise=0.1, seed=1337, signed=True)
 
     theirs, their_loss = _micrograd_setup(X, y)
@@ -120,13 +123,13 @@ def main() -> None:
         steps["pathgrad fit(compiled=True) step"] = compiled
     torch_step = _torch_step(X, y, MLP(2, [16, 16, 1], seed=1337))
     if torch_step is not None:
-        steps["PyTorch float64 (reference)"] = torch_step
+        steps["PyTorch float64, 1 thread (reference)"] = torch_step
 
-    times = {}
-    for name, f in steps.items():
-        if name != "micrograd nn":
-            f()  # warm-up (lazy imports, buffers), untimed
-        times[name] = median_time(f, repeats_mg if name == "micrograd nn" else repeats)
+    restore = _torch_one_thread()
+    try:
+        times = _interleaved(steps, repeats_mg, repeats)
+    finally:
+        restore()
     base = times["micrograd nn"]
     rows = []
     for name, t in times.items():
@@ -141,6 +144,35 @@ def main() -> None:
                  ""], rows)
     if quick():
         print("(--quick: tiny sizes, a smoke test, not a measurement)")
+
+
+def _interleaved(steps: dict[str, Callable[[], Any]], rounds: int, per_round: int
+                 ) -> dict[str, float]:
+    """Median seconds per step, the implementations taking turns round by round.
+
+    The machine's load drifts; taking turns gives every column the same conditions, so the
+    ratios are fair even when the absolute times move.
+    """
+    for name, f in steps.items():
+        if name != "micrograd nn":
+            f()  # warm-up (lazy imports, buffers), untimed
+    samples: dict[str, list[float]] = {name: [] for name in steps}
+    for _ in range(rounds):
+        for name, f in steps.items():
+            k = 1 if name == "micrograd nn" else per_round
+            samples[name].append(median_time(f, k))
+    return {name: statistics.median(ts) for name, ts in samples.items()}
+
+
+def _torch_one_thread() -> Callable[[], None]:
+    """Run torch on one thread (restored after): on a busy 2-core machine its thread pool
+    spins, and this 100-example step took ~150 ms instead of ~0.3 ms."""
+    torch = sys.modules.get("torch")
+    if torch is None:
+        return lambda: None
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    return lambda: torch.set_num_threads(threads)
 
 
 def _eager_step(model: MLP, X: np.ndarray, y: np.ndarray) -> Callable[[], Any]:
