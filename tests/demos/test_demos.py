@@ -270,7 +270,7 @@ def tiny_result(out: Path) -> dict[str, Any]:
 
 def test_tiny_network_learns(tiny_result: dict[str, Any]) -> None:
     r = tiny_result
-    assert r["n_params"] == 337 and len(r["loss"]) == r["epochs"] == 20
+    assert r["n_params"] == 337 and len(r["loss"]) == r["epochs"] == 15
     assert r["loss"][-1] < 0.5 * r["loss"][0]
     assert r["train_accuracy"] >= 0.85
     assert r["test_accuracy"] >= 0.8
@@ -332,3 +332,14 @@ def test_runner_runs_named_demos_and_refuses_unknown_ones(
     with pytest.raises(SystemExit):
         run_demos(["nonexistent"])
     assert "unknown demo 'nonexistent'" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("name", ["common", *[name for name, _ in DEMOS]])
+def test_the_demo_modules_doctests(name: str) -> None:
+    """demos/ is outside pytest's doctest paths: run each module's examples here."""
+    import doctest
+    import importlib
+
+    module = importlib.import_module(f"demos.{name}")
+    result = doctest.testmod(module, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+    assert result.failed == 0
