@@ -348,30 +348,27 @@ class Compiled:
         gc.disable()  # the replay makes no cycles; collections would only rescan the trace
         try:
             with np.errstate(all="ignore"):
-                s = tape.scalars()
+                s, S = tape.scalars()
                 if not tape.batched[tape.root]:  # fn ignores its inputs: one value for all
                     self.backend = "scalar"
                     out = np.full(batch, s[tape.scalar_of[tape.root]])
-                    gs = [0.0] * len(s)
+                    gs: Any = [0.0] * len(s)
                     gs[tape.scalar_of[tape.root]] = float(batch)
                 else:
                     self.backend = name = self._pick(batch)
                     replay = self._replay(name)
                     if name == "numpy":
-                        S = np.asarray(s)
                         out = replay.forward(xs, S).copy()
-                        gs = replay.backward(S).tolist() if with_grad else [0.0] * len(s)
+                        gs = replay.backward(S) if with_grad else [0.0] * len(s)
                     else:
                         out, gs = replay.run(xs, s, with_grad)
-                if with_grad:
-                    gs = tape.scalar_grads(s, gs)
+                grads = tape.scalar_grads(s, S, gs) if with_grad else np.zeros(len(s))
         except (ArithmeticError, ValueError):
             self._diagnose(xs, np.arange(batch))
             raise
         finally:
             if collecting:
                 gc.enable()
-        grads = np.asarray(gs, dtype=float)
         if not MODES.ieee:
             bad = ~np.isfinite(out)
             if bad.any() or not np.isfinite(grads).all():

@@ -52,7 +52,7 @@ from .rules import FLOAT_MATH, ROWS
 if TYPE_CHECKING:
     from .compile import Trace
 
-__all__ = ["WIDE", "NumpyReplay", "PythonReplay", "Tape"]
+__all__ = ["SCALAR_WIDE", "WIDE", "NumpyReplay", "PythonReplay", "Tape"]
 
 WIDE = 4
 """A level's group of one op with at least this many nodes runs as one vectorised rule call."""
@@ -99,35 +99,177 @@ class Tape:
                 self.needs_grad[i] = not self.batched[i]
         self.n_levels = max(self.level) + 1
         leaves = [i for i in range(n) if not self.parents[i] and not self.batched[i]]
-        self.scalar_ops = [i for i in range(n) if self.parents[i] and not self.batched[i]]
-        self.scalar_nodes = leaves + self.scalar_ops
+        ops = [i for i in range(n) if self.parents[i] and not self.batched[i]]
+        # by level, then op: each level's group of one op gets consecutive scalar positions
+        ops.sort(key=lambda i: (self.level[i], self.ops[i], len(self.parents[i]), i))
+        self.scalar_ops = ops
+        self.scalar_nodes = leaves + ops
         self.scalar_of = [-1] * n
         for k, i in enumerate(self.scalar_nodes):
             self.scalar_of[i] = k
         self.leaf_values = [nodes[i] for i in leaves]
-        self._pad = [0.0] * len(self.scalar_ops)
-        self._prologue: list[Any] = []
-        self._epilogue: list[Any] = []
-        if self.scalar_ops:
-            names: dict[str, Any] = {"M": FLOAT_MATH}
-            fwd, bwd = _float_code(self, self.scalar_ops, names, epilogue=True)
-            self._prologue = _build(_chunks(fwd), "(s)", names)
-            self._epilogue = _build(_chunks(bwd), "(s, gs)", names)
+        self._pad = [0.0] * len(ops)
+        self._segments = _scalar_segments(self) if ops else []
 
-    def scalars(self) -> list[float]:
-        """Every scalar's value now: the leaves' ``.data`` (read afresh), then the prologue."""
+    def scalars(self) -> tuple[list[float], np.ndarray]:
+        """Every scalar's value now, as a list and an array: the leaves' ``.data`` (read
+        afresh), then the batch-independent ops (the prologue)."""
         s = [v.data for v in self.leaf_values]
-        if self.scalar_ops:
-            s += self._pad
-            for f in self._prologue:
-                f(s)
-        return s
+        if not self._segments:
+            return s, np.asarray(s, dtype=float)
+        s += self._pad
+        S = None
+        for vectorised, forward, _ in self._segments:
+            if vectorised:
+                if S is None:
+                    S = np.asarray(s, dtype=float)
+                for f in forward:
+                    f(S)
+            else:
+                if S is not None:
+                    s, S = S.tolist(), None
+                for f in forward:
+                    f(s)
+        if S is None:
+            return s, np.asarray(s, dtype=float)
+        return S.tolist(), S
 
-    def scalar_grads(self, s: list[float], gs: list[float]) -> list[float]:
+    def scalar_grads(self, s: list[float], S: np.ndarray, gs: Any) -> np.ndarray:
         """Carry batch-summed adjoints of the scalars back to the leaves (the epilogue)."""
-        for f in self._epilogue:
-            f(s, gs)
-        return gs
+        if not self._segments:
+            return np.asarray(gs, dtype=float)
+        G = np.asarray(gs, dtype=float) if not isinstance(gs, np.ndarray) else gs
+        g: list[float] | None = None
+        for vectorised, _, backward in reversed(self._segments):
+            if vectorised:
+                if g is not None:
+                    G, g = np.asarray(g, dtype=float), None
+                for f in backward:
+                    f(S, G)
+            else:
+                if g is None:
+                    g = G.tolist()
+                for f in backward:
+                    f(s, g)
+        return G if g is None else np.asarray(g, dtype=float)
+
+
+SCALAR_WIDE = 32
+"""Batch-independent groups (and n-ary sums) this large run as numpy; smaller ones as floats."""
+
+
+class _ScalarGroup:
+    """k batch-independent nodes of one op and arity at one level, on the scalar vector."""
+
+    def __init__(self, t: Tape, members: list[int]) -> None:
+        first = members[0]
+        rule = ROWS[t.ops[first]]
+        self.f, self.p = rule.forward, rule.partials
+        arity = len(t.parents[first])
+        rows = [[t.scalar_of[t.parents[i][j]] for i in members] for j in range(arity)]
+        self.slots = [np.asarray(r, dtype=np.intp) for r in rows]
+        self.unique = [len(set(r)) == len(r) for r in rows]
+        self.wanted = [any(t.needs_grad[t.parents[i][j]] for i in members) for j in range(arity)]
+        self.c = None
+        if t.consts[first] is not None:
+            self.c = np.asarray([t.consts[i] for i in members], dtype=float)
+        a = t.scalar_of[first]
+        self.out = slice(a, a + len(members))
+
+    def _args(self, S: np.ndarray) -> list[Any]:
+        args = [S[i] for i in self.slots]
+        if self.c is not None:
+            args.append(self.c)
+        return args
+
+    def forward(self, S: np.ndarray) -> None:
+        S[self.out] = self.f(NUMPY_MATH, *self._args(S))
+
+    def backward(self, S: np.ndarray, G: np.ndarray) -> None:
+        rates = self.p(NUMPY_MATH, S[self.out], *self._args(S))
+        g = G[self.out]
+        for where, rate, unique, wanted in zip(self.slots, rates, self.unique, self.wanted):
+            if wanted:
+                if unique:
+                    G[where] += g * rate
+                else:
+                    np.add.at(G, where, g * rate)
+
+
+class _ScalarSum:
+    """One batch-independent ``sum`` or ``wsum`` with many operands, added left to right
+    (``cumsum`` is sequential, so the result has the eager engine's bits)."""
+
+    def __init__(self, t: Tape, i: int) -> None:
+        ps = [t.scalar_of[q] for q in t.parents[i]]
+        self.i = t.scalar_of[i]
+        self.wsum = t.ops[i] == "wsum"
+        n = (len(ps) - 1) // 2
+        self.w = np.asarray(ps[:n], dtype=np.intp)
+        self.a = np.asarray(ps[n : 2 * n], dtype=np.intp)
+        self.b = ps[-1]
+        self.all = np.asarray(ps, dtype=np.intp)
+
+    def forward(self, S: np.ndarray) -> None:
+        if self.wsum:
+            terms = np.concatenate((S[self.b : self.b + 1], S[self.w] * S[self.a]))
+        else:
+            terms = S[self.all]
+        S[self.i] = np.cumsum(terms)[-1]
+
+    def backward(self, S: np.ndarray, G: np.ndarray) -> None:
+        g = G[self.i]
+        if self.wsum:
+            np.add.at(G, self.w, g * S[self.a])
+            np.add.at(G, self.a, g * S[self.w])
+            G[self.b] += g
+        else:
+            np.add.at(G, self.all, g)
+
+
+def _scalar_segments(t: Tape) -> list[tuple[bool, list[Any], list[Any]]]:
+    """The prologue as runs of numpy items (wide groups, long sums) and of float code."""
+    items: list[tuple[bool, Any]] = []  # (vectorised, item or node)
+    level_of = t.level
+    start = 0
+    ops = t.scalar_ops
+    while start < len(ops):
+        end = start
+        while end < len(ops) and level_of[ops[end]] == level_of[ops[start]]:
+            end += 1
+        groups: dict[tuple[Any, ...], list[int]] = {}
+        for i in ops[start:end]:
+            key = (t.ops[i], len(t.parents[i]), t.consts[i] is None)
+            groups.setdefault(key, []).append(i)
+        narrow = []
+        for key, members in groups.items():
+            if len(members) >= SCALAR_WIDE and key[0] not in ("sum", "wsum"):
+                items.append((True, _ScalarGroup(t, members)))
+            else:
+                for i in members:
+                    if t.ops[i] in ("sum", "wsum") and len(t.parents[i]) >= SCALAR_WIDE:
+                        items.append((True, _ScalarSum(t, i)))
+                    else:
+                        narrow.append(i)
+        items.extend((False, i) for i in narrow)
+        start = end
+    segments: list[tuple[bool, list[Any], list[Any]]] = []
+    k = 0
+    while k < len(items):
+        vectorised = items[k][0]
+        run = []
+        while k < len(items) and items[k][0] == vectorised:
+            run.append(items[k][1])
+            k += 1
+        if vectorised:
+            segments.append((True, [x.forward for x in run], [x.backward for x in run][::-1]))
+        else:
+            names: dict[str, Any] = {"M": FLOAT_MATH}
+            fwd, bwd = _float_code(t, run, names, epilogue=True)
+            segments.append(
+                (False, _build(_chunks(fwd), "(s)", names), _build(_chunks(bwd), "(s, gs)", names))
+            )
+    return segments
 
 
 def _literal(c: float | None) -> str:

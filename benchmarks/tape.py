@@ -29,6 +29,7 @@ from __future__ import annotations
 import gc
 import random
 import statistics
+import sys
 import time
 from collections.abc import Callable
 from typing import Any
@@ -329,9 +330,14 @@ def chain_section(small: bool) -> None:
         engines = {"micrograd (eager), batch 1": MV, "pathgrad eager, batch 1": Value}
     except ImportError:
         engines = {"pathgrad eager, batch 1": Value}
-    for name, V in engines.items():
-        t = statistics.median(_once(eager_one(V)) for _ in range(runs))
-        per_node[name] = t / n_ops
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(limit, 10 * n_ops + 1000))  # micrograd's backward recurses
+    try:
+        for name, V in engines.items():
+            t = statistics.median(_once(eager_one(V)) for _ in range(runs))
+            per_node[name] = t / n_ops
+    finally:
+        sys.setrecursionlimit(limit)
     w = Value(0.999)
     xs_all = np.linspace(0.1, 1.0, 100)
     compile_cost = {}

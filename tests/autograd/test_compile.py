@@ -185,6 +185,24 @@ def test_every_op_replays_like_the_eager_engine(
     assert op in step._tape.ops
 
 
+@pytest.mark.parametrize("op", sorted(ROWS))
+@pytest.mark.parametrize("scalar_wide", [1, 32])
+def test_every_op_in_the_batch_independent_part(
+    op: str, scalar_wide: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Nodes that depend on no input run once per call: as numpy groups (scalar_wide=1) or float
+    # code; their adjoints, summed over the batch, are carried back to the parameters once.
+    monkeypatch.setattr(autograd.tape, "SCALAR_WIDE", scalar_wide)
+
+    def f(x: Value, y: Value) -> Value:
+        return x * sum_values([OP_CASES[op](P0 + 0.1 * k, P1) for k in range(6)]) + y
+
+    params = [P0, P1, P2]
+    xs, ys = np.array([-1.3, 0.0, 0.25, 1.4]), np.array([0.5, -1.2, 0.3, 1.0])
+    for backend in BACKENDS:
+        assert_matches(compile(f, params=params, backend=backend), f, params, xs, ys)
+
+
 # ---- random expressions ----------------------------------------------------------------------
 UNARY = ["add_c", "sub_c", "rsub_c", "mul_c", "div_c", "rdiv_c", "pow_c", "rpow_c", "neg",
          "abs", "exp", "log", "sqrt", "tanh", "sigmoid", "relu", "softplus", "sin", "cos"]
@@ -241,13 +259,14 @@ def test_random_expressions_with_every_op_match_eager(
     ys = np.array(data.draw(st.lists(floats, min_size=batch, max_size=batch)))
     backend = data.draw(st.sampled_from(BACKENDS))
     wide = data.draw(st.sampled_from([1, 4]))
-    old = autograd.tape.WIDE
-    autograd.tape.WIDE = wide
+    scalar_wide = data.draw(st.sampled_from([1, 32]))
+    old = autograd.tape.WIDE, autograd.tape.SCALAR_WIDE
+    autograd.tape.WIDE, autograd.tape.SCALAR_WIDE = wide, scalar_wide
     try:
         step = compile(f, params=params, backend=backend, check=0)
         assert_matches(step, f, params, xs, ys)
     finally:
-        autograd.tape.WIDE = old
+        autograd.tape.WIDE, autograd.tape.SCALAR_WIDE = old
 
 
 # ---- chains and batch-independent parts ------------------------------------------------------
