@@ -19,6 +19,7 @@ Run alone: ``python -m demos.four_equations [--out DIR]``.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -97,7 +98,10 @@ def main(fast: bool = False, out_dir: str = DEFAULT_OUT) -> dict[str, Any]:
 
     C = quadratic.example(out, y[:, 0].tolist())
     C.backward()
-    engine_delta = [np.array([[n.last_z.grad] for n in layer.neurons]) for layer in model.layers]
+    # δ^l_j = ∂C/∂z^l_j: the grad of each neuron's weighted-input node from this forward pass
+    z_nodes = [[n.last_z for n in layer.neurons] for layer in model.layers]
+    engine_delta = [np.array([[z.grad if z is not None else math.nan] for z in zs])
+                    for zs in z_nodes]
     engine_b = [np.array([[n.b.grad] for n in layer.neurons]) for layer in model.layers]
     engine_w = [np.array([[wk.grad for wk in n.w] for n in layer.neurons])
                 for layer in model.layers]
