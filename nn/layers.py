@@ -16,6 +16,8 @@ Initialisation follows micrograd: weights ``uniform(-1, 1)``, biases 0, drawn la
 neuron by neuron. ``seed=None`` draws from Python's global ``random`` exactly as micrograd
 does, so after ``random.seed(s)`` both libraries build the same weights; an int ``seed`` uses
 a private ``random.Random(seed)`` and gives those same numbers without touching global state.
+Any trained weights copy one for one, either way, with ``nn.copy_parameters(source, target)``
+(both models list ``parameters()`` in micrograd's order).
 
 >>> import random
 >>> from micrograd import nn as mg
