@@ -505,58 +505,77 @@ def _best_first(output: Value, node: Value, k: int) -> list[Path]:
     if node is output:
         return [Path((node,), (), ())]
     # best[v]: max over paths v -> output of Σ log|rate|; ranked[v]: v's edges, best
-    # continuation first, each with its score log|rate| + best[child].
+    # continuation first: (score = log|rate| + best[child], child, operand position, rate,
+    # log|rate|).
     best: dict[Value, float] = {output: 0.0}
-    ranked: dict[Value, list[tuple[float, Value, int, float]]] = {}
+    ranked: dict[Value, list[tuple[float, Value, int, float, float]]] = {}
     for v in reversed(kept[:-1]):
-        scored = [
-            (_add_logs(_log_magnitude(rate), best[child]), child, pos, rate)
-            for child, pos, rate in children[v]
-        ]
+        scored = []
+        for child, pos, rate in children[v]:
+            log_rate = _log_magnitude(rate)
+            scored.append((_add_logs(log_rate, best[child]), child, pos, rate, log_rate))
         scored.sort(key=lambda e: -e[0])  # stable: ties keep operand order
         ranked[v] = scored
         best[v] = scored[0][0]
 
-    heap: list[tuple[float, int, Value, float, Any, int]] = []
+    # An entry (−bound, id, base, depth, logp, rank): the first ``depth`` edges of path number
+    # ``base`` (found earlier, or being built now), Σ log|rate| = logp so far, going on along
+    # option ``rank`` of the node reached; the bound logp + that option's score is exact, so
+    # each pop yields one path. With r paths still to find only the r best queued entries can
+    # ever be popped: ``floor`` (a min-heap of (bound, id)) keeps those, and an alternative that
+    # does not beat its minimum is never queued, so the queue stays small on long paths.
+    heap: list[tuple[float, int, int, int, float, int]] = [(-best[node], 0, -1, 0, 0.0, 0)]
     push, pop = heapq.heappush, heapq.heappop
-    # an entry: the partial path ``link`` ends at v with Σ log|rate| = logp; it goes on along
-    # v's option number ``rank``, so its bound is logp + that option's score
-    push(heap, (-best[node], 0, node, 0.0, None, 0))
     seq = 1
-    found: list[tuple[float, Path]] = []
-    while heap and len(found) < k:
-        _, _, v, logp, link, rank = pop(heap)
+    floor: list[tuple[float, int]] = []
+    queued: set[int] = set()  # ids in ``floor`` still waiting in ``heap``
+    built: list[Path] = []
+    logs: list[float] = []
+    while heap and len(built) < k:
+        _, entry_id, base, depth, logp, rank = pop(heap)
+        queued.discard(entry_id)
+        room = k - len(built) - 1  # pops left after this one
+        while floor and (len(queued) > room or floor[0][1] not in queued):
+            queued.discard(heapq.heappop(floor)[1])
+        if base < 0:
+            nodes, factors, positions = [node], [], []
+        else:
+            prefix = built[base]
+            nodes = list(prefix.nodes[: depth + 1])
+            factors = list(prefix.factors[:depth])
+            positions = list(prefix.edge_indices[:depth])
+        me = len(built)
+        v = nodes[-1]
         while True:
             options = ranked[v]
-            if rank + 1 < len(options):
-                push(heap, (-_add_logs(logp, options[rank + 1][0]), seq, v, logp, link,
-                            rank + 1))
-                seq += 1
-            _, child, pos, rate = options[rank]
-            logp = _add_logs(logp, _log_magnitude(rate))
-            link = (link, child, pos, rate)
-            v, rank = child, 0
+            if room and rank + 1 < len(options):
+                bound = _add_logs(logp, options[rank + 1][0])
+                if len(queued) < room or bound > floor[0][0]:
+                    if len(queued) >= room:
+                        queued.discard(heapq.heapreplace(floor, (bound, seq))[1])
+                    else:
+                        push(floor, (bound, seq))
+                    queued.add(seq)
+                    push(heap, (-bound, seq, me, len(factors), logp, rank + 1))
+                    seq += 1
+                    while floor[0][1] not in queued:  # drop popped ids from the bottom
+                        heapq.heappop(floor)
+            _, v, pos, rate, log_rate = options[rank]
+            logp = _add_logs(logp, log_rate)
+            nodes.append(v)
+            factors.append(rate)
+            positions.append(pos)
+            rank = 0
             if v is output:
                 break
-        found.append((logp, _unlink(node, link)))
-    if all(0.0 < abs(p.product) < math.inf for _, p in found):
-        found.sort(key=lambda e: -abs(e[1].product))  # exact where the floats can say it
+        built.append(Path(tuple(nodes), tuple(factors), tuple(positions)))
+        logs.append(logp)
+    order = list(range(len(built)))
+    if all(0.0 < abs(p.product) < math.inf for p in built):
+        order.sort(key=lambda i: -abs(built[i].product))  # exact where the floats can say it
     else:
-        found.sort(key=lambda e: -e[0])
-    return [p for _, p in found]
-
-
-def _unlink(node: Value, link: Any) -> Path:
-    steps = []
-    while link is not None:
-        link, child, pos, rate = link
-        steps.append((child, pos, rate))
-    steps.reverse()
-    return Path(
-        (node, *(s[0] for s in steps)),
-        tuple(s[2] for s in steps),
-        tuple(s[1] for s in steps),
-    )
+        order.sort(key=lambda i: -logs[i])
+    return [built[i] for i in order]
 
 
 # ---- the summary ----------------------------------------------------------------------------
