@@ -6,8 +6,8 @@ labels ±1, max-margin loss + L2 (alpha 1e-4), plain SGD. Both models get the sa
 the same numbers; checked) and the same data. Before timing, both losses and all 337 gradients
 are checked equal to 1e-12. A step is forward over the batch, the loss, ``zero_grad``,
 ``backward`` and the update; times are medians over 5 rounds in which the implementations
-take turns (the machine's load drifts). Target (issue 5): pathgrad's eager step at least 30x faster than
-micrograd's. The unfused column (``fused=False``: micrograd's chain of + and ×) and the
+take turns (the machine's load drifts). Target (issue 5): pathgrad's eager step at least 30x
+faster than micrograd's. The unfused column (``fused=False``: micrograd's chain of + and ×) and the
 compiled column (``fit(compiled=True)``'s step) are for information, as is PyTorch (float64,
 CPU) when installed.
 """
