@@ -280,10 +280,11 @@ class Compiled:
         if n <= 0 or batch == 1:
             return []
         picks = [batch - 1]
-        stacked = np.stack(xs)
-        scale = stacked.std(axis=1, keepdims=True)
-        scale[scale == 0.0] = 1.0
-        distance = (np.abs(stacked - stacked[:, :1]) / scale).sum(axis=0)
+        with np.errstate(all="ignore"):  # huge inputs: a distance of inf still ranks them
+            stacked = np.stack(xs)
+            scale = stacked.std(axis=1, keepdims=True)
+            scale[~(scale > 0.0) | ~np.isfinite(scale)] = 1.0
+            distance = np.nan_to_num((np.abs(stacked - stacked[:, :1]) / scale).sum(axis=0))
         picks.append(int(np.argmax(distance)))
         rng = np.random.default_rng(batch)
         picks.extend(int(b) for b in rng.integers(1, batch, size=max(n - 2, 0)))
@@ -364,7 +365,7 @@ class Compiled:
                         out, gs = replay.run(xs, s, with_grad)
                 grads = tape.scalar_grads(s, S, gs) if with_grad else np.zeros(len(s))
         except (ArithmeticError, ValueError):
-            self._diagnose(xs, np.arange(batch))
+            self._diagnose(xs, np.arange(batch))  # the engine's own error, naming the example
             raise
         finally:
             if collecting:
@@ -374,18 +375,18 @@ class Compiled:
             if bad.any() or not np.isfinite(grads).all():
                 order = np.concatenate([np.flatnonzero(bad), np.flatnonzero(~bad)])
                 self._diagnose(xs, order)
+                raise OverflowError(
+                    f"{_name(self.fn)}: the gradient is not finite (an overflow in backward or "
+                    "while adding up the examples); use autograd.ieee() for IEEE inf/nan"
+                )
         return out, grads
 
     def _diagnose(self, xs: list[np.ndarray], order: Iterable[int]) -> None:
-        """Find the example whose eager run fails and raise its error; else a generic one."""
+        """Re-run examples eagerly; the first that fails raises the engine's error, named."""
         for b in order:
-            out = self._trace_at(xs, int(b)).nodes[-1].data  # raises the engine's own error
+            out = self._trace_at(xs, int(b)).nodes[-1].data
             if not math.isfinite(out):
                 raise OverflowError(f"example {int(b)}: {_name(self.fn)} is {out!r}")
-        raise OverflowError(
-            f"{_name(self.fn)}: the batch's gradient is not finite (an overflow while adding "
-            "up the examples); use autograd.ieee() for IEEE inf/nan semantics"
-        )
 
     def __call__(self, *arrays: Any) -> np.ndarray:
         """The output of ``fn`` for each example: a 1-D array as long as the batch."""
@@ -405,9 +406,16 @@ class Compiled:
             raise ValueError(f"reduction must be 'mean' or 'sum', got {reduction!r}")
         out, gs = self._run(arrays, with_grad=True)
         grads = np.append(gs, 0.0)[self._param_pos]
+        with np.errstate(all="ignore"):
+            total = float(out.sum())
+        if not MODES.ieee and not math.isfinite(total):
+            raise OverflowError(
+                f"{_name(self.fn)}: the sum over the batch overflows ({total!r}); use "
+                "autograd.ieee() for IEEE inf/nan semantics"
+            )
         if reduction == "mean":
             return float(out.mean()), grads / len(out)
-        return float(out.sum()), grads
+        return total, grads
 
 
 def _cost_model(tape: Any) -> tuple[float, float]:

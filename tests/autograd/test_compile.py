@@ -457,3 +457,14 @@ def test_domain_errors_name_the_example_and_ieee_lets_nan_through(backend: str) 
     with ieee():
         out = compile(lambda x: (a * x).log(), params=[a])([1.0, -1.0])
     assert out[0] == 0.0 and math.isnan(out[1])
+
+
+def test_an_overflow_only_in_the_batch_sum_is_reported() -> None:
+    # each example is finite (eagerly too); the sum of their gradients towards `a` is not
+    a = Value(1.0)
+    for backend in BACKENDS:
+        step = compile(lambda x: a * x, params=[a], backend=backend)
+        with pytest.raises(OverflowError, match="not finite"):
+            step.value_and_grad([1e308, 1.5e308])
+        with pytest.raises(OverflowError, match="sum over the batch overflows"):
+            compile(lambda x: x * 1.0, backend=backend).value_and_grad([1e308, 1.5e308])
