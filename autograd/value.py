@@ -406,23 +406,28 @@ def weighted_sum(
     n = len(weights)
     if len(inputs) != n:
         raise ValueError(f"weighted_sum: {n} weights but {len(inputs)} inputs")
-    xs = [x if isinstance(x, Value) else Value(x) for x in inputs]
-    if not isinstance(bias, Value) or not all(isinstance(w, Value) for w in weights):
-        raise TypeError("weighted_sum needs Value weights and a Value bias")
-    wd = [w.data for w in weights]
+    if all(type(x) is Value for x in inputs):
+        xs: Sequence[Value] = inputs  # type: ignore[assignment]
+    else:
+        xs = [x if isinstance(x, Value) else Value(x) for x in inputs]
+    try:
+        wd = [w.data for w in weights]
+        acc = bias.data
+    except AttributeError:
+        raise TypeError("weighted_sum needs Value weights and a Value bias") from None
     xd = [x.data for x in xs]
-    acc = bias.data
     for w_k, a_k in zip(wd, xd):
         acc += w_k * a_k
     if acc - acc != 0.0 and not MODES.ieee:
         if all(d - d == 0.0 for d in (*wd, *xd, bias.data)):
             raise OverflowError("overflow in 'wsum': the weighted input is too large for a float")
-    edges: list[Any] = []
-    for w, a_k in zip(weights, xd):
-        edges += (w, a_k)
-    for x, w_k in zip(xs, wd):
-        edges += (x, w_k)
-    edges += (bias, 1.0)
+    # edges: (w_1, a_1, ..., w_n, a_n, a_1, w_1, ..., a_n, w_n, b, 1.0), filled by slices
+    edges: list[Any] = [1.0] * (4 * n + 2)
+    edges[0 : 2 * n : 2] = weights
+    edges[1 : 2 * n : 2] = xd
+    edges[2 * n : 4 * n : 2] = xs
+    edges[2 * n + 1 : 4 * n : 2] = wd
+    edges[4 * n] = bias
     return _make(acc, tuple(edges), "wsum")
 
 
