@@ -555,8 +555,8 @@ def test_contributions_flag_cancelling_paths_and_huge_counts() -> None:
     c = contributions(out, x, k=5)
     assert c.n_paths == 2**100
     assert "1.268e30 paths" in str(c)
-    huge, x = diamond_ladder(20_000)  # 2**20000: beyond floats and the int->str digit limit
-    assert "the sum over 3.980e6020 paths" in str(contributions(huge, x, k=1))
+    huge, x = diamond_ladder(15_000)  # 2**15000: beyond floats and the int->str digit limit
+    assert "the sum over 2.818e4515 paths" in str(contributions(huge, x, k=1))
     assert c.abs_explained is not None and 0.0 < c.abs_explained <= 1.0
     # a gradient of exactly zero made of two cancelling paths
     x = Value(0.3, label="x")
