@@ -396,9 +396,11 @@ def count_paths(output: Value, node: Value) -> int:
 
 
 def paths(output: Value, node: Value) -> Iterator[Path]:
-    """Every path from ``node`` to ``output``, lazily, depth-first (operand order, then node).
+    """Every path from ``node`` to ``output``, lazily, depth-first with an explicit stack.
 
-    Memory: the subgraph's edge lists plus the current path. Nothing is yielded when the output
+    At each node the edges towards the output are tried in the topological order of their
+    children, then by operand position. Memory: the subgraph's edge lists plus the current
+    path; the subgraph is found on the first ``next()``. Nothing is yielded when the output
     does not depend on ``node``; ``paths(y, y)`` yields the one empty path (product 1).
 
     >>> from autograd import Value
