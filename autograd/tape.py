@@ -491,10 +491,10 @@ class NumpyReplay:
     def _node_statements(
         self, i: int, names: dict[str, Any], fwd: list[str], bwd: list[str]
     ) -> None:
+        """One node on batch rows. ``+ − × neg`` (and constant forms) and relu's rate are
+        written inline, the same expressions the rule table evaluates; other ops call it."""
         t = self.tape
         op = t.ops[i]
-        f, p = f"F_{op}", f"P_{op}"
-        names[f], names[p] = ROWS[op].forward, ROWS[op].partials
         args = []
         for q in t.parents[i]:
             s = t.scalar_of[q]
@@ -502,18 +502,31 @@ class NumpyReplay:
         if t.consts[i] is not None:
             args.append(_literal(t.consts[i]))
         r = self.row[i]
-        fwd.append(f"V[{r}] = {f}(M, {', '.join(args)})")
+        if op in _INLINE_FORWARD and op != "relu":
+            fwd.append(f"V[{r}] = " + _INLINE_FORWARD[op].format(*args))
+        else:
+            names[f"F_{op}"] = ROWS[op].forward
+            fwd.append(f"V[{r}] = F_{op}(M, {', '.join(args)})")
         if not t.needs_grad[i]:
             return
-        parts = [f"g = G[{r}]", f"d = {p}(M, V[{r}], {', '.join(args)})"]
-        for j, q in enumerate(t.parents[i]):
+        parts = [f"g = G[{r}]"]
+        if op in _INLINE_RATES:
+            rates = [rate.format(*args) for rate in _INLINE_RATES[op]]
+            terms = ["g" if x == "" else ("-g" if x == "-" else f"g * {x}") for x in rates]
+        elif op == "relu":
+            terms = [f"g * ({args[0]} > 0.0)"]  # relu'(x) = step(x): 1 where x > 0, else 0
+        else:
+            names[f"P_{op}"] = ROWS[op].partials
+            parts.append(f"d = P_{op}(M, V[{r}], {', '.join(args)})")
+            terms = [f"g * d[{j}]" for j in range(len(t.parents[i]))]
+        for q, term in zip(t.parents[i], terms):
             if not t.needs_grad[q]:
                 continue
             s = t.scalar_of[q]
             if s >= 0:
-                parts.append(f"GS[{s}] += np.sum(g * d[{j}])")
+                parts.append(f"GS[{s}] += np.sum({term})")
             else:
-                parts.append(f"G[{self.row[q]}] += g * d[{j}]")
+                parts.append(f"G[{self.row[q]}] += {term}")
         bwd.append("; ".join(parts))
 
     def _arrays(self, batch: int) -> None:
