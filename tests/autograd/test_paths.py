@@ -570,3 +570,16 @@ def test_exports() -> None:
     for name in ("paths", "count_paths", "top_paths", "contributions", "jvp", "numeric_grad",
                  "Path"):
         assert name in autograd.__all__ and hasattr(autograd, name)
+
+
+def test_infinite_rates_under_ieee_rank_first_without_errors() -> None:
+    with autograd.ieee():
+        x = Value(0.0, label="x")
+        y = x.sqrt() + x * 2.0 + x.log()  # rates inf (√ at 0), 2, inf (log at 0)
+        y.label = "y"
+        top = top_paths(y, x, 3)
+        c = contributions(y, x)
+    assert [p.names for p in top] == [("1/(2√x)", "1", "1"), ("1/x", "1"), ("2", "1", "1")]
+    assert top[0].product == math.inf and top[2].product == 2.0
+    assert c.n_paths == 3 and c.gradient == math.inf
+    assert str(c).splitlines()[2].startswith("  1. ∂y/∂x = 1/(2√x) = inf")
