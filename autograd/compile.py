@@ -22,13 +22,19 @@ How it works and what it guarantees:
   argument, holding example 0's numbers. Leaves of the graph that are neither placeholders nor
   ``params`` (constants made inside ``fn``, number inputs of ``weighted_sum``, Values ``fn``
   closed over) are *scalar leaves*: like the parameters, their ``.data`` is read afresh on every
-  call and broadcast over the batch. Gradients are returned for ``params`` only.
+  call and broadcast over the batch. Gradients are returned for ``params`` only. Nodes that
+  depend on no input (an L2 term inside the loss) are computed once per call, not per example.
 * **Replay.** Two back ends, chosen per call from the tape's shape and the batch size (see
   ``autograd.tape``): ``"numpy"`` groups each topological level by op (a layer of ``wsum``
   neurons is one matrix product, other wide groups one rule call on ``(k, batch)`` arrays, narrow
   chains one numpy statement per node); ``"python"`` runs generated straight-line float code per
   example, which wins for narrow graphs on small batches. Buffers are per batch size; nothing
-  computed from one call's parameters or data is kept for the next.
+  computed from one call's parameters or data is kept for the next. Results equal the eager
+  engine's to rounding (the Python back end's per example bit for bit; matrix products and
+  batch sums add in another order).
+* **Cost.** The first call pays for the trace, the re-traces of the check, the lowering and
+  the code generation: ~15 ms for micrograd's demo MLP (749 nodes), ~1 s for a 20,000-op chain
+  (``step.trace_seconds`` has the figure).
 * **Data-dependent control flow.** The replay repeats example 0's graph, so ``fn`` must build
   the same graph for every example (``relu``/``abs`` are fine: their kinks are masks). The first
   call re-traces ``check`` more examples of its batch (the last one, the one farthest from

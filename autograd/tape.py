@@ -8,24 +8,32 @@ Leaves are of two kinds: *inputs* (one per positional argument, a value per exam
 closed over), whose ``.data`` is read afresh on every call and broadcast over the batch.
 
 Nodes that depend on no input (an L2 term ``α Σ p²`` inside the per-example loss) are the same
-for every example: they are *scalars* too, computed once per call by generated float code (the
-prologue), and their batch-summed adjoints are carried back to the leaves once (the epilogue),
-instead of once per example.
+for every example: they are *scalars* too, computed once per call (the prologue), and their
+batch-summed adjoints are carried back to the leaves once (the epilogue), instead of once per
+example. The prologue chooses per level: a group of at least ``SCALAR_WIDE`` nodes of one op
+(the 337 ``p*p`` of micrograd's demo) or a sum of that many operands is one numpy call on the
+vector of scalars; the rest is generated straight-line float code.
 
 Two replays of the batch-dependent nodes, both generated as straight-line Python source and
-compiled once:
+compiled once; ``autograd.compile`` picks one per call from a cost model of the tape's shape and
+the batch size:
 
 * ``NumpyReplay``: every node is a row of a ``(rows, batch)`` array. Nodes are grouped by level
   and op. A level's ``wsum`` nodes that share their inputs and take their weights and bias from
-  scalar leaves are one matrix product (an MLP layer: ``Z = W @ A + b``, backward ``W.T @ δ``
-  and ``δ @ A.T``, Nielsen's BP2 and BP4); other groups of at least ``WIDE`` nodes run their rule
+  scalars are one matrix product (an MLP layer: ``Z = W @ A + b``, backward ``W.T @ δ`` and
+  ``δ @ A.T``, Nielsen's BP2 and BP4); other groups of at least ``WIDE`` nodes run their rule
   once on ``(k, batch)`` gathers; the rest (long narrow chains) become one numpy statement per
-  node on batch rows. Every op runs through its row of the rule table with ``NUMPY_MATH``
-  (kinks are masks).
-* ``PythonReplay``: one straight-line function on floats per example, looped over the batch.
-  Narrow graphs on small batches are faster this way (~0.1 µs a node) than paying a numpy call
-  per node. ``+ − × neg relu`` and their constant forms are written inline (the same expressions
-  as the eager engine); every other op calls its rule with ``FLOAT_MATH``.
+  node on batch rows (a few µs a node, whatever the batch). Ops run through their row of the
+  rule table with ``NUMPY_MATH`` (kinks are masks); ``+ − × neg`` and relu's rate are written
+  inline as the same expressions.
+* ``PythonReplay``: one straight-line function on floats per example, looped over the batch
+  (~0.1 µs a node and example): narrow graphs on small batches are faster this way than paying a
+  numpy call per node. ``+ − × neg relu`` and their constant forms are written inline (the
+  expressions of the eager engine, so the bits match); every other op calls its rule with
+  ``FLOAT_MATH``.
+
+Generated functions hold at most 2,000 statements each. Compiling the source costs ~20–50 µs a
+node once (about a second for a 20,000-op chain), which the replay pays back within a few calls.
 
 Backward only visits nodes that lead to a scalar leaf (no work for ``-y`` or the inputs).
 
