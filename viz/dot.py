@@ -121,7 +121,8 @@ class Highlight:
     values: dict[int, list[str]]
 
 
-def _value_label(v: Value, digits: int, color: str | None, dim: bool, fill: str | None) -> str:
+def _value_label(v: Value, digits: int, color: str | None, dim: bool, fill: str | None,
+                 op: bool = False) -> str:
     font = f'<FONT COLOR="{DIM if dim else INK}">'
     cells = []
     if v.label:
@@ -133,6 +134,8 @@ def _value_label(v: Value, digits: int, color: str | None, dim: bool, fill: str 
     bg = f' BGCOLOR="{fill}"' if fill else ""
     row = "".join(c.replace("<TD>", f"<TD{bg}>{font}").replace("</TD>", "</FONT></TD>")
                   for c in cells)
+    if op and v.op:  # op_nodes=False: the op's symbol opens the value's own row
+        row = f'<TD BGCOLOR="#F6F6F6">{font}{esc(op_text(v))}</FONT></TD>' + row
     return (f'<<TABLE BORDER="0" CELLBORDER="{width}" CELLSPACING="0" CELLPADDING="4" '
             f'COLOR="{border}"><TR>{row}</TR></TABLE>>')
 
@@ -218,6 +221,7 @@ def build(
     highlight: Highlight | None = None,
     stacklevel: int = 2,
     edge_labels: bool | None = None,
+    op_nodes: bool = True,
 ) -> tuple[Digraph, list[Value], dict[Value, str]]:
     """The graph, the topological order it numbers values by, and the drawn node of each value."""
     if not isinstance(root, Value):
@@ -270,9 +274,10 @@ def build(
         if drawn[v] == f"v{i}":
             cs = colors_of(v)
             fill = "#EAF2FA" if not v.op else None
-            g.node(f"v{i}", _value_label(v, digits, cs[0] if cs else None, lit and not cs, fill),
+            g.node(f"v{i}", _value_label(v, digits, cs[0] if cs else None, lit and not cs, fill,
+                                         op=not op_nodes),
                    shape="plain", tooltip=v.label or f"v{i}")
-            if v.op:
+            if v.op and op_nodes:
                 into = [c for k in range(len(v.parents))
                         for c in (highlight.edges.get((i, k), []) if highlight else [])]
                 op_colors = list(dict.fromkeys(into))
@@ -295,7 +300,7 @@ def build(
             if tail.startswith("n"):
                 box = boxes[int(tail[1:])]
                 tail += (":a_out:" if p is box.activation else ":z_out:") + out_side
-            target = f"{head}:z_in:{in_side}" if boxed else f"{head}op"
+            target = f"{head}:z_in:{in_side}" if boxed else (f"{head}op" if op_nodes else head)
             # Into a neuron's box the rate towards input a_k is w_k, listed in the box; labels
             # there would pile up between the layers.
             labelled = edge_labels if edge_labels is not None else not boxed
@@ -323,6 +328,7 @@ def draw_dot(
     max_nodes: int | None = MAX_NODES,
     digits: int = 4,
     edge_labels: bool | None = None,
+    op_nodes: bool = True,
 ) -> Digraph:
     """The computation graph of ``root``: values, ops, and each edge's local derivative.
 
@@ -333,7 +339,9 @@ def draw_dot(
     to lay out); ``max_nodes=None`` draws any size. ``digits`` sets the precision shown.
     ``edge_labels`` (default: every edge but those into a neuron's box, whose rates are the
     weights the box lists) writes each rate factor on its edge; an SVG's edge tooltips always
-    hold the exact rate.
+    hold the exact rate. ``op_nodes=False`` writes each op's symbol in its value's box
+    instead of a node of its own: half the nodes, and Graphviz lays a big graph out several
+    times faster (see ``benchmarks/viz.py``).
 
     >>> from autograd import Value
     >>> a = Value(2.0, label="a")
@@ -342,4 +350,4 @@ def draw_dot(
     True
     """
     return build(root, rankdir, group, max_nodes, digits, stacklevel=3,
-                 edge_labels=edge_labels)[0]
+                 edge_labels=edge_labels, op_nodes=op_nodes)[0]

@@ -121,6 +121,7 @@ def draw_paths(
     group: str | None = None,
     max_nodes: int | None = MAX_NODES,
     digits: int = 4,
+    op_nodes: bool = True,
 ) -> Digraph:
     """``draw_dot(root)`` with the ``k`` largest paths from ``wrt`` highlighted, and a legend.
 
@@ -148,7 +149,8 @@ def draw_paths(
     from autograd import toposort
 
     highlight = path_highlight(toposort(root), list(summary.top))
-    g, _, drawn = build(root, rankdir, group, max_nodes, digits, highlight, stacklevel=3)
+    g, _, drawn = build(root, rankdir, group, max_nodes, digits, highlight, stacklevel=3,
+                        op_nodes=op_nodes)
     if not drawn:  # over max_nodes: build returned its note
         return g
     g.attr(label=_legend(summary, digits), labelloc="b", labeljust="l", fontsize="11")

@@ -206,3 +206,21 @@ def test_the_engine_and_nn_do_not_import_graphviz() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout.strip()
     assert out == "[]"
+
+
+def test_op_nodes_false_puts_the_symbol_in_the_value_box(capfd: pytest.CaptureFixture) -> None:
+    c = chain_3b1b()
+    root = c["C"]
+    order = toposort(root)
+    nodes, edges, _ = parse(draw_dot(root, op_nodes=False).source)
+    assert sorted(nodes) == sorted(f"v{i}" for i in range(len(order)))
+    index = {v: i for i, v in enumerate(order)}
+    for e in edges:  # operand edges go straight into the value, rates unchanged
+        i, k = map(int, e.attr["id"][1:].split("_"))
+        assert (e.tail, e.head) == (f"v{index[order[i].parents[k]]}", f"v{i}")
+        assert rate_of(e) == order[i].local_grads[k]
+    assert ">σ</FONT>" in nodes[f"v{index[c['a']]}"]["label"]
+    from viz import to_svg
+
+    to_svg(draw_dot(root, op_nodes=False))
+    assert "Error" not in capfd.readouterr().err  # Graphviz accepted every HTML label
