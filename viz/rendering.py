@@ -124,8 +124,10 @@ def render(obj: Any, path: str | os.PathLike[str]) -> Path:
         allowed = ", ".join(f".{e}" for e in sorted(FORMATS))
         shown = target.suffix or "(none)"
         raise ValueError(f"unknown extension {shown!r} in {str(path)!r}: use one of {allowed}")
-    data = pipe(obj, FORMATS[ext])
     directory = target.parent
+    if not directory.is_dir():
+        raise FileNotFoundError(f"cannot write {str(path)!r}: no directory {str(directory)!r}")
+    data = pipe(obj, FORMATS[ext])
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
     try:
         with os.fdopen(fd, "wb") as handle:

@@ -98,6 +98,11 @@ def test_objects_that_are_not_graphs_get_a_type_error(tmp_path: Path) -> None:
         render("hello", tmp_path / "g.svg")
 
 
+def test_a_missing_directory_is_named(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError, match=r"no directory .*nowhere"):
+        render(draw_dot(Value(1.0)), tmp_path / "nowhere" / "g.svg")
+
+
 def test_a_failed_render_leaves_the_old_file(no_dot: Path, tmp_path: Path) -> None:
     target = tmp_path / "g.svg"
     target.write_text("old")
