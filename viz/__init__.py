@@ -2,6 +2,17 @@
 the largest derivative paths highlighted, and neural-network diagrams — rendered by the
 Graphviz engine bundled in the pygraphviz wheel (no system ``dot`` needed).
 
+* ``draw_dot(root)``: a node per value (label, data, grad), a node per op, each edge labelled
+  with its rate factor; ``group="neuron"`` collapses neurons into boxes; over ``max_nodes``
+  (500) it warns and returns a note instead of an unreadable picture.
+* ``draw_paths(root, wrt, k=3)``: the k largest paths from ``wrt`` in colour, with a legend
+  that adds their products up to ∂root/∂wrt.
+* ``draw_network(model, by="weight"|"grad")``: Nielsen's diagrams for ``nn`` and
+  ``nn.matrix.Network`` models (a, z, δ per neuron).
+* ``render(graph, "file.svg")``: SVG, PNG, PDF or DOT by extension, written atomically. Every
+  graph is a ``viz.Digraph`` (a ``graphviz.Digraph``) that displays inline in Jupyter.
+* ``python -m viz.examples [outdir]`` redraws the README's pictures (``docs/img``).
+
 >>> from autograd import Value
 >>> from viz import draw_dot, to_svg
 >>> x = Value(0.5, label="x")
