@@ -16,6 +16,7 @@ and operand edge k of value i has the id ``e{i}_{k}`` (it is the SVG element's i
 
 from __future__ import annotations
 
+import itertools
 import re
 import warnings
 from dataclasses import dataclass, field
@@ -307,7 +308,26 @@ def build(
             g.edge(tail, target, label=rate(r, digits) if labelled else None, id=f"e{i}_{k}",
                    tooltip=f"∂{name}/∂{p.label or f'v{index[p]}'} = {r!r}",
                    **_edge_style(cs, lit, bold_label=True))
+    _stack_layers(g, boxes)
     return g, order, drawn
+
+
+def _stack_layers(g: Digraph, boxes: list[NeuronBox]) -> None:
+    """Keep each labelled layer's boxes in neuron order (j = 0 first), as the book draws them:
+    one rank per layer, chained by invisible edges, so Graphviz does not shuffle them."""
+    layers: dict[str, list[tuple[int, int]]] = {}
+    for b, box in enumerate(boxes):
+        match = _Z_LABEL.match(box.z.label)
+        if match:
+            layers.setdefault(match[1], []).append((int(match[2]), b))
+    for l, members in layers.items():
+        if len(members) < 2:
+            continue
+        ids = [f"n{b}" for _, b in sorted(members)]
+        with g.subgraph(name=f"layer{l}") as s:
+            s.attr(rank="same")
+            for tail, head in itertools.pairwise(ids):
+                s.edge(tail, head, style="invis")
 
 
 def _edge_style(colors: list[str], lit: bool, bold_label: bool = False) -> dict[str, str]:

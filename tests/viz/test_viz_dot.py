@@ -157,8 +157,12 @@ def test_group_by_neuron_draws_one_box_per_neuron() -> None:
     assert sorted(n for n in nodes if n.startswith("n")) == sorted(f"n{i}" for i in range(9))
     # inputs x0, x1 and the loss's three values stay; everything in a neuron is inside its box
     assert len([n for n in nodes if n.startswith("v") and not n.endswith("op")]) == 2 + 2
-    into_boxes = [e for e in edges if e.head.startswith("n")]
+    into_boxes = [e for e in edges if e.head.startswith("n") and "id" in e.attr]
     assert len(into_boxes) == 2 * 4 + 4 * 4 + 4 * 1
+    # each layer's boxes are chained in neuron order by invisible edges (j = 0 on top)
+    order_edges = [(e.tail, e.head) for e in edges if e.attr.get("style") == "invis"]
+    assert order_edges == [("n0", "n1"), ("n1", "n2"), ("n2", "n3"),
+                           ("n4", "n5"), ("n5", "n6"), ("n6", "n7")]
     for e in into_boxes:  # the rate into z from input a_k is w_k: the box lists it
         assert "label" not in e.attr or e.attr["label"] == ""
     first = nodes["n0"]["label"]
