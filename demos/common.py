@@ -33,9 +33,10 @@ __all__ = [
 DEFAULT_OUT = "out"
 
 
-def parse_args(argv: Sequence[str] | None = None, description: str = "") -> tuple[bool, str]:
+def parse_args(argv: Sequence[str] | None = None, description: str = "",
+               prog: str | None = None) -> tuple[bool, str]:
     """``--fast`` (smaller sizes, fewer epochs) and ``--out DIR`` (default ``out``)."""
-    parser = argparse.ArgumentParser(description=description)
+    parser = argparse.ArgumentParser(prog=prog, description=description)
     parser.add_argument("--fast", action="store_true",
                         help="smaller sizes and fewer epochs (what the tests run)")
     parser.add_argument("--out", default=DEFAULT_OUT, metavar="DIR",
@@ -99,7 +100,9 @@ class Pictures:
 
 def run_alone(main: Callable[..., dict[str, Any]], description: str = "") -> None:
     """``python -m demos.<name> [--fast] [--out DIR]``: run one demo and say how long it took."""
-    fast, out = parse_args(sys.argv[1:], description)
+    spec = getattr(sys.modules.get(main.__module__), "__spec__", None)
+    name = spec.name if spec is not None else main.__module__  # "demos.chain" under -m
+    fast, out = parse_args(sys.argv[1:], description, prog=f"python -m {name}")
     start = time.perf_counter()
     main(fast=fast, out_dir=out)
     print(f"\n({time.perf_counter() - start:.1f} s)")
