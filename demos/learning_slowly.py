@@ -178,7 +178,7 @@ def main(fast: bool = False, out_dir: str = DEFAULT_OUT) -> dict[str, Any]:
           f"z = {z_sat.data:.1f} (saturated, σ' = {sp[0]:.4f}) and z = {z_mid.data:.1f} "
           f"(σ' = {sp[1]:.4f})")
     print(f"  δ = ∂C/∂z: {z_sat.grad:.6f} and {z_mid.grad:.6f}; the weights into them get "
-          f"∂C/∂w = {hidden_w[0].grad:.6f} and {hidden_w[1].grad:.6f}")
+          f"∂C/∂w = x·δ = {hidden_w[0].grad:.6f} and {hidden_w[1].grad:.6f} (BP4 with x = 1)")
     print(f"  ratio {hidden_w[0].grad / hidden_w[1].grad:.4f} = σ'({z_sat.data:.0f}) / "
           f"σ'({z_mid.data:.0f}) = {sp[0] / sp[1]:.4f}")
 
