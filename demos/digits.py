@@ -32,7 +32,7 @@ def main(fast: bool = False, out_dir: str = DEFAULT_OUT) -> dict[str, Any]:
 
     from nn.matrix import Network, load_digits_data
 
-    epochs = 8 if fast else 30
+    epochs = 5 if fast else 30
     heading(
         f"7. Digits: Network({SIZES}) on scikit-learn's 8×8 handwritten digits",
         f"Nielsen's network.py: sigmoid neurons, quadratic cost, mini-batches of 10, η = 3.0, "

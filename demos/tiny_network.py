@@ -48,7 +48,7 @@ def main(fast: bool = False, out_dir: str = DEFAULT_OUT) -> dict[str, Any]:
 
     from nn import data
 
-    epochs = 20 if fast else 100
+    epochs = 15 if fast else 100
     heading(
         "6. Train a tiny network: MLP(2, [16, 16, 1]) on the two moons",
         "micrograd's demo: max-margin loss + L2 1e-4, full-batch SGD, learning rate "
