@@ -85,6 +85,64 @@ def test_contract_with_nn_mlp_matches_eager(backend: str) -> None:
     assert step.n_nodes > len(model.parameters()) and step.trace_seconds > 0.0
 
 
+def test_micrograds_demo_loss_and_gradients() -> None:
+    # An oracle outside pathgrad: micrograd 0.1.0's own MLP (same weights for the same seed)
+    # and its demo loss, mean hinge + 1e-4 Σ p², differentiated by its own backward.
+    from micrograd import nn as mg
+    from micrograd.engine import Value as MV
+
+    random.seed(1337)
+    theirs = mg.MLP(2, [16, 16, 1])
+    ours = MLP(2, [16, 16, 1], seed=1337)
+    X, Y = moons(30, seed=7)
+    scores = [theirs([MV(float(a)), MV(float(b))]) for a, b in X]
+    losses = [(1 + -float(y) * s).relu() for y, s in zip(Y, scores)]
+    total = sum(losses) * (1.0 / len(losses)) + 1e-4 * sum(p * p for p in theirs.parameters())
+    total.backward()
+    params = ours.parameters()
+
+    def loss_one(x1: Value, x2: Value, y: Value) -> Value:
+        return (1 + -y * ours([x1, x2])).relu() + 1e-4 * sum_values([p * p for p in params])
+
+    loss, grads = compile(loss_one, params=params).value_and_grad(X[:, 0], X[:, 1], Y)
+    assert math.isclose(loss, total.data, rel_tol=1e-12)
+    want = np.array([p.grad for p in theirs.parameters()])
+    np.testing.assert_allclose(grads, want, rtol=1e-12, atol=1e-12 * np.abs(want).max())
+
+
+def test_tanh_mlp_against_pytorch_float64() -> None:
+    torch = pytest.importorskip("torch")
+    model = MLP(3, [8, 8, 1], activation="tanh", seed=2)
+    params = model.parameters()
+    rng = np.random.default_rng(3)
+    X, Y = rng.normal(size=(50, 3)), rng.normal(size=50)
+
+    def loss_one(a: Value, b: Value, c: Value, y: Value) -> Value:
+        return (model([a, b, c]) - y) ** 2
+
+    loss, grads = compile(loss_one, params=params).value_and_grad(*X.T, Y)
+    tensors = []  # the same weights, layer by layer, as (W, b) leaf tensors
+    for layer in model.layers:
+        f64 = torch.float64
+        W = torch.tensor([[w.data for w in n.w] for n in layer.neurons], dtype=f64)
+        b = torch.tensor([n.b.data for n in layer.neurons], dtype=f64)
+        W.requires_grad_(True)
+        b.requires_grad_(True)
+        tensors.append((W, b))
+    a = torch.tensor(X)
+    for k, (W, b) in enumerate(tensors):
+        a = a @ W.T + b
+        a = torch.tanh(a) if k < len(tensors) - 1 else a
+    want = ((a[:, 0] - torch.tensor(Y)) ** 2).mean()
+    want.backward()
+    flat = []  # micrograd's parameter order: per neuron, its weights then its bias
+    for W, b in tensors:
+        for j in range(W.shape[0]):
+            flat += [*W.grad[j].tolist(), float(b.grad[j])]
+    assert math.isclose(loss, want.detach().item(), rel_tol=1e-12)
+    np.testing.assert_allclose(grads, flat, rtol=1e-10, atol=1e-12)
+
+
 @pytest.mark.parametrize("backend", BACKENDS)
 @pytest.mark.parametrize(
     "kwargs",
