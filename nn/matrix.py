@@ -132,6 +132,8 @@ def bp4_weight_gradient(delta: Array, activation_prev: Array, out: Array | None 
     >>> bp4_weight_gradient(np.array([[2.0]]), np.array([[0.5], [3.0]]))
     array([[1., 6.]])
     """
+    if delta.shape[1] == 1:  # one example: an outer product, which np.matmul does without BLAS
+        return np.dot(delta, activation_prev.T, out=out)
     return np.matmul(delta, activation_prev.T, out=out)
 
 
