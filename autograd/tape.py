@@ -60,12 +60,16 @@ from .rules import FLOAT_MATH, ROWS
 if TYPE_CHECKING:
     from .compile import Trace
 
-__all__ = ["SCALAR_WIDE", "WIDE", "NumpyReplay", "PythonReplay", "Tape"]
+__all__ = ["MAX_ENTRIES", "SCALAR_WIDE", "WIDE", "NumpyReplay", "PythonReplay", "Tape"]
 
 WIDE = 4
 """A level's group of one op with at least this many nodes runs as one vectorised rule call."""
 
 _CHUNK = 2000  # statements per generated function: keeps compile time and frame size flat
+
+MAX_ENTRIES = 1 << 21
+"""The numpy replay's value and gradient buffers hold at most this many floats each (16 MB):
+larger batches run in chunks of examples, so a long graph on a big batch stays in memory."""
 
 
 class Tape:
@@ -494,6 +498,7 @@ class NumpyReplay:
         self._backward = _build(_chunks(back), "(V, G, S, GS)", names)
         self.root_row = self.row[t.root]
         self._batch = -1
+        self._buffers: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         self.V = self.G = np.empty((0, 0))
 
     def _node_statements(
@@ -538,10 +543,33 @@ class NumpyReplay:
         bwd.append("; ".join(parts))
 
     def _arrays(self, batch: int) -> None:
-        if batch != self._batch:  # a new batch size: fresh buffers, nothing carried over
-            self.V = np.zeros((self.n_rows, batch))
-            self.G = np.zeros((self.n_rows, batch))
+        # Buffers per batch size (the last two sizes kept: a batch cut into chunks uses two).
+        # Every row is written before it is read on each call, so nothing carries over.
+        if batch != self._batch:
+            if batch not in self._buffers:
+                if len(self._buffers) >= 2:
+                    self._buffers.pop(next(iter(self._buffers)))
+                self._buffers[batch] = (
+                    np.zeros((self.n_rows, batch)), np.zeros((self.n_rows, batch))
+                )
+            self.V, self.G = self._buffers[batch]
             self._batch = batch
+
+    def run(
+        self, xs: list[np.ndarray], S: np.ndarray, with_grad: bool
+    ) -> tuple[np.ndarray, np.ndarray | None]:
+        """Per-example outputs and Σ over the batch of ∂output/∂scalar, in chunks of examples
+        small enough that the ``(rows, chunk)`` buffers stay under ``MAX_ENTRIES`` each."""
+        batch = len(xs[0])
+        chunk = max(1, MAX_ENTRIES // max(self.n_rows, 1))
+        outs, total = [], None
+        for start in range(0, batch, chunk):
+            part = [x[start : start + chunk] for x in xs] if batch > chunk else xs
+            outs.append(self.forward(part, S).copy())
+            if with_grad:
+                gs = self.backward(S)
+                total = gs if total is None else total + gs
+        return (outs[0] if len(outs) == 1 else np.concatenate(outs)), total
 
     def forward(self, xs: list[np.ndarray], S: np.ndarray) -> np.ndarray:
         """Per-example outputs (a view of the value buffer: copy before the next call)."""

@@ -526,3 +526,21 @@ def test_an_overflow_only_in_the_batch_sum_is_reported() -> None:
             step.value_and_grad([1e308, 1.5e308])
         with pytest.raises(OverflowError, match="sum over the batch overflows"):
             compile(lambda x: x * 1.0, backend=backend).value_and_grad([1e308, 1.5e308])
+
+
+@pytest.mark.parametrize("max_entries", [1, 100])
+def test_big_batches_run_in_chunks_of_examples(
+    max_entries: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the numpy buffers are capped; a batch larger than the cap is cut into chunks of examples
+    monkeypatch.setattr(autograd.tape, "MAX_ENTRIES", max_entries)
+    model = MLP(2, [4, 1], seed=8)
+    params = model.parameters()
+
+    def f(a: Value, b: Value) -> Value:
+        return model([a, b]).sigmoid()
+
+    step = compile(f, params=params, backend="numpy")
+    X = np.random.default_rng(5).normal(size=(23, 2))
+    for n in (23, 5, 23):
+        assert_matches(step, f, params, X[:n, 0], X[:n, 1])
