@@ -294,8 +294,10 @@ def main() -> None:
     threads = _threads()
     limits = contextlib.nullcontext()
     if threads is not None:
-        from threadpoolctl import threadpool_limits
-
+        try:
+            from threadpoolctl import threadpool_limits
+        except ImportError:
+            raise SystemExit("--threads needs threadpoolctl (scikit-learn installs it)") from None
         limits = threadpool_limits(threads)
     rng = np.random.default_rng(0)
     base = Network(sizes, seed=0)
