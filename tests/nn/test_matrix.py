@@ -128,7 +128,7 @@ Case = tuple[Network, np.ndarray, np.ndarray]
 @st.composite
 def cases(draw: st.DrawFn) -> Case:
     """A random network (sizes, a per-layer activation, cost, weights) and m examples."""
-    sizes = draw(st.lists(st.integers(1, 5), min_size=2, max_size=4))
+    sizes = draw(st.lists(st.integers(1, 5), min_size=2, max_size=5))
     cost = draw(st.sampled_from(["quadratic", "cross-entropy"]))
     hidden = [draw(st.sampled_from(NAMES)) for _ in sizes[2:]]
     output = "sigmoid" if cost == "cross-entropy" else draw(st.sampled_from(NAMES))
@@ -159,7 +159,7 @@ def _unsaturated(net: Network, X: np.ndarray) -> bool:
 
 
 # ---- backprop against the engine ----------------------------------------------------------------
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(cases())
 def test_backprop_equals_the_engines_gradients(case: Case) -> None:
     net, X, Y = case
@@ -176,7 +176,7 @@ def test_backprop_equals_the_engines_gradients(case: Case) -> None:
     assert math.isclose(net.cost.fn(net.activations[-1], Y), ref.cost, rel_tol=1e-12)
 
 
-@settings(max_examples=30, deadline=None)
+@settings(max_examples=60, deadline=None)
 @given(cases())
 def test_each_equation_on_its_own(case: Case) -> None:
     """Each of BP1–BP4 fed only the engine's numbers reproduces the engine's next number."""
@@ -198,7 +198,7 @@ def test_each_equation_on_its_own(case: Case) -> None:
         assert_close(bp4_weight_gradient(ref.deltas[l], ref.activations[l]), ref.nabla_w[l])
 
 
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=50, deadline=None)
 @given(cases())
 def test_sigma_prime_form_equals_the_engine(case: Case) -> None:
     """Eqs. 33–35: δ^l = Σ'(z^l)(w^{l+1})^T ··· (w^L)^T Σ'(z^L) ∇_a C, no Hadamard product."""
