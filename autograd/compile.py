@@ -155,14 +155,16 @@ def _first_difference(a: Trace, b: Trace, sig_a: list[tuple[Any, ...]]) -> str |
     if sig_a == sig_b:
         return None
     for i, (u, v) in enumerate(zip(sig_a, sig_b)):
-        if u == v:
-            continue
+        if u == v or a.nodes[i] is b.nodes[i]:
+            continue  # the same leaf object (one fn closed over) may hold new data: it is read
         if u[0] != v[0] or not a.nodes[i]._edges:
             return f"{a.describe(i)} is {b.describe(i)} there"
         if u[1] != v[1]:
             return f"{a.describe(i)} has the constant {u[1]!r} there {v[1]!r}"
         return f"{a.describe(i)} has parents {list(u[2])} there {list(v[2])}"
-    return f"the graph has {len(sig_a)} nodes there {len(sig_b)}"
+    if len(sig_a) != len(sig_b):
+        return f"the graph has {len(sig_a)} nodes there {len(sig_b)}"
+    return None
 
 
 def _name(fn: Any) -> str:

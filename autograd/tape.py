@@ -412,7 +412,8 @@ class NumpyReplay:
         for i in range(t.n):
             if t.parents[i] and t.batched[i]:
                 by_level[t.level[i]].append(i)
-        # (level plan) each level: list of ("matmul"|"rule", nodes, extra) or ("node", i)
+        # Per level: ("matmul", nodes) for wsum layers, ("rule", nodes) for other wide groups,
+        # ("node", i) for the rest. Each group's rows are consecutive (its output is a slice).
         plans: list[list[tuple[str, Any]]] = []
         for nodes in by_level[1:]:
             plan: list[tuple[str, Any]] = []
@@ -448,7 +449,6 @@ class NumpyReplay:
 
         if self.row[t.root] < 0:
             operand_row(t.root)
-        self.n_rows = n_rows  # updated below once operand rows are known
         fwd: list[str] = []
         bwd_levels: list[list[str]] = []
         names: dict[str, Any] = {"M": NUMPY_MATH, "np": np}

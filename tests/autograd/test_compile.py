@@ -460,6 +460,15 @@ def test_verify_checks_every_example_and_mask_ops_pass() -> None:
         branchy.verify(np.linspace(-3, 3, 50))
 
 
+def test_other_values_the_function_closed_over_are_read_afresh() -> None:
+    w, scale = Value(2.0), Value(3.0)  # `scale` is no parameter, but fn reads it
+    step = compile(lambda x: w * x * scale, params=[w])
+    assert step.value_and_grad([1.0, 2.0]) == (9.0, pytest.approx(np.array([4.5])))
+    scale.data = -1.0
+    step.verify([1.0, 2.0])  # the same Value with new data: no mismatch
+    assert step.value_and_grad([1.0, 2.0]) == (-3.0, pytest.approx(np.array([-1.5])))
+
+
 # ---- bad input ---------------------------------------------------------------------------------
 def test_bad_arguments_give_clear_errors_and_leave_the_step_usable() -> None:
     a = Value(2.0)
