@@ -220,6 +220,8 @@ def break_even(X: np.ndarray, Y: np.ndarray, runs: int) -> tuple[int | None, lis
     rows: list[list[Any]] = []
     found = None
     for n in (1, 4, 16, 64, 128, 256, 512):
+        if n > len(X):
+            break
         Xn, Yn = X[:n], Y[:n]
         fresh, _ = compiled_parts(Xn, Yn)
         eager = eager_step(Xn, Yn)
@@ -262,7 +264,8 @@ def mlp_section(small: bool) -> None:
         if fn is None:
             continue
         slow = name.startswith(("micrograd", "pathgrad eager"))
-        times[name] = per_call(fn, runs=3 if slow else runs, min_block=0.0 if slow else 0.05)
+        times[name] = per_call(fn, runs=(1 if small else 3) if slow else runs,
+                               min_block=0.0 if slow else 0.05)
     c = times["pathgrad compiled"]
     print(f"MLP(2, {SIZES}), {n_points} moons points, hinge + L2: one training step")
     rows = []
@@ -285,10 +288,13 @@ def mlp_section(small: bool) -> None:
         print(f"compiling pays for itself against micrograd after {first / saved:.3f} steps")
     saved = times["pathgrad eager"] - c
     print(f"... and against pathgrad eager after {first / saved:.2f} steps")
-    found, table = break_even(*moons(64 if small else 512), runs)
+    found, table = break_even(*moons(16 if small else 512), runs)
     print("\ncompile + first step vs one eager step, by batch size:")
     print_table(["batch", "compile+step ms", "eager step ms"], table)
-    print(f"compiling pays for itself in a single step from batch size {found}")
+    if found is None:
+        print(f"compiling does not pay for itself in one step up to batch {table[-1][0]}")
+    else:
+        print(f"compiling pays for itself in a single step from batch size {found}")
     print()
     targets = []
     if "micrograd (eager)" in times:
