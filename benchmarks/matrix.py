@@ -14,7 +14,8 @@ forward, backprop, w ← w − (η/m) Σ ∂C_x/∂w, the same for b.
   products, same shapes and layouts, into preallocated outputs.
 
 Targets: matrix ≥ 8x the loop (mini-batch 10), ≥ 2x faster than PyTorch CPU (mini-batch 10),
-≥ 50% of the GEMM rate (mini-batch 1,000). Medians of several runs, interleaved.
+≥ 50% of the GEMM rate (mini-batch 1,000). Medians of several runs, interleaved: each run times
+every contender back to back, and each ratio is the median of the run-by-run ratios.
 ``python -m benchmarks.matrix --quick`` runs tiny sizes as a smoke test; ``--threads N`` limits
 BLAS (through threadpoolctl) and torch to N threads, for a machine whose cores are busy.
 """
@@ -41,11 +42,23 @@ __all__ = ["main"]
 ETA = 0.01
 
 
-Timing = dict[str, tuple[float, float]]
+class Timing(dict[str, list[float]]):
+    """Seconds per call, one sample per run for each contender; run i of all contenders ran
+    back to back, so a ratio is taken run by run (the same load on the machine) and its median
+    reported: steadier than a ratio of medians on a busy machine."""
+
+    def median(self, name: str) -> float:
+        return statistics.median(self[name])
+
+    def best(self, name: str) -> float:
+        return min(self[name])
+
+    def ratio(self, slow: str, fast: str) -> float:
+        return statistics.median(s / f for s, f in zip(self[slow], self[fast]))
 
 
 def _median_time(fns: dict[str, Callable[[], object]], runs: int, block: float) -> Timing:
-    """Seconds per call of each function: (median, best) over ``runs`` interleaved blocks."""
+    """Seconds per call of each function over ``runs`` interleaved blocks of ``block`` s."""
     inner = {}
     for name, fn in fns.items():  # calibrate: enough calls per block to last ``block`` seconds
         fn()
@@ -73,7 +86,7 @@ def _median_time(fns: dict[str, Callable[[], object]], runs: int, block: float) 
     finally:
         if gc_was_enabled:
             gc.enable()
-    return {name: (statistics.median(s), min(s)) for name, s in samples.items()}
+    return Timing(samples)
 
 
 def _mini_batch(sizes: list[int], m: int, rng: np.random.Generator) -> list[tuple]:
@@ -290,7 +303,7 @@ def main() -> None:
     is_quick = quick()
     sizes = [64, 16, 10] if is_quick else [784, 30, 10]
     small, medium, large = (4, 16, 64) if is_quick else (10, 100, 1000)
-    runs, block = (3, 0.01) if is_quick else (21, 0.05)
+    runs, block = (3, 0.01) if is_quick else (41, 0.02)
     threads = _threads()
     limits = contextlib.nullcontext()
     if threads is not None:
@@ -320,37 +333,35 @@ def main() -> None:
     if hasattr(os, "getloadavg"):
         print("load average at start: " + ", ".join(f"{x:.2f}" for x in os.getloadavg()))
 
-    rows: list[tuple[int, str, tuple[float, float], str]] = []
+    rows: list[tuple[int, str, float, float, str]] = []
     targets: list[tuple[str, float, float, str]] = []
     with limits:
         for m in (small, medium):
             t = _compare_small(base, m, rng, torch_ok, runs, block)
-            med = {name: median for name, (median, _) in t.items()}
-            for name, times in t.items():
-                note = f"{med[LOOP] / med[name]:6.2f}x the loop"
+            for name in t:
+                note = f"{t.ratio(LOOP, name):6.2f}x the loop"
                 if name.startswith("torch"):
-                    note += f"; update_batch is {med[name] / med[STACKED]:.2f}x faster"
-                rows.append((m, name, times, note))
+                    note += f"; update_batch is {t.ratio(name, STACKED):.2f}x faster"
+                rows.append((m, name, t.median(name), t.best(name), note))
             if m == small:
                 label = f"matrix vs the per-example loop, mini-batch {m}"
-                targets.append((label, med[LOOP] / med[MATRIX], 8.0, "x"))
+                targets.append((label, t.ratio(LOOP, MATRIX), 8.0, "x"))
                 if torch_ok:
                     for name in (TORCH_AUTOGRAD, TORCH_BY_HAND):
                         label = f"update_batch vs {name[: name.index(' (')]}, mini-batch {m}"
-                        targets.append((label, med[name] / med[STACKED], 2.0, "x"))
+                        targets.append((label, t.ratio(name, STACKED), 2.0, "x"))
 
         t = _compare_large(base, large, rng, runs, block)
-    med = {name: median for name, (median, _) in t.items()}
     flops = _update_flops(sizes, large)
-    for name, times in t.items():
-        rate = flops / med[name] / 1e9
-        note = f"{rate:6.1f} GFLOP/s = {med[GEMM] / med[name]:.0%} of the GEMM rate"
-        rows.append((large, name, times, note))
+    for name in t:
+        rate = flops / t.median(name) / 1e9
+        note = f"{rate:6.1f} GFLOP/s = {t.ratio(GEMM, name):.0%} of the GEMM rate"
+        rows.append((large, name, t.median(name), t.best(name), note))
     label = f"update_batch share of the GEMM rate, mini-batch {large}"
-    targets.append((label, med[GEMM] / med[STACKED], 0.5, "%"))
+    targets.append((label, t.ratio(GEMM, STACKED), 0.5, "%"))
 
     print(f"\n{'batch':>5}  {'method':<42}{'median':>10}{'best':>10}  ratio")
-    for m, name, (median, best), note in rows:
+    for m, name, median, best, note in rows:
         print(f"{m:>5}  {name:<42}{_fmt_time(median):>10}{_fmt_time(best):>10}  {note}")
     print(f"\nupdate FLOPs at mini-batch {large}: {flops / 1e6:.1f} M (matrix products only)")
     print("\ntargets" + (" (--quick: not the targets' sizes)" if is_quick else ""))
