@@ -312,11 +312,11 @@ def _index(rows: list[int]) -> Any:
     return np.asarray(rows, dtype=np.intp)
 
 
-def _add_into(target: np.ndarray, where: Any, values: Any) -> None:
-    if isinstance(where, slice):
+def _add_into(target: np.ndarray, where: Any, values: Any, unique: bool) -> None:
+    if unique:  # a slice, or rows that differ: a plain fancy-indexed add is right
         target[where] += values
     else:
-        np.add.at(target, where, values)
+        np.add.at(target, where, values)  # repeated rows: each occurrence must add
 
 
 class _MatmulGroup:
@@ -368,6 +368,7 @@ class _RuleGroup:
         rule = ROWS[op]
         self.f, self.p = rule.forward, rule.partials
         self.slots = [_index(rows) for rows in slots]
+        self.unique = [len(set(rows)) == len(rows) for rows in slots]
         self.c = None if consts is None else np.asarray(consts, dtype=float)[:, None]
         self.out = out
         self.grad_slots = grad_slots
@@ -384,9 +385,9 @@ class _RuleGroup:
     def backward(self, V: np.ndarray, G: np.ndarray, GS: np.ndarray, into_a: bool) -> None:
         rates = self.p(NUMPY_MATH, V[self.out], *self._args(V))
         delta = G[self.out]
-        for where, rate, wanted in zip(self.slots, rates, self.grad_slots):
+        for where, rate, wanted, unique in zip(self.slots, rates, self.grad_slots, self.unique):
             if wanted:
-                _add_into(G, where, delta * rate)
+                _add_into(G, where, delta * rate, unique)
 
 
 class NumpyReplay:
