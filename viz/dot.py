@@ -32,6 +32,7 @@ MAX_NODES = 500
 """Above this many drawn value nodes a picture is unreadable: ``draw_dot`` warns instead."""
 
 _RANKDIRS = ("LR", "RL", "TB", "BT")
+_BIG = 300  # drawn values above which Graphviz is told to spend less effort on the layout
 _GROUPS = (None, "neuron")
 # Where edges leave and enter a neuron's box, so they do not wrap around its rows.
 _SIDES = {"LR": ("e", "w"), "RL": ("w", "e"), "TB": ("s", "n"), "BT": ("n", "s")}
@@ -256,6 +257,10 @@ def build(
            bgcolor="white")
     g.attr("node", fontname=FONT, fontsize="11")
     g.attr("edge", fontname=FONT, fontsize="10", arrowsize="0.7")
+    if count > _BIG:
+        # dot's network-simplex passes dominate big layouts (cubic here): a fifth of the
+        # iterations lays out 1,000 values 5x faster with no visible loss (benchmarks/viz.py)
+        g.attr(nslimit="0.2", nslimit1="0.2")
 
     def colors_of(v: Value) -> list[str]:
         return highlight.values.get(index[v], []) if highlight is not None else []

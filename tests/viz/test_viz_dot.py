@@ -135,6 +135,16 @@ def test_over_the_size_limit_it_warns_and_suggests_grouping() -> None:
     assert len(parse(draw_dot(y, max_nodes=None).source)[0]) == 2 * MAX_NODES + 1
 
 
+def test_big_graphs_cap_the_layout_effort() -> None:
+    y = Value(0.5, label="x")
+    for _ in range(150):
+        y = y.tanh()
+    assert "nslimit" not in draw_dot(y).source  # 151 values: full-quality layout
+    for _ in range(200):
+        y = y.tanh()
+    assert "nslimit=0.2 nslimit1=0.2" in draw_dot(y).source
+
+
 def mlp_loss() -> tuple[MLP, Value]:
     model = MLP(2, [4, 4, 1], activation="tanh", seed=3)
     out = model([Value(0.5, label="x0"), Value(-1.0, label="x1")])
