@@ -89,11 +89,17 @@ def _network(seed: int) -> tuple[Net, Value]:
 
 
 def test_activation_to_activation_rate_is_sigma_prime_times_w() -> None:
-    """R(56): a_k^{l−1} → z_j^l → a_j^l is one path with factors (w_jk^l, σ'(z_j^l))."""
+    """R(56): a_k^{l−1} → z_j^l → a_j^l is one path with factors (w_jk^l, σ'(z_j^l)); and
+    R(44) = Nielsen (44): z_k^{l−1} → a_k^{l−1} → z_j^l is one path (σ'(z_k^{l−1}), w_jk^l)."""
     net, _ = _network(seed=4)
     W, Z, A = net.W, net.Z, net.A
     for l in range(2, len(SIZES)):
         for j, k in itertools.product(range(SIZES[l]), range(SIZES[l - 1])):
+            [pz] = list(paths(Z[l][j], Z[l - 1][k]))
+            want44 = (_sigma_prime(Z[l - 1][k].data), W[l][j][k].data)
+            assert pz.factors == pytest.approx(want44, rel=1e-14)
+            assert grad(Z[l][j], [Z[l - 1][k]])[0] == pytest.approx(
+                want44[0] * want44[1], rel=1e-14)
             a_j, a_k = A[l][j], A[l - 1][k]
             [p] = list(paths(a_j, a_k))
             want = (W[l][j][k].data, _sigma_prime(Z[l][j].data))
@@ -110,9 +116,10 @@ def test_paths_from_a_weight_to_the_cost_are_the_chain_rule_products(layer: int,
     ∂C/∂a_j^L · ∂a_j^L/∂a_k^{L−1} ··· ∂a_q^i/∂z_q^i · ∂z_q^i/∂w_qr^i, with ∂C/∂a_j^L = a_j − y_j
     (R(39)), each ∂a/∂a = σ'(z) w (R(56)), ∂a/∂z = σ'(z) (R(54)) and ∂z/∂w = a_r (R(49)).
 
-    Here w_qr^i runs from neuron r of layer i − 1 into neuron q of layer i (the text's
-    Nielsen convention); R(57) as printed says "from r in layer i to q in layer i + 1" but then
-    differentiates z_r^i, which only the Nielsen reading makes consistent."""
+    Here w_qr^i runs from neuron r of layer i − 1 into neuron q of layer i (Nielsen's
+    convention, the restatement's in R(46)), and the chain runs through z_q^i. R(57) as printed
+    calls w_qr^i the weight from r in layer i to q in layer i + 1, yet ends its chain
+    ∂a_r^i/∂z_r^i · ∂z_r^i/∂w_qr^i, which needs a weight into neuron r of layer i."""
     net, cost = _network(seed)
     W, Z, A, y = net.W, net.Z, net.A, net.y
     L = len(SIZES) - 1

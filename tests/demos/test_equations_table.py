@@ -14,6 +14,13 @@ ROOT = Path(__file__).resolve().parents[2]
 TABLE = ROOT / "docs" / "equations.md"
 FUNCTION = re.compile(r"`((?:autograd|nn|viz|demos)(?:\.[A-Za-z_][A-Za-z_0-9]*)+)`")
 TEST = re.compile(r"`(tests/[\w/]+\.py)::(\w+)`")
+# An equation number in a row's first cell: "(23)", "(36)–(39)", "R(46)", "R(36)–R(38)"; not
+# a function's argument such as "f(2)".
+NUMBER = re.compile(r"(?<![^\s,;(–/])(R?)\((\d+)\)(?:–R?\((\d+)\))?")
+# The numbers the seeds print: Nielsen ch. 2 (nielsen-ch2-backpropagation.txt) has (23)–(53)
+# without (40) and (41); the restatement (backpropagation-four-equations.txt) tags (34)–(57).
+NIELSEN = set(range(23, 54)) - {40, 41}
+RESTATEMENT = set(range(34, 58))
 
 
 def _rows() -> list[str]:
@@ -60,3 +67,18 @@ def test_named_test_exists(path: str, name: str) -> None:
     file = ROOT / path
     assert file.is_file(), f"{path} does not exist"
     assert name in _defined_tests(file), f"{path} has no {name}"
+
+
+def test_equation_numbers_are_the_seeds_and_each_is_mapped() -> None:
+    """A bare number is Nielsen's, R(n) the restatement's: each must be one its text prints
+    (no numbers from memory of other chapters), and every number of both texts has a row."""
+    seen: dict[str, set[int]] = {"": set(), "R": set()}
+    for row in _rows():
+        first = row.strip("|").split(" | ")[0]
+        for prefix, start, end in NUMBER.findall(first):
+            seen[prefix].update(range(int(start), int(end or start) + 1))
+    assert seen[""] <= NIELSEN, f"not in Nielsen's chapter 2: {sorted(seen[''] - NIELSEN)}"
+    assert seen["R"] <= RESTATEMENT, f"not in the restatement: {sorted(seen['R'] - RESTATEMENT)}"
+    assert NIELSEN - seen[""] == set(), f"Nielsen's equations without a row: {NIELSEN - seen['']}"
+    missing = RESTATEMENT - seen["R"]
+    assert missing == set(), f"the restatement's equations without a row: {sorted(missing)}"
