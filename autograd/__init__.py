@@ -10,7 +10,7 @@
 
 from .backprop import backward, grad
 from .check import GradcheckError, NumericGradient, gradcheck, numeric_grad
-from .compile import compile
+from .compile import TraceMismatchError, compile
 from .forward import jvp
 from .graph import ancestors, toposort
 from .modes import ieee, is_grad_enabled, no_grad
@@ -24,6 +24,7 @@ __all__ = [
     "GradcheckError",
     "NumericGradient",
     "Path",
+    "TraceMismatchError",
     "Value",
     "ancestors",
     "backward",
