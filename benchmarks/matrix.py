@@ -331,7 +331,8 @@ def main() -> None:
     print(f"nn.matrix benchmark: Network({sizes}), sigmoid + quadratic cost, float64, eta {ETA}")
     print(f"numpy {np.__version__} (OPENBLAS_CORETYPE={coretype}, {blas_threads}); {torch_note}")
     print(
-        f"time per mini-batch update: median and best of {runs} interleaved runs; ratios of medians"
+        f"time per mini-batch update: median and best of {runs} interleaved runs; each ratio "
+        "is the median of the run-by-run ratios"
     )
     if hasattr(os, "getloadavg"):
         print("load average at start: " + ", ".join(f"{x:.2f}" for x in os.getloadavg()))
