@@ -28,7 +28,8 @@ from types import SimpleNamespace
 from typing import Any
 
 from .modes import MODES
-from .rules import FLOAT_MATH, ROWS, Rule, _dtanh
+from .rules import FLOAT_MATH, ROWS, Rule, _dsigmoid, _dtanh
+from .rules import sigmoid as _sigmoid
 
 __all__ = ["VALUE_MATH", "Value"]
 
@@ -350,7 +351,8 @@ class Value:
 
     def sigmoid(self) -> Value:
         """σ(x) = 1/(1 + e^(−x)); rate σ(1 − σ), Nielsen's eq. (40)."""
-        return _apply(ROWS["sigmoid"], (self,))
+        x = self.data
+        return _make(_sigmoid(x), (self, _dsigmoid(x)), "sigmoid")
 
     def relu(self) -> Value:
         """max(x, 0); rate 1 for x > 0 else 0 (relu'(0) = 0, as micrograd)."""
@@ -390,9 +392,7 @@ class Value:
         backward(self, gradient)
 
 
-def weighted_sum(
-    weights: Sequence[Value], inputs: Sequence[Value | Number], bias: Value
-) -> Value:
+def weighted_sum(weights: Sequence[Value], inputs: Sequence[Value | Number], bias: Value) -> Value:
     """Nielsen's weighted input z = Σ_k w_k a_k + b as **one** node.
 
     Its rate factors are a_k towards each weight, w_k towards each input and 1 towards the
