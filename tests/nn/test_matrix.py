@@ -610,7 +610,7 @@ def test_a_mini_batch_must_be_pairs() -> None:
     net = Network([2, 2], seed=0)
     for update in (net.update_mini_batch, net.update_mini_batch_matrix):
         with pytest.raises(TypeError, match=r"list of \(x, y\) pairs"):
-            update([1, 2], 0.1)
+            update([1, 2], 0.1)  # type: ignore[list-item]
 
 
 def test_a_failed_update_leaves_the_network_untouched() -> None:
