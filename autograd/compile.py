@@ -22,7 +22,9 @@ How it works and what it guarantees:
   argument, holding example 0's numbers. Leaves of the graph that are neither placeholders nor
   ``params`` (constants made inside ``fn``, number inputs of ``weighted_sum``, Values ``fn``
   closed over) are *scalar leaves*: like the parameters, their ``.data`` is read afresh on every
-  call and broadcast over the batch. Gradients are returned for ``params`` only. Nodes that
+  call and broadcast over the batch (a leaf ``fn`` makes itself keeps its traced number: so
+  ``Value(w.data)`` inside ``fn`` is frozen, and a node ``fn`` computes under ``no_grad()`` is
+  refused with a ``ValueError``). Gradients are returned for ``params`` only. Nodes that
   depend on no input (an L2 term inside the loss) are computed once per call, not per example.
 * **Replay.** Two back ends, chosen per call from the tape's shape and the batch size (see
   ``autograd.tape``): ``"numpy"`` groups each topological level by op (a layer of ``wsum``
@@ -270,6 +272,7 @@ class Compiled:
 
         start = time.perf_counter()
         first = self._trace_at(xs, 0)
+        self._refuse_frozen(first, xs)
         self._compare(first, xs, self._samples(xs, self.check))
         self._tape = tape = Tape(first)
         node = {id(v): i for i, v in enumerate(first.nodes)}
@@ -280,6 +283,29 @@ class Compiled:
         self._trace, self._n_args = first, len(xs)
         self.n_nodes = tape.n
         self.trace_seconds = time.perf_counter() - start
+
+    def _refuse_frozen(self, first: Trace, xs: list[np.ndarray]) -> None:
+        """Refuse nodes ``fn`` computes under ``no_grad()``: a replay would freeze them.
+
+        Such a node is a leaf that still names its op. Made before ``fn`` ran, it is one Value
+        that ``fn`` closed over (read afresh on every call, fine); made by ``fn`` itself, a
+        second trace gives a new object, and its traced value would be replayed for every later
+        call, whatever the parameters (the eager engine recomputes it).
+        """
+        kept = {id(v) for v in (*first.inputs, *first.params)}
+        suspects = [i for i, v in enumerate(first.nodes)
+                    if v._op and not v._edges and id(v) not in kept]
+        if not suspects:
+            return
+        again = self._trace_at(xs, 0).nodes
+        for i in suspects:
+            if i >= len(again) or again[i] is not first.nodes[i]:
+                raise ValueError(
+                    f"{_name(self.fn)} computes {first.describe(i)} under no_grad(): a "
+                    "compiled replay would keep the value it had when traced, whatever the "
+                    "parameters later are; compute it outside the function (a Value the "
+                    "function closes over is read afresh) or without no_grad()"
+                )
 
     def _samples(self, xs: list[np.ndarray], n: int) -> list[int]:
         import numpy as np

@@ -553,3 +553,25 @@ def test_big_batches_run_in_chunks_of_examples(
     X = np.random.default_rng(5).normal(size=(23, 2))
     for n in (23, 5, 23):
         assert_matches(step, f, params, X[:n, 0], X[:n, 1])
+
+
+def test_values_computed_under_no_grad_inside_fn_are_refused_not_frozen() -> None:
+    # The eager engine recomputes `s` on every call; a replay would keep the traced value
+    # (w = 2) after the update below and silently give 3.0 instead of 7.5.
+    w = Value(2.0)
+
+    def fn(x: Value) -> Value:
+        with no_grad():
+            s = w * 1.0
+        return x * s
+
+    with pytest.raises(ValueError, match=r"node \d+ \(op 'mul_c'\) under no_grad\(\)"):
+        compile(fn, params=[w]).value_and_grad([1.0, 2.0])
+    with pytest.raises(ValueError, match=r"no_grad\(\)"):
+        compile(fn, params=[w], check=0).value_and_grad([1.0])
+    with no_grad():
+        w2 = w * 1.0  # made under no_grad() *outside* fn: one Value, read afresh
+    step = compile(lambda x: x * w2, params=[w])
+    assert step.value_and_grad([1.0, 2.0])[0] == 3.0
+    w2.data = 5.0
+    assert step.value_and_grad([1.0, 2.0])[0] == 7.5
