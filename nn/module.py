@@ -127,8 +127,15 @@ class Module:
             raise ValueError(f"save: {type(self).__name__} has non-finite parameters") from None
         target = os.fspath(path)
         directory = os.path.dirname(os.path.abspath(target))
-        fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".json", dir=directory)
         try:
+            fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".json", dir=directory)
+        except FileNotFoundError:
+            raise FileNotFoundError(
+                f"save: cannot write {target!r}: the directory {directory!r} does not exist"
+            ) from None
+        try:
+            if hasattr(os, "fchmod"):  # mkstemp makes 0600; open() would honour the umask
+                os.fchmod(fd, 0o666 & ~_umask())
             with os.fdopen(fd, "w", encoding="utf-8") as f:
                 f.write(text)
                 f.flush()
@@ -142,8 +149,12 @@ class Module:
     def load(self, path: str | os.PathLike[str]) -> Module:
         """Read parameters written by ``save``; a corrupt or mismatched file changes nothing."""
         target = os.fspath(path)
-        with open(target, encoding="utf-8") as f:
-            text = f.read()
+        with open(target, "rb") as f:
+            raw = f.read()
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as error:
+            raise ValueError(f"load: {target!r} is not a valid model file: {error}") from None
         try:
             document = json.loads(text, parse_constant=_refuse_constant)
         except (json.JSONDecodeError, _NonFinite) as error:
@@ -159,6 +170,12 @@ class Module:
             raise ValueError(f"load: {target!r} has no 'state' object")
         self.load_state_dict(state)
         return self
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 class _NonFinite(ValueError):

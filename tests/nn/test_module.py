@@ -150,3 +150,29 @@ def test_custom_module_gets_state_for_free(tmp_path):
     assert b.w.grad == 0.0
     with pytest.raises(NotImplementedError):
         Module()(1.0)
+
+
+def test_a_binary_file_is_not_a_model_file(tmp_path):
+    net = MLP(2, [1], seed=0)
+    before = _values(net)
+    path = tmp_path / "model.json"
+    path.write_bytes(b"\xff\xfe\x00\x89PNG garbage")
+    with pytest.raises(ValueError, match="is not a valid model file"):
+        net.load(path)
+    assert _values(net) == before
+
+
+def test_save_makes_a_file_with_the_usual_permissions(tmp_path):
+    # mkstemp makes its file 0600; the saved model must be readable as open() would make it
+    umask = os.umask(0o022)
+    try:
+        MLP(2, [1], seed=0).save(tmp_path / "m.json")
+    finally:
+        os.umask(umask)
+    assert os.stat(tmp_path / "m.json").st_mode & 0o777 == 0o644
+
+
+def test_save_into_a_missing_directory_names_it(tmp_path):
+    missing = tmp_path / "no" / "such"
+    with pytest.raises(FileNotFoundError, match=r"no/such/m\.json"):
+        MLP(2, [1], seed=0).save(missing / "m.json")
