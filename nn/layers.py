@@ -136,8 +136,8 @@ class Neuron(Module):
     """One neuron: a = activation(Σ_k w_k a_k + b).
 
     ``Neuron(nin, activation="relu")``: micrograd's ``Neuron(nin, nonlin=True)`` is also
-    accepted (``nonlin=False`` means linear). After each call ``last_z`` and
-    ``last_activation`` hold the Values it made (the same Value for a linear neuron).
+    accepted, by keyword or positionally (``nonlin=False`` means linear). After each call
+    ``last_z`` and ``last_activation`` hold the Values it made (the same Value for a linear neuron).
 
     >>> n = Neuron(3, activation="sigmoid", seed=0)
     >>> a = n([1.0, 0.0, -1.0])
@@ -152,7 +152,7 @@ class Neuron(Module):
     def __init__(
         self,
         nin: int,
-        activation: str | None = None,
+        activation: str | bool | None = None,
         *,
         nonlin: bool | None = None,
         seed: int | random.Random | None = None,
@@ -162,6 +162,10 @@ class Neuron(Module):
         index: int | None = None,
     ) -> None:
         nin = _check_count("nin", nin)
+        if isinstance(activation, bool):  # micrograd's positional flag: Neuron(nin, nonlin)
+            if nonlin is not None:
+                raise ValueError("give either activation or micrograd's nonlin, not both")
+            activation, nonlin = None, activation
         if activation is None:
             activation = "linear" if nonlin is False else "relu"
         elif nonlin is not None:

@@ -279,3 +279,13 @@ def test_gradients_equal_the_four_equations(sizes, acts, seed, fused):
     cost.backward()
     expected = _bp_by_hand(net, x, y)
     assert [p.grad for p in net.parameters()] == pytest.approx(expected, rel=1e-9, abs=1e-12)
+
+
+def test_micrograds_positional_nonlin_flag():
+    # micrograd's signature is Neuron(nin, nonlin=True): lecture code writes Neuron(3, False)
+    from micrograd import nn as mg
+
+    assert repr(Neuron(3, False, seed=0)) == "LinearNeuron(3)" == repr(mg.Neuron(3, False))
+    assert repr(Neuron(3, True, seed=0)) == "ReLUNeuron(3)" == repr(mg.Neuron(3, True))
+    with pytest.raises(ValueError, match="not both"):
+        Neuron(3, False, nonlin=True)
