@@ -249,8 +249,11 @@ def draw_network(
     assert values is not None
     biggest = max((abs(x) for rows in values for row in rows for x in row), default=0.0)
     g = Digraph(name="network")
+    # A layered network needs no crossing minimisation: the order we write (j = 0 on top) is
+    # the book's. With dot's default effort it shuffled columns (inputs drawn x2, x0, x1);
+    # mclimit=0.01 all but switches it off and keeps every layer in index order.
     g.attr(rankdir="LR", splines="line", nodesep="0.18", ranksep="1.6", fontname=FONT,
-           bgcolor="white")
+           bgcolor="white", mclimit="0.01", remincross="false")
     g.attr("node", shape="circle", fontname=FONT, fontsize="10", color=INK, fixedsize="false",
            margin="0.02")
     g.attr("edge", arrowhead="none", fontname=FONT, fontsize="8")
@@ -261,8 +264,10 @@ def draw_network(
             c.attr(label=_layer_title(l, last, view.activation_names[li - 1] if li else ""),
                    color="white", fontsize="11", labelloc="t")
             # Graphviz stacks a rank's nodes bottom-up in LR when nothing else decides:
-            # emitted last to first, neuron 0 ends on top, as in Nielsen's figures.
-            for j in reversed(range(size)):
+            # emitted last to first, neuron 0 ends on top, as in Nielsen's figures. Edge
+            # labels put a virtual node before each layer, which flips that stacking.
+            flip = li > 0 and edge_labels
+            for j in range(size) if flip else reversed(range(size)):
                 rows: list[tuple[str, float]] = []
                 a = view.a[li]
                 if li == 0:

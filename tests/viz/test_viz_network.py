@@ -139,3 +139,21 @@ def test_bad_input() -> None:
         draw_network("mlp")
     with pytest.raises(ValueError, match='by must be "weight" or "grad"'):
         draw_network(MLP(2, [1], seed=0), by="bias")
+
+
+@pytest.mark.parametrize("labels", [False, True])
+@pytest.mark.parametrize("sizes", [[3, 4, 2], [5, 6, 3], [2, 8, 8, 1], [8, 5, 4], [6, 3, 6]])
+def test_every_layer_is_drawn_in_index_order_top_down(sizes: list[int], labels: bool) -> None:
+    import numpy as np
+    import pygraphviz as pgv
+
+    from nn.matrix import Network
+
+    net = Network(sizes, seed=1)
+    net.backprop(np.linspace(-1, 1, sizes[0]).reshape(-1, 1), np.zeros((sizes[-1], 1)))
+    laid_out = pgv.AGraph(string=draw_network(net, by="grad", edge_labels=labels).source)
+    laid_out.layout(prog="dot")
+    for layer, size in enumerate(sizes, start=1):
+        heights = [float(laid_out.get_node(f"L{layer}_{j}").attr["pos"].split(",")[1])
+                   for j in range(size)]
+        assert heights == sorted(heights, reverse=True), (sizes, layer, heights)
