@@ -173,7 +173,15 @@ class Module:
 
 
 def _umask() -> int:
-    mask = os.umask(0)
+    # Linux reports it without changing it; elsewhere set and restore (a moment's race).
+    try:
+        with open("/proc/self/status", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    mask = os.umask(0o022)
     os.umask(mask)
     return mask
 
