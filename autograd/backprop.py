@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from .graph import toposort
+from .modes import MODES
 from .rules import ROWS
 from .value import VALUE_MATH, Value
 
@@ -53,6 +54,8 @@ def backward(output: Value, gradient: float = 1.0) -> None:
     _check_output(output, "backward")
     if isinstance(gradient, bool) or not isinstance(gradient, (int, float)):
         raise TypeError(f"backward: gradient must be a number, got {gradient!r}")
+    if gradient - gradient != 0.0 and not MODES.ieee:
+        raise ValueError(f"backward: gradient must be finite, got {gradient!r}")
     order = toposort(output)
     saved = [node.grad for node in order]
     try:
@@ -74,9 +77,12 @@ def backward(output: Value, gradient: float = 1.0) -> None:
                 for parent, rate in zip(it, it):
                     parent.grad += g * rate
         # Leaves accumulate: this call's whole gradient is added to what they held before.
+        # Every node has a path to a leaf, so an overflow anywhere shows at some leaf.
         for node, before in zip(order, saved):
             if not node._edges:
                 node.grad += before
+                if node.grad - node.grad != 0.0 and not MODES.ieee:
+                    raise _overflow_error("backward", node)
     except BaseException:
         for node, before in zip(order, saved):
             node.grad = before
@@ -103,9 +109,26 @@ def grad(output: Value, inputs: Sequence[Value], create_graph: bool = False) -> 
     order = toposort(output)
     if not create_graph:
         grads = _sweep(order, 1.0)
-        return [grads.get(x, 0.0) for x in inputs]
-    vgrads = _sweep_graph(order)
+        result = [grads.get(x, 0.0) for x in inputs]
+        for x, g in zip(inputs, result):
+            if g - g != 0.0 and not MODES.ieee:
+                raise _overflow_error("grad", x)
+        return result
+    recording = MODES.grad_enabled
+    MODES.grad_enabled = True  # the derivative graph is the point, even inside no_grad()
+    try:
+        vgrads = _sweep_graph(order)
+    finally:
+        MODES.grad_enabled = recording
     return [vgrads[x] if x in vgrads else Value(0.0) for x in inputs]
+
+
+def _overflow_error(where: str, node: Value) -> OverflowError:
+    name = repr(node.label) if node.label else f"a {node.op or 'leaf'} node"
+    return OverflowError(
+        f"{where}: the gradient at {name} is {node.grad if where == 'backward' else 'not finite'}"
+        " — a product of rate factors overflowed a float; use autograd.ieee() for IEEE inf/nan"
+    )
 
 
 def _sweep_graph(order: list[Value]) -> dict[Value, Value]:
@@ -124,7 +147,4 @@ def _sweep_graph(order: list[Value]) -> dict[Value, Value]:
         for parent, rate in zip(parents, rates):
             term = g if (type(rate) is float and rate == 1.0) else g * rate
             grads[parent] = grads[parent] + term if parent in grads else term
-    for node, g in grads.items():
-        if not isinstance(g, Value):
-            grads[node] = Value(float(g))
     return grads

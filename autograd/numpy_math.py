@@ -32,11 +32,16 @@ def _softplus(x: Any) -> Any:
 
 
 def _step(x: Any) -> Any:
-    return np.where(x > 0.0, 1.0, 0.0)
+    return np.where(x > 0.0, 1.0, np.where(x <= 0.0, 0.0, x))  # nan stays nan
 
 
 def _relu(x: Any) -> Any:
-    return np.where(x > 0.0, x, 0.0)
+    return np.where(x <= 0.0, 0.0, x)  # nan stays nan, −0.0 becomes 0.0
+
+
+def _powgrad(x: Any, c: Any) -> Any:
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        return np.where(c == 0.0, 0.0, c * x ** (c - 1.0))
 
 
 def _dtanh(x: Any) -> Any:
@@ -67,6 +72,7 @@ NUMPY_MATH = SimpleNamespace(
     step=_step,
     sign=np.sign,
     relu=_relu,
+    powgrad=_powgrad,
     xlogy=_xlogy,
     dtanh=_dtanh,
     dsigmoid=_dsigmoid,

@@ -59,7 +59,8 @@ def softplus(x: float) -> float:
 
 def _step(x: float) -> float:
     # relu'(x): 1 for x > 0, else 0. The kink at 0 takes 0, as micrograd, PyTorch and tinygrad do.
-    return 1.0 if x > 0.0 else 0.0
+    # nan (only under ieee()) stays nan.
+    return 1.0 if x > 0.0 else (0.0 if x <= 0.0 else x)
 
 
 def _dtanh(x: float) -> float:
@@ -83,7 +84,16 @@ def _xlogy(o: float, x: float) -> float:
 
 def _sign(x: float) -> float:
     # abs'(x): the sign of x, and 0 at the kink x = 0 (PyTorch's convention).
-    return 1.0 if x > 0.0 else (-1.0 if x < 0.0 else 0.0)
+    return 1.0 if x > 0.0 else (-1.0 if x < 0.0 else (0.0 if x == 0.0 else x))
+
+
+def _relu(x: float) -> float:
+    return 0.0 if x <= 0.0 else x  # nan (only under ieee()) stays nan, as in PyTorch
+
+
+def _powgrad(x: float, c: float) -> float:
+    # d(x^c)/dx = c·x^(c−1), taken as 0 where c = 0: x^0 is flat, also at x = 0.
+    return 0.0 if c == 0.0 else c * x ** (c - 1.0)
 
 
 FLOAT_MATH = SimpleNamespace(
@@ -101,7 +111,8 @@ FLOAT_MATH = SimpleNamespace(
     xlogy=_xlogy,
     dtanh=_dtanh,
     dsigmoid=_dsigmoid,
-    relu=lambda x: x if x > 0.0 else 0.0,
+    relu=_relu,
+    powgrad=_powgrad,
 )
 """The math namespace for Python floats: the eager engine's fast path."""
 
@@ -162,7 +173,7 @@ _ROW_LIST = [
     Rule(
         "pow",
         lambda m, x, y: x**y,
-        lambda m, o, x, y: (y * x ** (y - 1.0), m.xlogy(o, x)),
+        lambda m, o, x, y: (m.powgrad(x, y), m.xlogy(o, x)),
         2,
         symbol="^",
         domain="a Value exponent needs a base > 0 (or 0 with exponent > 0)",
@@ -176,7 +187,7 @@ _ROW_LIST = [
     Rule(
         "pow_c",
         lambda m, x, c: x**c,
-        lambda m, o, x, c: (c * x ** (c - 1.0),),
+        lambda m, o, x, c: (m.powgrad(x, c),),
         1,
         1,
         symbol="^",

@@ -78,8 +78,8 @@ def _evaluate_slow(rule: Rule, args: tuple[float, ...], error: Exception) -> tup
             raise ZeroDivisionError(f"division by zero in {_describe(rule, args)}{hint}") from None
         if isinstance(error, OverflowError):
             raise OverflowError(
-                f"overflow in {_describe(rule, args)}: the result is too large for a float; "
-                "use autograd.ieee() to get inf"
+                f"overflow in {_describe(rule, args)}: the result or its rate factor is too large "
+                "for a float; use autograd.ieee() to get inf"
             ) from None
         raise ValueError(f"math domain error in {_describe(rule, args)}{hint}") from None
     import numpy as np
@@ -294,9 +294,10 @@ class Value:
             if b == 0.0 or a - a != 0.0 or b - b != 0.0:
                 return _apply(ROWS["div"], (self, other))
             out = a / b
-            if out - out != 0.0:
-                out = _overflow("/", a, b, out)
-            return _make(out, (self, 1.0 / b, other, -out / b), "div")
+            rate_a, rate_b = 1.0 / b, -out / b
+            if out - out != 0.0 or rate_a - rate_a != 0.0 or rate_b - rate_b != 0.0:
+                return _apply(ROWS["div"], (self, other))  # names the overflow (or IEEE)
+            return _make(out, (self, rate_a, other, rate_b), "div")
         c = _as_constant(other)
         if c is None:
             return NotImplemented
@@ -360,8 +361,10 @@ class Value:
         v = _new(Value)
         if x > 0.0:
             v.data, rate = x, 1.0
-        else:
+        elif x <= 0.0:
             v.data, rate = 0.0, 0.0
+        else:  # nan, only under ieee(): relu(nan) = nan, as PyTorch
+            v.data = rate = x
         v.grad = 0.0
         v._edges = (self, rate) if MODES.grad_enabled else ()
         v._op = "relu"
@@ -381,6 +384,46 @@ class Value:
         """cos x; rate −sin x."""
         return _apply(ROWS["cos"], (self,))
 
+    # ---- copying and pickling without recursion ------------------------------------------------
+    def __deepcopy__(self, memo: dict[int, Any]) -> Value:
+        # copy.deepcopy would recurse once per level of the graph; copy in topological order.
+        from .graph import toposort
+
+        for node in toposort(self):
+            if id(node) in memo:
+                continue
+            twin = _new(Value)
+            twin.data, twin.grad, twin.label = node.data, node.grad, node.label
+            twin._op, twin._const = node._op, node._const
+            twin._edges = tuple(memo[id(e)] if isinstance(e, Value) else e for e in node._edges)
+            memo[id(node)] = twin
+        return memo[id(self)]
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # pickle would recurse once per level too: a node with parents is stored as flat records
+        # over its graph. Leaves stay objects of their own, so the pickler's memo keeps shared
+        # parameters shared.
+        if not self._edges:
+            return (_leaf, (self.data, self.grad, self.label))
+        from .graph import toposort
+
+        order = toposort(self)
+        leaves = [n for n in order if not n._edges]
+        index = {n: i for i, n in enumerate(order)}
+        records = [
+            (
+                n.data,
+                n.grad,
+                n.label,
+                n._op,
+                n._const,
+                tuple(index[e] if isinstance(e, Value) else e for e in n._edges),
+            )
+            for n in order
+            if n._edges
+        ]
+        return (_unflatten, ([index[n] for n in leaves], leaves, records))
+
     # ---- reverse mode ------------------------------------------------------------------------
     def backward(self, gradient: float = 1.0) -> None:
         """Fill ``.grad`` of every node this one depends on: ∂self/∂node.
@@ -390,6 +433,25 @@ class Value:
         from .backprop import backward
 
         backward(self, gradient)
+
+
+def _leaf(data: float, grad: float, label: str) -> Value:
+    v = _new(Value)
+    v.data, v.grad, v.label, v._edges, v._op, v._const = data, grad, label, (), "", None
+    return v
+
+
+def _unflatten(leaf_positions: list[int], leaves: list[Value], records: list[tuple]) -> Value:
+    nodes: dict[int, Value] = dict(zip(leaf_positions, leaves))
+    position = 0
+    for data, grad, label, op, const, edges in records:
+        while position in nodes:
+            position += 1
+        v = _new(Value)
+        v.data, v.grad, v.label, v._op, v._const = data, grad, label, op, const
+        v._edges = tuple(nodes[e] if k % 2 == 0 else e for k, e in enumerate(edges))
+        nodes[position] = v
+    return nodes[position]
 
 
 def weighted_sum(weights: Sequence[Value], inputs: Sequence[Value | Number], bias: Value) -> Value:
@@ -485,6 +547,15 @@ def _value_dsigmoid(x: Any) -> Any:
     return x.sigmoid() * (-x).sigmoid()
 
 
+def _value_powgrad(x: Any, c: Any) -> Any:
+    # c·x^(c−1), 0 where c = 0 and x = 0 (x^0 is flat; the formula would divide by zero there)
+    if _data(c) == 0.0 and _data(x) == 0.0:
+        return 0.0
+    if not isinstance(x, Value) and not isinstance(c, Value):
+        return FLOAT_MATH.powgrad(x, c)
+    return c * x ** (c - 1.0)
+
+
 def _lift(method: Any, fallback: Any) -> Any:
     return lambda x: method(x) if isinstance(x, Value) else fallback(x)
 
@@ -505,6 +576,7 @@ VALUE_MATH = SimpleNamespace(
     xlogy=_value_xlogy,
     dtanh=_value_dtanh,
     dsigmoid=_value_dsigmoid,
+    powgrad=_value_powgrad,
 )
 """The rule table's math namespace on Values: rates as graphs, for ``create_graph=True``.
 
