@@ -41,6 +41,7 @@ from typing import Any
 import numpy as np
 
 from autograd import Value, weighted_sum
+from autograd.numpy_math import NUMPY_MATH
 
 from .module import Module, Tensor
 
@@ -62,17 +63,8 @@ _APPLY: dict[str, Callable[[Value], Value] | None] = {
 }
 
 
-def _numpy_sigmoid(z: np.ndarray) -> np.ndarray:
-    out = np.empty_like(z)
-    pos = z >= 0
-    out[pos] = 1.0 / (1.0 + np.exp(-z[pos]))
-    e = np.exp(z[~pos])
-    out[~pos] = e / (1.0 + e)
-    return out
-
-
 _NUMPY: dict[str, Callable[[np.ndarray], np.ndarray]] = {
-    "sigmoid": _numpy_sigmoid,
+    "sigmoid": NUMPY_MATH.sigmoid,
     "tanh": np.tanh,
     "relu": lambda z: np.maximum(z, 0.0),
     "linear": lambda z: z,
@@ -87,7 +79,8 @@ def _check_activation(activation: Any) -> str:
     return activation
 
 
-def _check_count(name: str, n: Any) -> int:
+def check_count(name: str, n: Any) -> int:
+    """``n`` as an int, or a ValueError naming ``name`` if it is not a positive int."""
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
         raise ValueError(f"{name} must be a positive int, got {n!r}")
     return int(n)
@@ -161,7 +154,7 @@ class Neuron(Module):
         layer: int | None = None,
         index: int | None = None,
     ) -> None:
-        nin = _check_count("nin", nin)
+        nin = check_count("nin", nin)
         if isinstance(activation, bool):  # micrograd's positional flag: Neuron(nin, nonlin)
             if nonlin is not None:
                 raise ValueError("give either activation or micrograd's nonlin, not both")
@@ -258,7 +251,7 @@ class Layer(Module):
         fused: bool = True,
         layer: int = 2,
     ) -> None:
-        nin, nout = _check_count("nin", nin), _check_count("nout", nout)
+        nin, nout = check_count("nin", nin), check_count("nout", nout)
         if isinstance(layer, bool) or not isinstance(layer, int) or layer < 2:
             raise ValueError(f"layer is Nielsen's layer number (>= 2), got {layer!r}")
         rng = _rng(seed)
@@ -336,10 +329,10 @@ class MLP(Module):
         init: str = "uniform",
         fused: bool = True,
     ) -> None:
-        nin = _check_count("nin", nin)
+        nin = check_count("nin", nin)
         if isinstance(nouts, (str, bytes)) or not isinstance(nouts, Sequence) or not nouts:
             raise ValueError(f"nouts must be a non-empty list of layer sizes, got {nouts!r}")
-        sizes = [nin] + [_check_count("each layer size", n) for n in nouts]
+        sizes = [nin] + [check_count("each layer size", n) for n in nouts]
         n_layers = len(sizes) - 1
         if activation is None or isinstance(activation, str):
             hidden = _check_activation(activation or "relu")

@@ -25,6 +25,7 @@ import numpy as np
 from autograd import Value, no_grad
 
 from . import losses as _losses
+from .layers import check_count
 from .optim import NonFiniteError, Optimizer
 
 __all__ = ["DivergenceError", "History", "fit", "train_step"]
@@ -94,12 +95,6 @@ def train_step(
     accuracy = loss_fn.accuracy(_output_data(outputs), targets)
     optimizer.step()
     return value, accuracy
-
-
-def _check_count(name: str, n: Any) -> int:
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-        raise ValueError(f"{name} must be a positive int, got {n!r}")
-    return int(n)
 
 
 def _quiet() -> bool:
@@ -192,9 +187,9 @@ def fit(
     if not isinstance(optimizer, Optimizer):
         raise TypeError(f"optimizer must be an nn.optim optimizer, got {optimizer!r}")
     X, y = _check_data(model, X, y)
-    epochs = _check_count("epochs", epochs)
+    epochs = check_count("epochs", epochs)
     n = len(X)
-    size = n if batch_size is None else min(_check_count("batch_size", batch_size), n)
+    size = n if batch_size is None else min(check_count("batch_size", batch_size), n)
     if l2:
         _losses.l2(model.parameters(), l2)  # validates alpha
     n_outputs = getattr(model, "n_outputs", None)
