@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import math
 import numbers
+from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from typing import Any
 
@@ -98,13 +99,14 @@ def _class_index(target: Any, n: int, what: str) -> int:
     return int(f)
 
 
-class Loss:
+class Loss(ABC):
     """A cost per example (``example``) and its mean over a batch (``__call__``)."""
 
     name = "loss"
 
+    @abstractmethod
     def example(self, output: Output, target: Any) -> Value:
-        raise NotImplementedError
+        """The cost of one example's output against its target, as a Value."""
 
     def __call__(
         self, outputs: Sequence[Output], targets: Sequence[Any], reduction: str = "mean"

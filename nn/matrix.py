@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import math
 import numbers
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -263,7 +264,7 @@ ACTIVATIONS: dict[str, Activation] = {a.name: a for a in (SIGMOID, TANH, RELU, L
 
 
 # ---- cost functions ---------------------------------------------------------------------------
-class Cost:
+class Cost(ABC):
     """A cost C_x of one example's output a^L (columns: several examples, costs summed).
 
     ``fn(a, y)`` is C, ``derivative(a, y)`` is ∇_a C, and ``delta(z, a, y, activation)`` is
@@ -272,11 +273,13 @@ class Cost:
 
     name = ""
 
+    @abstractmethod
     def fn(self, a: Array, y: Array) -> float:
-        raise NotImplementedError
+        """C for the output a and the desired output y."""
 
+    @abstractmethod
     def derivative(self, a: Array, y: Array) -> Array:
-        raise NotImplementedError
+        """∇_a C, the rate of change of C with the output activations."""
 
     def delta(self, z: Array, a: Array, y: Array, activation: Activation) -> Array:
         """(BP1) δ^L = ∇_a C ⊙ σ'(z^L)."""

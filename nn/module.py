@@ -58,7 +58,8 @@ class Module:
     """Base class of every model: parameters, gradients, state dicts and files."""
 
     def __call__(self, x: Any) -> Any:
-        raise NotImplementedError(f"{type(self).__name__} does not define __call__")
+        # A Module that only holds parameters (for state dicts and files) need not be callable.
+        raise TypeError(f"{type(self).__name__} is not callable: it defines no __call__")
 
     def parameters(self) -> list[Value]:
         """Every trainable ``Value``, in a fixed order (micrograd's order for its models)."""

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import math
 import numbers
+from abc import ABC, abstractmethod
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -55,7 +56,7 @@ def _fraction(name: str, x: Any) -> float:
     return f
 
 
-class Optimizer:
+class Optimizer(ABC):
     """Holds the parameters; ``zero_grad()`` clears their grads, ``step()`` updates them."""
 
     def __init__(self, params: Iterable[Value], lr: float) -> None:
@@ -110,8 +111,9 @@ class Optimizer:
             p.data = x
         self.steps += 1
 
+    @abstractmethod
     def step(self) -> None:
-        raise NotImplementedError
+        """Update every parameter from its ``.grad`` (all or nothing)."""
 
 
 class SGD(Optimizer):

@@ -148,7 +148,7 @@ def test_custom_module_gets_state_for_free(tmp_path):
     b.w.grad = 3.0
     b.zero_grad()
     assert b.w.grad == 0.0
-    with pytest.raises(NotImplementedError):
+    with pytest.raises(TypeError, match="Module is not callable"):
         Module()(1.0)
 
 
