@@ -65,7 +65,7 @@ def backward(output: Value, gradient: float = 1.0) -> None:
         for node in reversed(order):
             edges = node._edges
             n = len(edges)
-            if n == 2:  # unary and binary nodes written out: no iterator per node
+            if n == 2 or n == 3:  # unary (and with a constant), binary: no iterator per node
                 edges[0].grad += node.grad * edges[1]
             elif n == 4:
                 g = node.grad
@@ -139,10 +139,9 @@ def _sweep_graph(order: list[Value]) -> dict[Value, Value]:
         if not edges:
             continue
         g = grads[node]
-        parents = edges[0::2]
-        args: tuple[Any, ...] = parents
-        if node._const is not None:
-            args = (*parents, node._const)
+        parents = node.parents
+        const = node.constant
+        args: tuple[Any, ...] = parents if const is None else (*parents, const)
         rates = ROWS[node._op].partials(VALUE_MATH, node, *args)
         for parent, rate in zip(parents, rates):
             term = g if (type(rate) is float and rate == 1.0) else g * rate

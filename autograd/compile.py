@@ -145,7 +145,7 @@ def _signature(t: Trace) -> list[tuple[Any, ...]]:
     for v in t.nodes:
         edges = v._edges
         if edges:
-            sig.append((v._op, _number(v._const), tuple(index[id(p)] for p in edges[0::2])))
+            sig.append((v._op, _number(v.constant), tuple(index[id(p)] for p in v.parents)))
         else:
             sig.append(kinds.get(id(v)) or ("leaf", _number(v.data)))
     return sig

@@ -110,7 +110,7 @@ def jvp(
             continue
         acc = 0.0
         moved = False
-        for i in range(0, len(edges), 2):
+        for i in range(0, len(edges) - 1, 2):  # parents at even places; a constant may end it
             dt = get(edges[i])
             if dt is not None:
                 acc += edges[i + 1] * dt

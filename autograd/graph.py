@@ -37,11 +37,12 @@ def toposort(root: Value) -> list[Value]:
         if done is None:
             state[node] = False
             edges = node._edges
-            if len(edges) == 2:  # the common unary node, without slicing
+            n = len(edges)
+            if n == 2 or n == 3:  # the common unary node (with or without a constant)
                 parent = edges[0]
                 if parent not in state:
                     push(parent)
-            else:
+            elif n:
                 # pushed last-first, so the first operand's sub-graph comes first in the order
                 for parent in edges[-2::-2]:
                     if parent not in state:
@@ -59,7 +60,7 @@ def ancestors(root: Value) -> set[Value]:
     seen = {root}
     stack = [root]
     while stack:
-        for parent in stack.pop()._edges[0::2]:
+        for parent in stack.pop().parents:
             if parent not in seen:
                 seen.add(parent)
                 stack.append(parent)

@@ -107,7 +107,7 @@ def _render(v: Value, sub: Callable[[Value], Name]) -> Name:
     known = _leaf_or_label(v)
     if known is not None:
         return known
-    op, ps, c = v._op, v._edges[0::2], v._const
+    op, ps, c = v._op, v.parents, v.constant
     if op == "wsum":
         n = (len(ps) - 1) // 2
         terms = [f"{_wrap(sub(ps[k]))}·{_wrap(sub(ps[n + k]))}" for k in range(n)]
@@ -193,7 +193,7 @@ def factor_name(child: Value, k: int) -> str:
     >>> factor_name(z, 0), factor_name(z.sigmoid(), 0)
     ('a_prev', "σ'(z)")
     """
-    op, ps, c = child._op, child._edges[0::2], child._const
+    op, ps, c = child._op, child.parents, child.constant
     if not 0 <= k < len(ps):
         raise IndexError(f"factor_name: {node_name(child)} has no operand {k}")
     x = _operand(ps[k])
@@ -352,7 +352,7 @@ def _forward_edges(output: Value, node: Value) -> tuple[list[Value], dict[Value,
             continue
         edges = v._edges
         hit = False
-        for i in range(0, len(edges), 2):
+        for i in range(0, len(edges) - 1, 2):  # parents at even places; a constant may end it
             p = edges[i]
             if p in inside:
                 children.setdefault(p, []).append((v, i >> 1, edges[i + 1]))
@@ -388,7 +388,7 @@ def count_paths(output: Value, node: Value) -> int:
             continue
         edges = v._edges
         total = 0
-        for i in range(0, len(edges), 2):
+        for i in range(0, len(edges) - 1, 2):
             total += get(edges[i], 0)
         if total:
             count[v] = total

@@ -88,9 +88,9 @@ class Tape:
         self.n = n = len(nodes)
         self.ops: list[str] = [v._op for v in nodes]
         self.parents: list[tuple[int, ...]] = [
-            tuple(index[id(p)] for p in v._edges[0::2]) for v in nodes
+            tuple(index[id(p)] for p in v.parents) for v in nodes
         ]
-        self.consts: list[float | None] = [v._const for v in nodes]
+        self.consts: list[float | None] = [v.constant for v in nodes]
         self.root = n - 1
         self.n_inputs = len(trace.inputs)
         self.input_of = [-1] * n

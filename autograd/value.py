@@ -2,9 +2,10 @@
 
 Every op makes a node whose edges point to its operands and carry the op's **local
 derivative** — Nielsen's *rate factor* — taken from the one table in ``autograd.rules``.
-Edges are stored flat, ``(parent0, rate0, parent1, rate1, ...)``: one tuple per node keeps a
-node at a quarter of micrograd's memory. Parents keep order and duplicates, so ``x * x`` has two
-edges to ``x`` and two paths.
+Edges are stored flat, ``(parent0, rate0, parent1, rate1, ...)``, with a plain-number operand
+(the constant of ``x * 0.5``) as one more entry at the end: one tuple and five slots per node
+keep a node at a quarter of micrograd's memory. Parents keep order and duplicates, so
+``x * x`` has two edges to ``x`` and two paths.
 
 A plain number operand does not become a node: ``y * 0.999`` is one node with one parent and
 the rate factor 0.999, and the number is kept as the node's ``constant`` (pictures show it in
@@ -37,7 +38,7 @@ Number = int | float
 _new = object.__new__
 
 
-def _make(data: float, edges: tuple[Any, ...], op: str, const: float | None = None) -> Value:
+def _make(data: float, edges: tuple[Any, ...], op: str) -> Value:
     # How ops make nodes: under no_grad() they record no parents. The hottest ops (+, −, ×,
     # relu) write these lines out in place: a call here costs a fifth of their time.
     v = _new(Value)
@@ -45,7 +46,6 @@ def _make(data: float, edges: tuple[Any, ...], op: str, const: float | None = No
     v.grad = 0.0
     v._edges = edges if MODES.grad_enabled else ()
     v._op = op
-    v._const = const
     v.label = ""
     return v
 
@@ -111,7 +111,9 @@ def _apply(rule: Rule, values: tuple[Value, ...], const: float | None = None) ->
     edges: tuple[Any, ...] = ()
     for v, d in zip(values, local):
         edges += (v, d)
-    return _make(out, edges, rule.name, const)
+    if const is not None:
+        edges += (const,)
+    return _make(out, edges, rule.name)
 
 
 def _overflow(symbol: str, a: float, b: float, out: float) -> float:
@@ -137,14 +139,13 @@ class Value:
     TypeError: Value needs an int or float, got 'a' (str)
     """
 
-    __slots__ = ("_const", "_edges", "_op", "data", "grad", "label")
+    __slots__ = ("_edges", "_op", "data", "grad", "label")
 
     data: float
     grad: float
     label: str
     _edges: tuple[Any, ...]
     _op: str
-    _const: float | None
 
     def __init__(self, data: Number, label: str = "") -> None:
         if isinstance(data, bool) or not isinstance(data, numbers.Real):
@@ -161,14 +162,14 @@ class Value:
         self.grad = 0.0
         self._edges = ()
         self._op = ""
-        self._const = None
         self.label = label
 
     # ---- the graph, read-only -------------------------------------------------------------
     @property
     def parents(self) -> tuple[Value, ...]:
         """The operands, in order, duplicates kept (``x * x`` has ``(x, x)``)."""
-        return self._edges[0::2]
+        edges = self._edges
+        return edges[0 : len(edges) - 1 : 2] if len(edges) & 1 else edges[0::2]
 
     @property
     def local_grads(self) -> tuple[float, ...]:
@@ -183,12 +184,15 @@ class Value:
     @property
     def constant(self) -> float | None:
         """The plain-number operand of ops like ``x * 0.5`` (None otherwise)."""
-        return self._const
+        edges = self._edges
+        return edges[-1] if len(edges) & 1 else None
+
+    _const = constant  # the name the rule-table code reads
 
     @property
     def _prev(self) -> set[Value]:
         # micrograd's name, for lecture code such as its draw_dot.
-        return set(self._edges[0::2])
+        return set(self.parents)
 
     def __repr__(self) -> str:
         label = f", label={self.label!r}" if self.label else ""
@@ -206,7 +210,6 @@ class Value:
             v.grad = 0.0
             v._edges = (self, 1.0, other, 1.0) if MODES.grad_enabled else ()
             v._op = "add"
-            v._const = None
             v.label = ""
             return v
         c = other if type(other) is float and other - other == 0.0 else _as_constant(other)
@@ -218,9 +221,8 @@ class Value:
         v = _new(Value)
         v.data = out
         v.grad = 0.0
-        v._edges = (self, 1.0) if MODES.grad_enabled else ()
+        v._edges = (self, 1.0, c) if MODES.grad_enabled else ()
         v._op = "add_c"
-        v._const = c
         v.label = ""
         return v
 
@@ -237,7 +239,6 @@ class Value:
             v.grad = 0.0
             v._edges = (self, 1.0, other, -1.0) if MODES.grad_enabled else ()
             v._op = "sub"
-            v._const = None
             v.label = ""
             return v
         c = _as_constant(other)
@@ -246,7 +247,7 @@ class Value:
         out = self.data - c
         if out - out != 0.0:
             out = _overflow("-", self.data, c, out)
-        return _make(out, (self, 1.0), "sub_c", c)
+        return _make(out, (self, 1.0, c), "sub_c")
 
     def __rsub__(self, other: Number) -> Value:
         c = _as_constant(other)
@@ -255,7 +256,7 @@ class Value:
         out = c - self.data
         if out - out != 0.0:
             out = _overflow("-", c, self.data, out)
-        return _make(out, (self, -1.0), "rsub_c", c)
+        return _make(out, (self, -1.0, c), "rsub_c")
 
     def __mul__(self, other: Value | Number) -> Value:
         if isinstance(other, Value):
@@ -268,7 +269,6 @@ class Value:
             v.grad = 0.0
             v._edges = (self, b, other, a) if MODES.grad_enabled else ()
             v._op = "mul"
-            v._const = None
             v.label = ""
             return v
         c = other if type(other) is float and other - other == 0.0 else _as_constant(other)
@@ -280,9 +280,8 @@ class Value:
         v = _new(Value)
         v.data = out
         v.grad = 0.0
-        v._edges = (self, c) if MODES.grad_enabled else ()
+        v._edges = (self, c, c) if MODES.grad_enabled else ()
         v._op = "mul_c"
-        v._const = c
         v.label = ""
         return v
 
@@ -368,7 +367,6 @@ class Value:
         v.grad = 0.0
         v._edges = (self, rate) if MODES.grad_enabled else ()
         v._op = "relu"
-        v._const = None
         v.label = ""
         return v
 
@@ -394,7 +392,7 @@ class Value:
                 continue
             twin = _new(Value)
             twin.data, twin.grad, twin.label = node.data, node.grad, node.label
-            twin._op, twin._const = node._op, node._const
+            twin._op = node._op
             twin._edges = tuple(memo[id(e)] if isinstance(e, Value) else e for e in node._edges)
             memo[id(node)] = twin
         return memo[id(self)]
@@ -416,8 +414,9 @@ class Value:
                 n.grad,
                 n.label,
                 n._op,
-                n._const,
-                tuple(index[e] if isinstance(e, Value) else e for e in n._edges),
+                tuple(index[p] for p in n.parents),
+                n.local_grads,
+                n.constant,
             )
             for n in order
             if n._edges
@@ -437,19 +436,22 @@ class Value:
 
 def _leaf(data: float, grad: float, label: str) -> Value:
     v = _new(Value)
-    v.data, v.grad, v.label, v._edges, v._op, v._const = data, grad, label, (), "", None
+    v.data, v.grad, v.label, v._edges, v._op = data, grad, label, (), ""
     return v
 
 
 def _unflatten(leaf_positions: list[int], leaves: list[Value], records: list[tuple]) -> Value:
     nodes: dict[int, Value] = dict(zip(leaf_positions, leaves))
     position = 0
-    for data, grad, label, op, const, edges in records:
+    for data, grad, label, op, parents, rates, const in records:
         while position in nodes:
             position += 1
         v = _new(Value)
-        v.data, v.grad, v.label, v._op, v._const = data, grad, label, op, const
-        v._edges = tuple(nodes[e] if k % 2 == 0 else e for k, e in enumerate(edges))
+        v.data, v.grad, v.label, v._op = data, grad, label, op
+        edges: tuple[Any, ...] = ()
+        for p, r in zip(parents, rates):
+            edges += (nodes[p], r)
+        v._edges = edges if const is None else (*edges, const)
         nodes[position] = v
     return nodes[position]
 

@@ -73,7 +73,7 @@ class NeuronBox:
 def _children(order: list[Value]) -> dict[Value, list[Value]]:
     kids: dict[Value, list[Value]] = {v: [] for v in order}
     for v in order:
-        for p in v._edges[0::2]:
+        for p in v.parents:
             kids[p].append(v)
     return kids
 
@@ -186,7 +186,7 @@ def _reading_order(order: list[Value]) -> list[Value]:
     for v in order:
         if not v.op:
             continue
-        for p in v._edges[0::2]:
+        for p in v.parents:
             if not p.op and p not in seen:
                 seen.add(p)
                 out.append(p)
@@ -297,7 +297,7 @@ def build(
         head = drawn[v]
         boxed = head != f"v{i}"
         name = v.label or f"v{i}"
-        for k, (p, r) in enumerate(zip(v._edges[0::2], v._edges[1::2])):
+        for k, (p, r) in enumerate(zip(v.parents, v.local_grads)):
             tail = drawn[p]
             if boxed and tail == head:
                 continue  # inside one neuron's box
