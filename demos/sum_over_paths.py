@@ -21,7 +21,6 @@ Run alone: ``python -m demos.sum_over_paths [--fast] [--out DIR]``.
 
 from __future__ import annotations
 
-import itertools
 import math
 import time
 from typing import Any
@@ -35,10 +34,10 @@ from autograd import (
     numeric_grad,
     paths,
     top_paths,
-    weighted_sum,
 )
 
 from .common import DEFAULT_OUT, Pictures, heading, run_alone
+from .why_fast import cost
 
 __all__ = ["SIZES", "main"]
 
@@ -52,16 +51,6 @@ def _network(sizes: list[int], seed: int) -> Any:
 
     return MLP(sizes[0], sizes[1:], activation="sigmoid", output_activation="sigmoid",
                seed=seed)
-
-
-def _cost(sizes: list[int], theta: list[Value], x: list[float], y: float) -> Value:
-    """C = ½(a^L − y)² from a flat parameter list in ``MLP.parameters()`` order."""
-    it = iter(theta)
-    a: list[Any] = list(x)
-    for n_in, n_out in itertools.pairwise(sizes):
-        a = [weighted_sum([next(it) for _ in range(n_in)], a, next(it)).sigmoid()
-             for _ in range(n_out)]
-    return ((a[0] - y) ** 2) * 0.5
 
 
 def main(fast: bool = False, out_dir: str = DEFAULT_OUT) -> dict[str, Any]:
@@ -115,7 +104,7 @@ def main(fast: bool = False, out_dir: str = DEFAULT_OUT) -> dict[str, Any]:
     theta = [Value(p.data) for p in params]
 
     def cost_of_w(t: Value) -> Value:  # the cost as a function of this one weight
-        return _cost(SIZES, [*theta[:index], t, *theta[index + 1:]], X, Y)
+        return cost(SIZES, [*theta[:index], t, *theta[index + 1:]], X, Y)
 
     fd = numeric_grad(cost_of_w, [w.data])[0]
     print(f"central finite difference:   {fd:+.15f}   (difference {abs(total - fd):.1e}, "

@@ -13,20 +13,8 @@ from viz_helpers import graphs, parse, rate_of
 from autograd import Value, toposort, weighted_sum
 from nn.layers import MLP
 from viz import MAX_NODES, draw_dot, find_neurons, op_text
+from viz.examples import chain_3b1b_values as chain_3b1b
 from viz.style import rate
-
-
-def chain_3b1b() -> dict[str, Value]:
-    w, a_prev = Value(0.8, label="w"), Value(0.6, label="a_prev")
-    b, y = Value(-0.2, label="b"), Value(1.0, label="y")
-    z = w * a_prev + b
-    z.label = "z"
-    a = z.sigmoid()
-    a.label = "a"
-    C = (a - y) ** 2
-    C.label = "C"
-    C.backward()
-    return {"w": w, "a_prev": a_prev, "b": b, "y": y, "z": z, "a": a, "C": C}
 
 
 def check_structure(root: Value) -> None:
