@@ -21,19 +21,25 @@ $(STAMP_BENCH): $(STAMP)
 	touch $@
 
 demo: $(STAMP)
-	MPLBACKEND=Agg $(BIN)/python -m demos
+	MPLBACKEND=Agg $(BIN)/python -m pathgrad.demos
 
 test: $(STAMP)
-	MPLBACKEND=Agg $(BIN)/python -m pytest
+	MPLBACKEND=Agg $(BIN)/pytest
 
 # This machine sets OPENBLAS_CORETYPE (and OPENBLAS_L2_SIZE) for old OpenBLAS builds; they pin a
 # slower kernel on a current numpy, so the benchmarks run without them (tests and CI keep them).
 bench: $(STAMP_BENCH)
 	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $(BIN)/python -m benchmarks
 
+# mypy cannot follow the editable install's import hook, so it reads the packages through a tree of
+# links laid out as they are installed (build/lint/pathgrad/autograd -> autograd, ...).
+LINT_TREE := build/lint
 lint: $(STAMP)
 	$(BIN)/ruff check autograd nn viz demos benchmarks tests
-	$(BIN)/mypy
+	rm -rf $(LINT_TREE) && mkdir -p $(LINT_TREE)/pathgrad
+	for p in autograd nn viz demos; do ln -s "$(CURDIR)/$$p" $(LINT_TREE)/pathgrad/$$p; done
+	cd $(LINT_TREE) && "$(CURDIR)/$(BIN)/mypy" --config-file "$(CURDIR)/pyproject.toml" \
+		-p pathgrad.autograd -p pathgrad.nn -p pathgrad.viz -p pathgrad.demos
 
 clean:
 	rm -rf $(VENV) out .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -1,6 +1,6 @@
 """pathgrad's engine: a scalar ``Value`` graph whose edges carry their local derivatives.
 
->>> from autograd import Value
+>>> from pathgrad.autograd import Value
 >>> x = Value(0.5, label="x")
 >>> y = (2 * x).tanh()
 >>> y.backward()

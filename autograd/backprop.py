@@ -3,7 +3,7 @@
 Each gradient is the sum over all paths of the product of the rate factors along the path;
 the sweep adds those sums up node by node (Nielsen's eq. 53, computed all at once).
 
->>> from autograd import Value, grad
+>>> from pathgrad.autograd import Value, grad
 >>> x = Value(3.0)
 >>> y = x * x
 >>> grad(y, [x])
@@ -96,7 +96,7 @@ def grad(output: Value, inputs: Sequence[Value], create_graph: bool = False) -> 
     can be differentiated again (second derivatives, Hessian entries). An input the output does
     not depend on gets 0.0 (``Value(0.0)`` with ``create_graph=True``).
 
-    >>> from autograd import Value
+    >>> from pathgrad.autograd import Value
     >>> x, y = Value(2.0), Value(5.0)
     >>> grad(x * x * x, [x, y])
     [12.0, 0.0]
@@ -127,7 +127,8 @@ def _overflow_error(where: str, node: Value) -> OverflowError:
     name = repr(node.label) if node.label else f"a {node.op or 'leaf'} node"
     return OverflowError(
         f"{where}: the gradient at {name} is {node.grad if where == 'backward' else 'not finite'}"
-        " — a product of rate factors overflowed a float; use autograd.ieee() for IEEE inf/nan"
+        " — a product of rate factors overflowed a float; use pathgrad.autograd.ieee() for "
+        "IEEE inf/nan"
     )
 
 

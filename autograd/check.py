@@ -1,6 +1,6 @@
 """Finite differences (Nielsen's eq. 46) and ``gradcheck``: backward against the numbers.
 
->>> from autograd import Value
+>>> from pathgrad.autograd import Value
 >>> g = numeric_grad(lambda x, y: x * y, [3.0, 4.0])
 >>> [round(d, 6) for d in g], g.passes
 ([4.0, 3.0], 4)

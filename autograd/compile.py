@@ -6,7 +6,7 @@ step; only the numbers differ. ``compile(fn, params)`` runs ``fn`` once on place
 then replays forward and backward over the batch dimension with numpy, through the *same* rule
 table as the eager engine, so the numbers are the eager engine's (to rounding).
 
->>> from autograd import Value, compile
+>>> from pathgrad.autograd import Value, compile
 >>> w, b = Value(0.5, label="w"), Value(-1.0, label="b")
 >>> step = compile(lambda x, y: (w * x + b - y) ** 2, params=[w, b])
 >>> loss, grads = step.value_and_grad([1.0, 2.0, 3.0], [0.0, 1.0, 0.0])
@@ -44,7 +44,7 @@ How it works and what it guarantees:
   difference raises ``TraceMismatchError`` naming the example and the node. Sampling cannot
   prove that no other example (or a later parameter value) takes another branch:
   ``step.verify(*arrays)`` re-traces every example of a batch with the current parameters.
-* **Errors.** Outside ``autograd.ieee()`` a non-finite result (``log`` of a negative number, an
+* **Errors.** Outside ``ieee()`` a non-finite result (``log`` of a negative number, an
   overflow) is traced back to the first example that causes it and reported with the eager
   engine's own message, prefixed by the example's index; inside ``ieee()`` inf and nan pass.
 """
@@ -107,7 +107,7 @@ def trace(
 ) -> Trace:
     """Run ``fn`` on one placeholder Value per number of ``example``; record the graph.
 
-    >>> from autograd import Value
+    >>> from pathgrad.autograd import Value
     >>> w = Value(3.0, label="w")
     >>> t = trace(lambda x: w * x + 1, [w], [2.0], ["x"])
     >>> [t.describe(i) for i in range(len(t.nodes))]
@@ -239,7 +239,7 @@ class Compiled:
                     b = int(np.flatnonzero(~np.isfinite(x))[0])
                     raise ValueError(
                         f"array {k} has the non-finite entry {x[b]!r} at example {b}; use "
-                        "autograd.ieee() for IEEE inf/nan semantics"
+                        "pathgrad.autograd.ieee() for IEEE inf/nan semantics"
                     )
         return xs
 
@@ -407,7 +407,7 @@ class Compiled:
                 self._diagnose(xs, order)
                 raise OverflowError(
                     f"{_name(self.fn)}: the gradient is not finite (an overflow in backward or "
-                    "while adding up the examples); use autograd.ieee() for IEEE inf/nan"
+                    "while adding up the examples); use pathgrad.autograd.ieee() for IEEE inf/nan"
                 )
         return out, grads
 
@@ -441,7 +441,7 @@ class Compiled:
         if not MODES.ieee and not math.isfinite(total):
             raise OverflowError(
                 f"{_name(self.fn)}: the sum over the batch overflows ({total!r}); use "
-                "autograd.ieee() for IEEE inf/nan semantics"
+                "pathgrad.autograd.ieee() for IEEE inf/nan semantics"
             )
         if reduction == "mean":
             return float(out.mean()), grads / len(out)
@@ -481,7 +481,7 @@ def compile(
     many further examples of the first batch are re-traced to catch data-dependent control flow
     (0 turns it off). ``backend``: ``"auto"`` (default), ``"numpy"`` or ``"python"``.
 
-    >>> from autograd import Value, compile
+    >>> from pathgrad.autograd import Value, compile
     >>> a = Value(2.0)
     >>> step = compile(lambda x: (a * x).relu(), params=[a])
     >>> step.value_and_grad([1.0, -1.0, 3.0], reduction="sum")

@@ -8,7 +8,7 @@ tangent being Σ rate · tangent over its incoming edges. The result is the dire
 derivative ∇f · t. One pass gives one direction: a full gradient of n inputs costs n passes
 (one per unit tangent), where reverse mode gets all n from one backward sweep.
 
->>> from autograd import Value
+>>> from pathgrad.autograd import Value
 >>> d = jvp(lambda x, y: x * y + x.sin(), [2.0, 3.0], [1.0, 0.0])  # ∂/∂x = y + cos x
 >>> round(d, 6), round(d.value, 6)
 (2.583853, 6.909297)
@@ -70,7 +70,7 @@ def jvp(
     ``no_grad()``, since the rates are what forward mode multiplies.
 
     >>> import math
-    >>> from autograd import Value
+    >>> from pathgrad.autograd import Value
     >>> w = Value(0.5, label="w")
     >>> d = jvp(lambda w: (w * w).tanh(), [w], [1.0])
     >>> math.isclose(d, 2 * 0.5 * (1 - math.tanh(0.25) ** 2), rel_tol=1e-15)

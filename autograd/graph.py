@@ -3,7 +3,7 @@
 Graphs can be a million nodes deep, so every walk in pathgrad (backward, grad, paths, viz)
 goes through ``toposort``.
 
->>> from autograd import Value
+>>> from pathgrad.autograd import Value
 >>> x = Value(1.0, label="x")
 >>> y = x * x + x
 >>> [n.label or n.op for n in toposort(y)]

@@ -2,7 +2,7 @@
 
 The switches are process-wide (not per thread), like micrograd's globals; they nest.
 
->>> from autograd import Value, no_grad
+>>> from pathgrad.autograd import Value, no_grad
 >>> x = Value(2.0)
 >>> with no_grad():
 ...     y = x * 3
@@ -33,7 +33,7 @@ MODES = _Modes()
 def no_grad() -> Iterator[None]:
     """Ops inside record no parents: results are leaves (for optimizer updates).
 
-    >>> from autograd import Value
+    >>> from pathgrad.autograd import Value
     >>> w = Value(1.0)
     >>> with no_grad():
     ...     w2 = w - 0.1 * 2.0
@@ -60,7 +60,7 @@ def ieee() -> Iterator[None]:
     Outside (the default) a non-finite input, a math domain error such as ``log(-1.0)``, a
     division by zero or an overflow raises an error that names the op and the values.
 
-    >>> from autograd import Value
+    >>> from pathgrad.autograd import Value
     >>> with ieee():
     ...     y = Value(0.0).log()
     >>> y.data

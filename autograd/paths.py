@@ -11,7 +11,7 @@ those paths, walk them one by one, find the few that matter most, and summarise 
   exact bound, so it works where the count is astronomically large;
 * ``contributions``: the count, the sum (= the gradient), the top few and their share.
 
->>> from autograd import Value
+>>> from pathgrad.autograd import Value
 >>> w, a_prev, b = Value(0.8, label="w"), Value(0.31, label="a_prev"), Value(0.1, label="b")
 >>> z = w * a_prev + b; z.label = "z"
 >>> a = z.sigmoid(); a.label = "a"
@@ -169,7 +169,7 @@ def _name1(v: Value) -> Name:
 def node_name(v: Value) -> str:
     """A readable name for ``v``: its label, else a short expression of its operands.
 
-    >>> from autograd import Value
+    >>> from pathgrad.autograd import Value
     >>> a, y = Value(0.7, label="a"), Value(1.0, label="y")
     >>> node_name((a - y) ** 2), node_name(a * 0.5)
     ('(a−y)²', '0.5·a')
@@ -187,7 +187,7 @@ def factor_name(child: Value, k: int) -> str:
     For ``mul`` the rate towards one operand is the other operand; for ``sigmoid`` it is
     σ'(z); for ``x ** 2`` it is 2x; unknown ops fall back to ``∂child/∂parent``.
 
-    >>> from autograd import Value
+    >>> from pathgrad.autograd import Value
     >>> w, a_prev = Value(0.8, label="w"), Value(0.3, label="a_prev")
     >>> z = w * a_prev; z.label = "z"
     >>> factor_name(z, 0), factor_name(z.sigmoid(), 0)
@@ -371,7 +371,7 @@ def count_paths(output: Value, node: Value) -> int:
     A DP over the topological order, linear in the number of edges: the count of a node is the
     sum of its parents' counts, each edge counted once (``x * x`` gives x two paths).
 
-    >>> from autograd import Value
+    >>> from pathgrad.autograd import Value
     >>> x = Value(1.5)
     >>> for _ in range(100):   # a ladder of 100 diamonds
     ...     x = x.sin() + x.cos()
@@ -403,7 +403,7 @@ def paths(output: Value, node: Value) -> Iterator[Path]:
     path; the subgraph is found on the first ``next()``. Nothing is yielded when the output
     does not depend on ``node``; ``paths(y, y)`` yields the one empty path (product 1).
 
-    >>> from autograd import Value
+    >>> from pathgrad.autograd import Value
     >>> x = Value(3.0, label="x")
     >>> y = x * x; y.label = "y"
     >>> [(p.edge_indices, p.product) for p in paths(y, x)]
@@ -485,7 +485,7 @@ def top_paths(output: Value, node: Value, k: int = 10) -> list[Path]:
     many paths there are. Ranking is done on log|rate| sums, so paths whose products underflow
     to 0.0 are still ranked right. Fewer than ``k`` paths are returned when fewer exist.
 
-    >>> from autograd import Value
+    >>> from pathgrad.autograd import Value
     >>> x = Value(0.5, label="x")
     >>> y = x * 3.0 + x * x + x.exp()
     >>> [round(p.product, 4) for p in top_paths(y, x, k=3)]
@@ -667,7 +667,7 @@ def contributions(output: Value, node: Value, k: int = 5) -> Contributions:
     The count and the two sums (signed and absolute) are DPs over the topological order, so
     this works whatever the number of paths; only the top ``k`` paths are built.
 
-    >>> from autograd import Value
+    >>> from pathgrad.autograd import Value
     >>> x = Value(0.5, label="x")
     >>> y = x * 3.0 + x * x; y.label = "y"
     >>> print(contributions(y, x))

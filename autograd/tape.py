@@ -37,8 +37,8 @@ node once (about a second for a 20,000-op chain), which the replay pays back wit
 
 Backward only visits nodes that lead to a scalar leaf (no work for ``-y`` or the inputs).
 
->>> from autograd import Value
->>> from autograd.compile import trace
+>>> from pathgrad.autograd import Value
+>>> from pathgrad.autograd.compile import trace
 >>> w = Value(2.0, label="w")
 >>> t = trace(lambda x: (w * x).relu(), [w], [3.0])
 >>> tape = Tape(t)

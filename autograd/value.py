@@ -60,7 +60,7 @@ def _as_constant(other: Any) -> float | None:
         return None
     if c - c != 0.0 and not MODES.ieee:
         raise ValueError(
-            f"non-finite operand {other!r}: use autograd.ieee() for IEEE inf/nan semantics"
+            f"non-finite operand {other!r}: use pathgrad.autograd.ieee() for IEEE inf/nan semantics"
         )
     return c
 
@@ -79,7 +79,7 @@ def _evaluate_slow(rule: Rule, args: tuple[float, ...], error: Exception) -> tup
         if isinstance(error, OverflowError):
             raise OverflowError(
                 f"overflow in {_describe(rule, args)}: the result or its rate factor is too large "
-                "for a float; use autograd.ieee() to get inf"
+                "for a float; use pathgrad.autograd.ieee() to get inf"
             ) from None
         raise ValueError(f"math domain error in {_describe(rule, args)}{hint}") from None
     import numpy as np
@@ -121,7 +121,7 @@ def _overflow(symbol: str, a: float, b: float, out: float) -> float:
         return out
     raise OverflowError(
         f"overflow in '{symbol}': {a!r} {symbol} {b!r} = {out!r}; "
-        "use autograd.ieee() for IEEE inf/nan semantics"
+        "use pathgrad.autograd.ieee() for IEEE inf/nan semantics"
     )
 
 
@@ -129,7 +129,7 @@ class Value:
     """A scalar node of the computation graph: ``data``, ``grad``, and edges to its operands.
 
     ``Value(data, label="")`` takes an int or float. ``nan`` and ``inf`` are refused unless the
-    code runs inside ``autograd.ieee()``, where IEEE 754 semantics are what the user asked for.
+    code runs inside ``ieee()``, where IEEE 754 semantics are what the user asked for.
 
     >>> Value(3, label="x")
     Value(data=3.0, grad=0.0, label='x')
@@ -153,7 +153,8 @@ class Value:
         data = float(data)
         if data - data != 0.0 and not MODES.ieee:
             raise ValueError(
-                f"Value got the non-finite number {data!r}; create it inside autograd.ieee() "
+                f"Value got the non-finite number {data!r}; create it inside "
+                "pathgrad.autograd.ieee() "
                 "if IEEE inf/nan semantics are what you want"
             )
         if not isinstance(label, str):

@@ -17,9 +17,9 @@ import tracemalloc
 from collections.abc import Callable
 from typing import Any
 
-from autograd import Value
-from autograd.graph import toposort
 from benchmarks.common import median_time, print_table, quick, verdict
+from pathgrad.autograd import Value
+from pathgrad.autograd.graph import toposort
 
 
 def chain(V: Any, n_ops: int) -> Any:

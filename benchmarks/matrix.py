@@ -35,7 +35,7 @@ from collections.abc import Callable
 import numpy as np
 
 from benchmarks.common import quick, verdict
-from nn.matrix import Network
+from pathgrad.nn.matrix import Network
 
 __all__ = ["main"]
 

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from benchmarks.common import median_time, print_table, quick, verdict
-from nn import MLP, SGD, data, losses, train_step
+from pathgrad.nn import MLP, SGD, data, losses, train_step
 
 TARGET = 30.0
 ALPHA = 1e-4
@@ -186,7 +186,7 @@ def _eager_step(model: MLP, X: np.ndarray, y: np.ndarray) -> Callable[[], Any]:
 
 def _compiled_step(X: np.ndarray, y: np.ndarray) -> Callable[[], Any] | None:
     try:
-        from autograd.compile import compile as compile_graph
+        from pathgrad.autograd.compile import compile as compile_graph
     except ImportError:
         return None
     model = MLP(2, [16, 16, 1], seed=1337)

@@ -25,9 +25,9 @@ from collections.abc import Callable
 from functools import partial
 from typing import Any
 
-from autograd import Value, count_paths, grad, jvp, numeric_grad, top_paths, weighted_sum
-from autograd.graph import toposort
 from benchmarks.common import print_table, quick, verdict
+from pathgrad.autograd import Value, count_paths, grad, jvp, numeric_grad, top_paths, weighted_sum
+from pathgrad.autograd.graph import toposort
 
 # ---- part 1: graphs ---------------------------------------------------------------------------
 

@@ -36,8 +36,8 @@ from typing import Any
 
 import numpy as np
 
-from autograd import Value, compile, sum_values
 from benchmarks.common import print_table, quick, verdict
+from pathgrad.autograd import Value, compile, sum_values
 
 __all__ = ["main"]
 
@@ -48,7 +48,7 @@ SIZES = [16, 16, 1]
 def moons(n: int, seed: int = 1337) -> tuple[np.ndarray, np.ndarray]:
     """Moons with labels ±1: ``nn.data.moons`` when it is there, else the same geometry here."""
     try:
-        from nn import data
+        from pathgrad.nn import data
 
         X, y = data.moons(n, noise=0.1, seed=seed, signed=True)
         return np.asarray(X, dtype=float), np.asarray(y, dtype=float)
@@ -111,7 +111,7 @@ def micrograd_step(X: np.ndarray, Y: np.ndarray) -> Callable[[], None] | None:
 
 
 def _our_model() -> Any:
-    from nn import MLP
+    from pathgrad.nn import MLP
 
     return MLP(2, SIZES, seed=1337)
 
@@ -174,7 +174,7 @@ def compiled_parts(
 
 def matrix_step(X: np.ndarray, Y: np.ndarray) -> Callable[[], None] | None:
     try:
-        from nn.matrix import Network
+        from pathgrad.nn.matrix import Network
     except ImportError:
         return None
     net = Network([2, *SIZES], activation=["relu", "relu", "linear"], cost="quadratic", seed=1)

@@ -25,9 +25,9 @@ import re
 import sys
 from functools import partial
 
-from autograd import Value, toposort
 from benchmarks.common import median_time, print_table, quick, verdict
-from viz import draw_dot, pipe
+from pathgrad.autograd import Value, toposort
+from pathgrad.viz import draw_dot, pipe
 
 
 def expression(n_values: int, seed: int = 0) -> Value:

@@ -1,8 +1,8 @@
-"""Runnable walk-throughs of the source texts: ``python -m demos`` runs them all.
+"""Runnable walk-throughs of the source texts: ``python -m pathgrad.demos`` runs them all.
 
 Each demo is a module with ``main(fast=False, out_dir="out") -> dict``: it prints the numbers,
 writes its pictures into ``out_dir`` and returns what it printed (with ``"pictures"``, the
-paths it wrote). Each also runs alone: ``python -m demos.chain``.
+paths it wrote). Each also runs alone: ``python -m pathgrad.demos.chain``.
 
 >>> [name for name, _ in DEMOS][:3]
 ['chain', 'four_equations', 'sum_over_paths']
@@ -19,4 +19,4 @@ DEMOS: list[tuple[str, str]] = [
     ("tiny_network", "micrograd's MLP(2, [16, 16, 1]) trained on two moons"),
     ("digits", "Nielsen's network.py on scikit-learn's 8×8 digits"),
 ]
-"""(module name, what it shows), in the order ``python -m demos`` runs them."""
+"""(module name, what it shows), in the order ``python -m pathgrad.demos`` runs them."""

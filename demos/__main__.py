@@ -1,6 +1,6 @@
 """``make demo``: run every demo in order, or the ones named.
 
-``python -m demos [--fast] [--out DIR] [name ...]`` — names from ``demos.DEMOS``
+``python -m pathgrad.demos [--fast] [--out DIR] [name ...]`` — names from ``demos.DEMOS``
 (``chain``, ``four_equations``, ``sum_over_paths``, ``learning_slowly``, ``why_fast``,
 ``tiny_network``, ``digits``). Pictures go to ``out/`` unless ``--out`` says otherwise.
 """
@@ -19,7 +19,7 @@ from .common import DEFAULT_OUT
 def main(argv: list[str] | None = None) -> None:
     names = [name for name, _ in DEMOS]
     parser = argparse.ArgumentParser(
-        prog="python -m demos",
+        prog="python -m pathgrad.demos",
         description="pathgrad's demos: the source texts' reasoning with real numbers and "
         "pictures.",
         epilog="demos: " + "; ".join(f"{n} — {what}" for n, what in DEMOS),
@@ -39,7 +39,7 @@ def main(argv: list[str] | None = None) -> None:
     pictures: list[str] = []
     total = time.perf_counter()
     for name in chosen:
-        module = importlib.import_module(f"demos.{name}")
+        module = importlib.import_module(f"{__package__}.{name}")
         start = time.perf_counter()
         result = module.main(fast=args.fast, out_dir=args.out)
         timings.append((name, time.perf_counter() - start))

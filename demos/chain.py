@@ -13,7 +13,7 @@ and the same for the bias (∂z/∂b = 1) and the previous activation (∂z/∂a
 leaves in ``.grad``; then it prints each parameter's single path (``autograd.paths``) and draws
 the dependency tree (``viz.draw_dot``) and the path from w^(1) (``viz.draw_paths``).
 
-Run alone: ``python -m demos.chain [--out DIR]``.
+Run alone: ``python -m pathgrad.demos.chain [--out DIR]``.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from autograd import Value, paths, weighted_sum
+from pathgrad.autograd import Value, paths, weighted_sum
 
 from .common import DEFAULT_OUT, Pictures, heading, run_alone
 
@@ -154,7 +154,7 @@ def main(fast: bool = False, out_dir: str = DEFAULT_OUT) -> dict[str, Any]:
 
     print("\npictures: the dependency tree (each edge labelled with its rate factor), and the")
     print("path from w1, the longest chain, highlighted")
-    from viz import draw_dot, draw_paths
+    from pathgrad.viz import draw_dot, draw_paths
 
     pics = Pictures(out_dir)
     # 3Blue1Brown's first tree: only the last layer, with a(L−1) as a given number

@@ -79,7 +79,7 @@ class Pictures:
 
     def graph(self, graph: Any, stem: str, formats: Sequence[str] = ("svg", "png")) -> list[str]:
         """Render a ``viz`` graph as ``stem.svg`` and ``stem.png`` (the bundled Graphviz)."""
-        from viz import render
+        from pathgrad.viz import render
 
         written = []
         for ext in formats:
@@ -99,9 +99,9 @@ class Pictures:
 
 
 def run_alone(main: Callable[..., dict[str, Any]], description: str = "") -> None:
-    """``python -m demos.<name> [--fast] [--out DIR]``: run one demo and say how long it took."""
+    """``python -m pathgrad.demos.<name> [--fast] [--out DIR]``: run one demo, timed."""
     spec = getattr(sys.modules.get(main.__module__), "__spec__", None)
-    name = spec.name if spec is not None else main.__module__  # "demos.chain" under -m
+    name = spec.name if spec is not None else main.__module__  # "pathgrad.demos.chain" under -m
     fast, out = parse_args(sys.argv[1:], description, prog=f"python -m {name}")
     start = time.perf_counter()
     main(fast=fast, out_dir=out)

@@ -9,7 +9,7 @@ demo. A second run with the cross-entropy cost (η = 0.5, chapter 3) shows the s
 fix of demo 4 at work on a real network. The picture shows test accuracy per epoch and a few
 test digits with the network's answers.
 
-Run alone: ``python -m demos.digits [--fast] [--out DIR]``.
+Run alone: ``python -m pathgrad.demos.digits [--fast] [--out DIR]``.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ def main(fast: bool = False, out_dir: str = DEFAULT_OUT) -> dict[str, Any]:
     """Run the demo; return per-epoch test counts, final accuracies and picture paths."""
     from matplotlib.figure import Figure
 
-    from nn.matrix import Network, load_digits_data
+    from pathgrad.nn.matrix import Network, load_digits_data
 
     epochs = 5 if fast else 30
     heading(

@@ -14,7 +14,7 @@ factors. δ^l on the engine side is ``z.grad`` of each neuron's weighted-input n
 prints both, their largest difference, the Σ'(z) form (eqs. 33–35) and the Hadamard product
 example (eq. 28), and draws the network with z, a and δ on each neuron.
 
-Run alone: ``python -m demos.four_equations [--out DIR]``.
+Run alone: ``python -m pathgrad.demos.four_equations [--out DIR]``.
 """
 
 from __future__ import annotations
@@ -46,8 +46,8 @@ def _matrix_rows(name: str, left: np.ndarray, right: np.ndarray) -> float:
 
 def main(fast: bool = False, out_dir: str = DEFAULT_OUT) -> dict[str, Any]:
     """Run the demo; return both sides of each equation, their differences, picture paths."""
-    from nn import MLP
-    from nn.matrix import (
+    from pathgrad.nn import MLP
+    from pathgrad.nn.matrix import (
         Network,
         bp1_output_error,
         bp2_backpropagate_error,
@@ -94,7 +94,7 @@ def main(fast: bool = False, out_dir: str = DEFAULT_OUT) -> dict[str, Any]:
                 wk.data = float(w[j, k])
             neuron.b.data = float(b[j, 0])
     out = model(x[:, 0].tolist())
-    from nn.losses import quadratic
+    from pathgrad.nn.losses import quadratic
 
     C = quadratic.example(out, y[:, 0].tolist())
     C.backward()
@@ -144,7 +144,7 @@ def main(fast: bool = False, out_dir: str = DEFAULT_OUT) -> dict[str, Any]:
 
     print("\npicture: the network after this backward pass (each neuron: a, z, δ and b; edges "
           "coloured by ∂C/∂w)")
-    from viz import draw_network
+    from pathgrad.viz import draw_network
 
     pics = Pictures(out_dir)
     pics.graph(draw_network(net, by="grad", edge_labels=False), "four_equations_network")

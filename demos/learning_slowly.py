@@ -16,7 +16,7 @@ neuron, one from an input neuron with a_in = 0.01 and one from a_in = 0.9, get g
 the ratio 1 : 90. Part 3 shows BP2: a weight into a saturated hidden neuron.
 All gradients come from the engine's ``backward()``; the path formulas show the factors.
 
-Run alone: ``python -m demos.learning_slowly [--fast] [--out DIR]``.
+Run alone: ``python -m pathgrad.demos.learning_slowly [--fast] [--out DIR]``.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from autograd import Value, paths, weighted_sum
+from pathgrad.autograd import Value, paths, weighted_sum
 
 from .common import DEFAULT_OUT, Pictures, heading, run_alone
 
@@ -48,7 +48,7 @@ def train_neuron(cost: str, epochs: int, w0: float = START, b0: float = START,
     >>> [round(a, 4) for a in run["a"]]
     [0.982, 0.976, 0.9681]
     """
-    from nn.losses import BinaryCrossEntropy, quadratic
+    from pathgrad.nn.losses import BinaryCrossEntropy, quadratic
 
     loss = quadratic if cost == "quadratic" else BinaryCrossEntropy(from_logits=False)
     if cost not in ("quadratic", "cross-entropy"):
@@ -77,7 +77,7 @@ def main(fast: bool = False, out_dir: str = DEFAULT_OUT) -> dict[str, Any]:
     """Run the demo; return the training records, the gradient ratios and picture paths."""
     from matplotlib.figure import Figure
 
-    from nn.losses import BinaryCrossEntropy, quadratic
+    from pathgrad.nn.losses import BinaryCrossEntropy, quadratic
 
     heading(
         "4. Learning slowly: saturated output neurons and low-activation inputs",

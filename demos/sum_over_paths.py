@@ -16,7 +16,7 @@ finite differences. Then a wider, deeper network shows why nobody sums the paths
 ``count_paths`` counts them exactly, ``top_paths`` finds the largest, and one backward pass
 gets the same number.
 
-Run alone: ``python -m demos.sum_over_paths [--fast] [--out DIR]``.
+Run alone: ``python -m pathgrad.demos.sum_over_paths [--fast] [--out DIR]``.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from autograd import (
+from pathgrad.autograd import (
     Value,
     contributions,
     count_paths,
@@ -47,7 +47,7 @@ Y = 1.0
 
 
 def _network(sizes: list[int], seed: int) -> Any:
-    from nn import MLP
+    from pathgrad.nn import MLP
 
     return MLP(sizes[0], sizes[1:], activation="sigmoid", output_activation="sigmoid",
                seed=seed)
@@ -55,8 +55,8 @@ def _network(sizes: list[int], seed: int) -> Any:
 
 def main(fast: bool = False, out_dir: str = DEFAULT_OUT) -> dict[str, Any]:
     """Run the demo; return the path products, their sum, the gradients and picture paths."""
-    from nn.losses import quadratic
-    from nn.matrix import Network
+    from pathgrad.nn.losses import quadratic
+    from pathgrad.nn.matrix import Network
 
     heading(
         f"3. Sum over paths: one first-layer weight of a {SIZES} network",
@@ -149,7 +149,7 @@ def main(fast: bool = False, out_dir: str = DEFAULT_OUT) -> dict[str, Any]:
     print("  stand in for the rest, and backward gets the exact sum without visiting any path")
     print("\npicture: the [2, 3, 3, 1] network, one box per neuron, the paths from "
           f"{w.label} in colour")
-    from viz import draw_paths
+    from pathgrad.viz import draw_paths
 
     pics = Pictures(out_dir)
     pics.graph(draw_paths(C, w, k=3, group="neuron"), "sum_over_paths")

@@ -10,7 +10,7 @@ replayed with ``fit(compiled=True)`` (``autograd.compile``: the graph recorded o
 with numpy) to show it gives the same numbers. The decision boundary and the loss curve are
 plotted, and the accuracy is measured on the training points and on 500 fresh ones.
 
-Run alone: ``python -m demos.tiny_network [--fast] [--out DIR]``.
+Run alone: ``python -m pathgrad.demos.tiny_network [--fast] [--out DIR]``.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ SEED = 1337
 
 def train(epochs: int, compiled: bool = False, verbose: bool = True) -> tuple[Any, Any, float]:
     """micrograd's set-up for ``epochs`` steps; returns (model, history, seconds)."""
-    from nn import MLP, data, fit, optim
+    from pathgrad.nn import MLP, data, fit, optim
 
     X, y = data.moons(100, noise=0.1, seed=SEED, signed=True)
     model = MLP(2, [16, 16, 1], seed=SEED)
@@ -46,7 +46,7 @@ def main(fast: bool = False, out_dir: str = DEFAULT_OUT) -> dict[str, Any]:
     from matplotlib.colors import ListedColormap
     from matplotlib.figure import Figure
 
-    from nn import data
+    from pathgrad.nn import data
 
     epochs = 15 if fast else 100
     heading(

@@ -14,7 +14,7 @@ to a forward pass. A log-log plot shows finite differences and forward mode grow
 (n passes of size n) and backpropagation like n. The times are single-threaded pure Python on
 this machine; the ratios are the point.
 
-Run alone: ``python -m demos.why_fast [--fast] [--out DIR]``.
+Run alone: ``python -m pathgrad.demos.why_fast [--fast] [--out DIR]``.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from autograd import Value, grad, jvp, no_grad, numeric_grad, weighted_sum
+from pathgrad.autograd import Value, grad, jvp, no_grad, numeric_grad, weighted_sum
 
 from .common import DEFAULT_OUT, Pictures, heading, run_alone
 

@@ -3,7 +3,7 @@
 Also losses, optimizers, seeded data sets and ``fit``. The numpy matrix form of the four
 equations lives in ``nn.matrix`` (``from nn.matrix import Network``), imported on demand.
 
->>> from nn import MLP, data, optim, fit
+>>> from pathgrad.nn import MLP, data, optim, fit
 >>> X, y = data.moons(100, noise=0.1, seed=1337, signed=True)
 >>> model = MLP(2, [16, 16, 1], seed=1337)              # micrograd's demo model
 >>> history = fit(model, X, y, "max_margin", optim.SGD(model.parameters(), lr=1.0),

@@ -40,8 +40,8 @@ from typing import Any
 
 import numpy as np
 
-from autograd import Value, weighted_sum
-from autograd.numpy_math import NUMPY_MATH
+from pathgrad.autograd import Value, weighted_sum
+from pathgrad.autograd.numpy_math import NUMPY_MATH
 
 from .module import Module, Tensor
 

@@ -12,7 +12,7 @@ Each loss is an object with
 ``output`` is a Value (one output neuron) or a list of Values; ``target`` a number, a class
 index, or a list of numbers (one-hot or probabilities).
 
->>> from autograd import Value
+>>> from pathgrad.autograd import Value
 >>> a, y = Value(0.8), 1.0
 >>> c = squared_error.example(a, y)           # 3Blue1Brown's C_0 = (a − y)²
 >>> c.backward()
@@ -32,7 +32,7 @@ from typing import Any
 
 import numpy as np
 
-from autograd import Value, sum_values
+from pathgrad.autograd import Value, sum_values
 
 __all__ = [
     "LOSSES",
@@ -164,7 +164,7 @@ class Loss(ABC):
 class Quadratic(Loss):
     """Nielsen's quadratic cost: C_x = ½‖y − a‖², so the batch mean is C = 1/(2n) Σ‖y − a‖².
 
-    >>> from autograd import Value
+    >>> from pathgrad.autograd import Value
     >>> a = Value(0.7)
     >>> c = quadratic.example(a, 1.0)
     >>> c.backward(); round(c.data, 12), round(a.grad, 12)     # ∂C_x/∂a = (a − y), eq. (BP1)
@@ -186,7 +186,7 @@ class Quadratic(Loss):
 class SquaredError(Quadratic):
     """3Blue1Brown's cost: C_0 = Σ_j (a_j − y_j)² for one example; the batch mean is C.
 
-    >>> from autograd import Value
+    >>> from pathgrad.autograd import Value
     >>> round(squared_error.example([Value(0.2), Value(0.9)], 1).data, 12)  # class 1: y = (0, 1)
     0.05
     """
@@ -211,7 +211,7 @@ class BinaryCrossEntropy(Loss):
     form takes log a and log(1 − a) and fails once a saturates to exactly 0 or 1 (terms
     whose factor y or 1 − y is 0 are skipped); prefer logits.
 
-    >>> from autograd import Value
+    >>> from pathgrad.autograd import Value
     >>> s = Value(0.3)
     >>> c = binary_cross_entropy.example(s, 1)
     >>> c.backward(); round(s.grad, 12) == round(1 / (1 + math.exp(-0.3)) - 1, 12)
@@ -261,7 +261,7 @@ class SoftmaxCrossEntropy(Loss):
     softmax(s) − y are exact). The target is a class index or a probability vector; with
     Value targets (a traced example) m is built in the graph instead, see ``_logsumexp``.
 
-    >>> from autograd import Value
+    >>> from pathgrad.autograd import Value
     >>> s = [Value(1000.0), Value(0.0)]
     >>> softmax_cross_entropy.example(s, 0).data     # no overflow
     0.0
@@ -309,7 +309,7 @@ def _logsumexp(s: list[Value], traced: bool = False) -> Value:
 class MaxMargin(Loss):
     """micrograd's max-margin (hinge) loss: ``(1 + -y*score).relu()`` with labels y = ±1.
 
-    >>> from autograd import Value
+    >>> from pathgrad.autograd import Value
     >>> max_margin.example(Value(0.25), -1).data, max_margin.example(Value(2.0), 1).data
     (1.25, 0.0)
     """
@@ -341,7 +341,7 @@ def l2(params: Sequence[Value], alpha: float) -> Value:
     micrograd regularises every parameter; Nielsen's chapter 3 uses λ/(2n) Σ w² over the
     weights only — pass those and ``alpha = λ/(2n)`` for his form.
 
-    >>> from autograd import Value
+    >>> from pathgrad.autograd import Value
     >>> l2([Value(1.0), Value(-2.0)], 0.5).data
     2.5
     """

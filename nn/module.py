@@ -11,7 +11,7 @@ A model is a list of named tensors: ``_tensors()`` returns ``(name, shape, value
 parameter ``Value`` objects in row-major order. The default is one flat tensor over
 ``parameters()``, so a subclass that only defines ``parameters()`` can be saved too.
 
->>> from autograd import Value
+>>> from pathgrad.autograd import Value
 >>> class Line(Module):
 ...     def __init__(self):
 ...         self.w, self.b = Value(2.0, label="w"), Value(0.5, label="b")
@@ -41,7 +41,7 @@ import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from autograd import Value
+from pathgrad.autograd import Value
 
 __all__ = ["FILE_FORMAT", "Module", "copy_parameters"]
 
@@ -261,7 +261,7 @@ def copy_parameters(source: Any, target: Any) -> None:
     Both need ``parameters()`` in the same order, so this copies between pathgrad's models and
     micrograd's (``micrograd.nn.MLP``) in either direction.
 
-    >>> from nn import MLP
+    >>> from pathgrad.nn import MLP
     >>> a, b = MLP(2, [3, 1], seed=0), MLP(2, [3, 1], seed=1)
     >>> copy_parameters(a, b)
     >>> [p.data for p in a.parameters()] == [p.data for p in b.parameters()]

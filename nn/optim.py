@@ -11,7 +11,7 @@ w → w − (η/m) Σ_x ∂C_x/∂w. The losses in ``nn.losses`` average over th
 ``loss.backward()`` each ``.grad`` already is (1/m) Σ_x ∂C_x/∂w, and ``SGD(lr=η)`` applies his
 rule exactly. (With a summed loss, use lr = η/m.)
 
->>> from autograd import Value
+>>> from pathgrad.autograd import Value
 >>> w = Value(1.0, label="w")
 >>> opt = SGD([w], lr=0.1)
 >>> loss = (w * 3.0 - 1.0) ** 2
@@ -30,7 +30,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from autograd import Value
+from pathgrad.autograd import Value
 
 __all__ = ["SGD", "Adam", "NonFiniteError", "Optimizer"]
 
@@ -123,7 +123,7 @@ class SGD(Optimizer):
     writes v → μv − η∇C, w → w + v, which is the same with v = −η·b for a fixed η).
     ``nesterov=True`` uses g + μ·b instead of b. ``weight_decay=λ`` adds λ·w to g.
 
-    >>> from autograd import Value
+    >>> from pathgrad.autograd import Value
     >>> w = Value(0.0)
     >>> opt = SGD([w], lr=0.5, momentum=0.9)
     >>> for _ in range(2):
@@ -176,7 +176,7 @@ class Adam(Optimizer):
     m → m + (1−β₁)(g − m),  v → β₂v + (1−β₂)g²,
     w → w − (η / (1−β₁ᵗ)) · m / (√v / √(1−β₂ᵗ) + ε).
 
-    >>> from autograd import Value
+    >>> from pathgrad.autograd import Value
     >>> w = Value(1.0)
     >>> opt = Adam([w], lr=0.1)
     >>> w.grad = 3.0; opt.step()

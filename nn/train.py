@@ -3,7 +3,7 @@
 A step is micrograd's demo loop body: forward every example of the batch, average the
 per-example costs (plus L2), ``zero_grad``, ``backward``, ``optimizer.step()``.
 
->>> from nn import MLP, data, optim
+>>> from pathgrad.nn import MLP, data, optim
 >>> X, y = data.moons(100, noise=0.1, seed=1337, signed=True)
 >>> model = MLP(2, [16, 16, 1], seed=1337)
 >>> history = fit(model, X, y, "max_margin", optim.SGD(model.parameters(), lr=0.5),
@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from autograd import Value, no_grad
+from pathgrad.autograd import Value, no_grad
 
 from . import losses as _losses
 from .layers import check_count
@@ -258,7 +258,7 @@ def _compiled_step(
     l2: float,
 ) -> Callable[[np.ndarray, np.ndarray], tuple[float, float | None]]:
     """The step of ``fit(compiled=True)``: one traced per-example cost, replayed per batch."""
-    from autograd.compile import compile as compile_graph
+    from pathgrad.autograd.compile import compile as compile_graph
 
     params = model.parameters()
     d = X.shape[1]

@@ -11,10 +11,10 @@ Graphviz engine bundled in the pygraphviz wheel (no system ``dot`` needed).
   ``nn.matrix.Network`` models (a, z, δ per neuron).
 * ``render(graph, "file.svg")``: SVG, PNG, PDF or DOT by extension, written atomically. Every
   graph is a ``viz.Digraph`` (a ``graphviz.Digraph``) that displays inline in Jupyter.
-* ``python -m viz.examples [outdir]`` redraws the README's pictures (``docs/img``).
+* ``python -m pathgrad.viz.examples [outdir]`` redraws the README's pictures (``docs/img``).
 
->>> from autograd import Value
->>> from viz import draw_dot, to_svg
+>>> from pathgrad.autograd import Value
+>>> from pathgrad.viz import draw_dot, to_svg
 >>> x = Value(0.5, label="x")
 >>> "<svg" in to_svg(draw_dot((2 * x).tanh()))
 True

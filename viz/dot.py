@@ -6,7 +6,7 @@ carries the rate factor ∂child/∂operand, so ``x * x`` has two edges, each la
 Node ids are stable: ``v{i}`` for the i-th value in topological order, ``v{i}op`` for its op,
 and operand edge k of value i has the id ``e{i}_{k}`` (it is the SVG element's id too).
 
->>> from autograd import Value
+>>> from pathgrad.autograd import Value
 >>> x = Value(3.0, label="x")
 >>> y = x * x
 >>> g = draw_dot(y)
@@ -21,7 +21,7 @@ import re
 import warnings
 from dataclasses import dataclass, field
 
-from autograd import ROWS, Value, toposort
+from pathgrad.autograd import ROWS, Value, toposort
 
 from .rendering import Digraph
 from .style import DIM, FONT, INK, esc, number, rate
@@ -45,7 +45,7 @@ _Z_LABEL = re.compile(r"z(\d+)\[(\d+)\]$")
 def op_text(v: Value) -> str:
     """How an op node reads: its symbol, with the constant where the op has one.
 
-    >>> from autograd import Value
+    >>> from pathgrad.autograd import Value
     >>> x = Value(2.0)
     >>> op_text(x * 0.999), op_text(x + 10), op_text(x ** 2), op_text(1 / x), op_text(x.tanh())
     ('× 0.999', '+ 10', '^ 2', '1 ÷', 'tanh')
@@ -82,7 +82,7 @@ def find_neurons(order: list[Value]) -> list[NeuronBox]:
     """The neurons of a graph: each ``wsum`` node with its leaf weights and bias and the one
     activation that consumes it (an op labelled ``a{l}[{j}]``, else tanh/σ/ReLU/softplus).
 
-    >>> from autograd import Value, weighted_sum, toposort
+    >>> from pathgrad.autograd import Value, weighted_sum, toposort
     >>> w, b, x = [Value(0.5, label="w2[0,0]")], Value(0.1, label="b2[0]"), Value(1.0)
     >>> z = weighted_sum(w, [x], b); z.label = "z2[0]"
     >>> [box.title for box in find_neurons(toposort(z.tanh()))]
@@ -368,7 +368,7 @@ def draw_dot(
     instead of a node of its own: half the nodes, and Graphviz lays a big graph out several
     times faster (see ``benchmarks/viz.py``).
 
-    >>> from autograd import Value
+    >>> from pathgrad.autograd import Value
     >>> a = Value(2.0, label="a")
     >>> g = draw_dot(a * 0.999)
     >>> "× 0.999" in g.source and "data 2.0000" in g.source

@@ -1,4 +1,4 @@
-"""The README's pictures, made from scratch: ``python -m viz.examples [outdir]``.
+"""The README's pictures, made from scratch: ``python -m pathgrad.viz.examples [outdir]``.
 
 Each function builds one picture's graph (small, seeded, so the files are reproducible);
 ``make_pictures`` renders them all as PNG and SVG into ``outdir`` (default ``docs/img``).
@@ -14,8 +14,8 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from autograd import Value
-from nn.layers import MLP, Neuron
+from pathgrad.autograd import Value
+from pathgrad.nn.layers import MLP, Neuron
 
 from .dot import draw_dot
 from .network import draw_network

@@ -9,8 +9,8 @@ Works for ``nn.MLP`` (and its ``Layer``/``Neuron``, and micrograd's ``nn.MLP``),
 neuron's ``w``, ``b``, ``last_z`` and ``last_activation``, and for ``nn.matrix.Network``,
 reading ``weights``, ``biases`` and, after ``backprop``, ``zs``, ``activations``, ``deltas``.
 
->>> from nn.layers import MLP
->>> from autograd import Value
+>>> from pathgrad.nn.layers import MLP
+>>> from pathgrad.autograd import Value
 >>> model = MLP(2, [3, 1], activation="tanh", seed=0)
 >>> loss = (model([1.0, -0.5]) - 1.0) ** 2
 >>> loss.backward()
@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any
 
-from autograd import Value, toposort
+from pathgrad.autograd import Value, toposort
 
 from .dot import MAX_NODES
 from .rendering import Digraph

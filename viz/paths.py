@@ -6,7 +6,7 @@ sum of those products over *all* paths. The legend lists each shown path's facto
 by value) and product, their sum, and, when fewer than all paths are shown, the share of the
 gradient they explain next to the gradient itself.
 
->>> from autograd import Value
+>>> from pathgrad.autograd import Value
 >>> x = Value(3.0, label="x")
 >>> y = x * x; y.label = "y"
 >>> g = draw_paths(y, x)
@@ -18,8 +18,8 @@ from __future__ import annotations
 
 import math
 
-from autograd import Value
-from autograd.paths import Contributions, Path, contributions, node_name
+from pathgrad.autograd import Value
+from pathgrad.autograd.paths import Contributions, Path, contributions, node_name
 
 from .dot import MAX_NODES, Highlight, build
 from .rendering import Digraph
@@ -131,7 +131,7 @@ def draw_paths(
     when ``k`` is smaller than the number of paths, what share of ∂root/∂wrt they explain.
     Other arguments are ``draw_dot``'s.
 
-    >>> from autograd import Value
+    >>> from pathgrad.autograd import Value
     >>> w, x = Value(0.5, label="w"), Value(2.0, label="x")
     >>> L = (w * x).tanh() + w; L.label = "L"
     >>> "Σ of all 2 paths" in draw_paths(L, w).source
@@ -146,7 +146,7 @@ def draw_paths(
     if not isinstance(root, Value):
         raise TypeError(f"draw_paths: root must be a Value, got {type(root).__name__}")
     summary = contributions(root, wrt, k)
-    from autograd import toposort
+    from pathgrad.autograd import toposort
 
     highlight = path_highlight(toposort(root), list(summary.top))
     g, _, drawn = build(root, rankdir, group, max_nodes, digits, highlight, stacklevel=3,

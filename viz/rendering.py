@@ -107,8 +107,8 @@ def render(obj: Any, path: str | os.PathLike[str]) -> Path:
     atomically: a failed render leaves an existing file as it was. Returns the path written.
 
     >>> import tempfile, os
-    >>> from autograd import Value
-    >>> from viz import draw_dot
+    >>> from pathgrad.autograd import Value
+    >>> from pathgrad.viz import draw_dot
     >>> with tempfile.TemporaryDirectory() as d:
     ...     out = render(draw_dot(Value(2.0, label="x") * 3), os.path.join(d, "g.png"))
     ...     out.read_bytes()[:4]

@@ -12,7 +12,7 @@ from typing import Any
 import sympy as sp
 from hypothesis import strategies as st
 
-from autograd import Value
+from pathgrad.autograd import Value
 
 # op name -> (arity, on Values, on sympy expressions); every op is defined on all of R.
 OPS: dict[str, tuple[int, Any, Any]] = {

@@ -10,8 +10,8 @@ import sympy as sp
 from dag_strategies import Dag, dags
 from hypothesis import given, settings
 
-from autograd import Value, grad
-from autograd.graph import ancestors, toposort
+from pathgrad.autograd import Value, grad
+from pathgrad.autograd.graph import ancestors, toposort
 
 
 def _close(a: float, b: float, rel: float = 1e-11) -> bool:

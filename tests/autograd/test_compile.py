@@ -18,10 +18,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import autograd.tape
-from autograd import ROWS, Value, compile, grad, ieee, no_grad, sum_values, weighted_sum
-from autograd.compile import Compiled, TraceMismatchError
-from nn import MLP
+from pathgrad import autograd
+from pathgrad.autograd import ROWS, Value, compile, grad, ieee, no_grad, sum_values, weighted_sum
+from pathgrad.autograd.compile import Compiled, TraceMismatchError
+from pathgrad.nn import MLP
 
 REL = 1e-12
 BACKENDS = ["numpy", "python"]

@@ -7,8 +7,8 @@ import sys
 
 import pytest
 
-from autograd import Value, grad, toposort
-from autograd.graph import ancestors
+from pathgrad.autograd import Value, grad, toposort
+from pathgrad.autograd.graph import ancestors
 
 N = 500_000  # two nodes per step: a chain of 1,000,000 nodes
 

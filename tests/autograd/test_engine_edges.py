@@ -10,9 +10,9 @@ import pickle
 import numpy as np
 import pytest
 
-from autograd import ROWS, Value, grad, ieee, no_grad, toposort
-from autograd.numpy_math import NUMPY_MATH
-from autograd.rules import FLOAT_MATH
+from pathgrad.autograd import ROWS, Value, grad, ieee, no_grad, toposort
+from pathgrad.autograd.numpy_math import NUMPY_MATH
+from pathgrad.autograd.rules import FLOAT_MATH
 
 
 def test_a_division_whose_rate_overflows_raises_instead_of_storing_inf() -> None:

@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from autograd import Value, backward, grad, ieee, no_grad
+from pathgrad.autograd import Value, backward, grad, ieee, no_grad
 
 
 @pytest.mark.parametrize("bad", ["a", None, [1.0], 1j, True])

@@ -10,8 +10,8 @@ from dag_strategies import OPS
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from autograd import Value, contributions, grad, jvp, no_grad, weighted_sum
-from autograd.forward import JVP
+from pathgrad.autograd import Value, contributions, grad, jvp, no_grad, weighted_sum
+from pathgrad.autograd.forward import JVP
 
 
 @st.composite

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from autograd import GradcheckError, Value, gradcheck
-from autograd.value import _make
+from pathgrad.autograd import GradcheckError, Value, gradcheck
+from pathgrad.autograd.value import _make
 
 
 def test_gradcheck_passes_on_every_op() -> None:

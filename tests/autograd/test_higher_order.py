@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import sympy as sp
 
-from autograd import Value, grad
+from pathgrad.autograd import Value, grad
 
 X, Y = sp.symbols("x y", real=True)
 

@@ -10,8 +10,8 @@ from dag_strategies import Dag, dags
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from autograd import NumericGradient, Value, grad, numeric_grad
-from autograd.graph import toposort
+from pathgrad.autograd import NumericGradient, Value, grad, numeric_grad
+from pathgrad.autograd.graph import toposort
 
 mpmath.mp.dps = 40
 

@@ -8,7 +8,7 @@ import mpmath
 import pytest
 import sympy as sp
 
-from autograd import ROWS, Value, grad
+from pathgrad.autograd import ROWS, Value, grad
 
 X, Y = sp.symbols("x y", real=True)
 

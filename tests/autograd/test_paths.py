@@ -19,8 +19,8 @@ from dag_strategies import Dag, dags
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import autograd
-from autograd import (
+from pathgrad import autograd
+from pathgrad.autograd import (
     Path,
     Value,
     contributions,
@@ -30,8 +30,8 @@ from autograd import (
     top_paths,
     weighted_sum,
 )
-from autograd.graph import toposort
-from autograd.paths import factor_name, node_name
+from pathgrad.autograd.graph import toposort
+from pathgrad.autograd.paths import factor_name, node_name
 
 Key = tuple[tuple[int, int], ...]  # ((id(child), operand position), ...) from node to output
 

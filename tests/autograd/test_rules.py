@@ -6,10 +6,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from autograd import ROWS, Value, sum_values, weighted_sum
-from autograd.numpy_math import NUMPY_MATH
-from autograd.rules import FLOAT_MATH
-from autograd.value import VALUE_MATH
+from pathgrad.autograd import ROWS, Value, sum_values, weighted_sum
+from pathgrad.autograd.numpy_math import NUMPY_MATH
+from pathgrad.autograd.rules import FLOAT_MATH
+from pathgrad.autograd.value import VALUE_MATH
 
 MAKERS = {
     "add": lambda x, y: x + y,

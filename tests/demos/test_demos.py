@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from demo_images import check_picture
 
-from demos import (
+from pathgrad.demos import (
     DEMOS,
     chain,
     digits,
@@ -24,7 +24,7 @@ from demos import (
     tiny_network,
     why_fast,
 )
-from demos.__main__ import main as run_demos
+from pathgrad.demos.__main__ import main as run_demos
 
 
 @pytest.fixture(scope="module")
@@ -116,7 +116,7 @@ def test_four_equations_agree_with_the_engine(four_result: dict[str, Any]) -> No
 
 
 def test_four_equations_against_finite_differences(four_result: dict[str, Any]) -> None:
-    from nn.matrix import Network
+    from pathgrad.nn.matrix import Network
 
     net = Network(four_equations.SIZES, activation="sigmoid", cost="quadratic",
                   seed=four_equations.SEED)
@@ -280,7 +280,7 @@ def test_tiny_network_learns(tiny_result: dict[str, Any]) -> None:
 def test_tiny_network_first_loss_equals_micrograds(tiny_result: dict[str, Any]) -> None:
     """micrograd, seeded the same way, computes the same first loss (its demo's formula)."""
     mg = pytest.importorskip("micrograd.nn")
-    from nn import data
+    from pathgrad.nn import data
 
     X, y = data.moons(100, noise=0.1, seed=tiny_network.SEED, signed=True)
     random.seed(tiny_network.SEED)
@@ -316,7 +316,7 @@ def test_every_demo_module_has_main() -> None:
     import inspect
 
     for name, what in DEMOS:
-        module = importlib.import_module(f"demos.{name}")
+        module = importlib.import_module(f"pathgrad.demos.{name}")
         params = inspect.signature(module.main).parameters
         assert list(params) == ["fast", "out_dir"], name
         assert what and module.__doc__
@@ -340,6 +340,6 @@ def test_the_demo_modules_doctests(name: str) -> None:
     import doctest
     import importlib
 
-    module = importlib.import_module(f"demos.{name}")
+    module = importlib.import_module(f"pathgrad.demos.{name}")
     result = doctest.testmod(module, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
     assert result.failed == 0

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from autograd import Value, count_paths, grad, paths, sum_values, weighted_sum
+from pathgrad.autograd import Value, count_paths, grad, paths, sum_values, weighted_sum
 
 SIZES = [2, 3, 3, 2]  # a^0 (inputs), then layers 1..L = 3
 

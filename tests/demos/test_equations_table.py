@@ -12,7 +12,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 TABLE = ROOT / "docs" / "equations.md"
-FUNCTION = re.compile(r"`((?:autograd|nn|viz|demos)(?:\.[A-Za-z_][A-Za-z_0-9]*)+)`")
+FUNCTION = re.compile(r"`(pathgrad\.(?:autograd|nn|viz|demos)(?:\.[A-Za-z_][A-Za-z_0-9]*)+)`")
 TEST = re.compile(r"`(tests/[\w/]+\.py)::(\w+)`")
 # An equation number in a row's first cell: "(23)", "(36)–(39)", "R(46)", "R(36)–R(38)"; not
 # a function's argument such as "f(2)".

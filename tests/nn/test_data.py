@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from sklearn import datasets as skd
 
-from nn import data
+from pathgrad.nn import data
 
 
 @pytest.mark.parametrize("n", [7, 100])

@@ -13,9 +13,9 @@ from hypothesis import strategies as st
 from micrograd import nn as mg
 from micrograd.engine import Value as MValue
 
-from autograd import Value
-from nn import MLP, Layer, Neuron, copy_parameters
-from nn.layers import ACTIVATIONS
+from pathgrad.autograd import Value
+from pathgrad.nn import MLP, Layer, Neuron, copy_parameters
+from pathgrad.nn.layers import ACTIVATIONS
 
 X = [[0.3, -1.2], [1.5, 0.25], [-0.7, 0.9]]
 

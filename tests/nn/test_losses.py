@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from autograd import Value, numeric_grad
-from nn import losses
+from pathgrad.autograd import Value, numeric_grad
+from pathgrad.nn import losses
 
 
 def _grad(loss, outs, target):
@@ -175,7 +175,7 @@ def test_batch_with_numpy_targets():
 
 
 def _structure(root):
-    from autograd import toposort
+    from pathgrad.autograd import toposort
 
     order = toposort(root)
     index = {id(v): i for i, v in enumerate(order)}

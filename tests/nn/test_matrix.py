@@ -25,8 +25,8 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from autograd import Value, grad, sum_values, weighted_sum
-from nn.matrix import (
+from pathgrad.autograd import Value, grad, sum_values, weighted_sum
+from pathgrad.nn.matrix import (
     ACTIVATIONS,
     Activation,
     CrossEntropyCost,

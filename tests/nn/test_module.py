@@ -8,8 +8,8 @@ import os
 import numpy as np
 import pytest
 
-from autograd import Value
-from nn import MLP, Layer, Module, Neuron
+from pathgrad.autograd import Value
+from pathgrad.nn import MLP, Layer, Module, Neuron
 
 
 def _values(model):

@@ -6,9 +6,9 @@ import math
 
 import pytest
 
-from autograd import Value, ieee
-from nn import SGD, Adam
-from nn.optim import NonFiniteError
+from pathgrad.autograd import Value, ieee
+from pathgrad.nn import SGD, Adam
+from pathgrad.nn.optim import NonFiniteError
 
 GRADS = [[0.5, -1.0], [0.25, 2.0], [-3.0, 0.125], [1.0, 1.0]]
 START = [0.3, -0.7]

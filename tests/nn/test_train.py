@@ -9,9 +9,19 @@ import pytest
 from micrograd import nn as mg
 from micrograd.engine import Value as MValue
 
-import nn.train
-from autograd import ieee
-from nn import MLP, SGD, Adam, DivergenceError, copy_parameters, data, fit, losses, train_step
+from pathgrad import nn
+from pathgrad.autograd import ieee
+from pathgrad.nn import (
+    MLP,
+    SGD,
+    Adam,
+    DivergenceError,
+    copy_parameters,
+    data,
+    fit,
+    losses,
+    train_step,
+)
 
 
 def _params(model):
@@ -182,7 +192,7 @@ def test_bad_class_index_for_cross_entropy():
     ],
 )
 def test_compiled_fit_equals_eager_fit(make, loss, nouts, batch_size):
-    pytest.importorskip("autograd.compile")
+    pytest.importorskip("pathgrad.autograd.compile")
     X, y = make()
     runs = []
     for compiled in (False, True):

@@ -10,11 +10,11 @@ import pytest
 from hypothesis import given, settings
 from viz_helpers import graphs, parse, rate_of
 
-from autograd import Value, toposort, weighted_sum
-from nn.layers import MLP
-from viz import MAX_NODES, draw_dot, find_neurons, op_text
-from viz.examples import chain_3b1b_values as chain_3b1b
-from viz.style import rate
+from pathgrad.autograd import Value, toposort, weighted_sum
+from pathgrad.nn.layers import MLP
+from pathgrad.viz import MAX_NODES, draw_dot, find_neurons, op_text
+from pathgrad.viz.examples import chain_3b1b_values as chain_3b1b
+from pathgrad.viz.style import rate
 
 
 def check_structure(root: Value) -> None:
@@ -222,7 +222,7 @@ def test_op_nodes_false_puts_the_symbol_in_the_value_box(capfd: pytest.CaptureFi
         assert (e.tail, e.head) == (f"v{index[order[i].parents[k]]}", f"v{i}")
         assert rate_of(e) == order[i].local_grads[k]
     assert ">σ</FONT>" in nodes[f"v{index[c['a']]}"]["label"]
-    from viz import to_svg
+    from pathgrad.viz import to_svg
 
     to_svg(draw_dot(root, op_nodes=False))
     assert "Error" not in capfd.readouterr().err  # Graphviz accepted every HTML label

@@ -10,11 +10,11 @@ import numpy as np
 import pytest
 from viz_helpers import parse
 
-from autograd import Value
-from nn.layers import MLP
-from nn.matrix import Network
-from viz import draw_network, network_view
-from viz.style import NEGATIVE, POSITIVE
+from pathgrad.autograd import Value
+from pathgrad.nn.layers import MLP
+from pathgrad.nn.matrix import Network
+from pathgrad.viz import draw_network, network_view
+from pathgrad.viz.style import NEGATIVE, POSITIVE
 
 
 def weight_edges(source: str) -> dict[str, dict[str, str]]:
@@ -117,7 +117,7 @@ def test_micrograd_mlp_and_single_neuron() -> None:
 
     g = draw_network(mg.MLP(3, [4, 2]))
     assert len(weight_edges(g.source)) == 3 * 4 + 4 * 2
-    from nn.layers import Neuron
+    from pathgrad.nn.layers import Neuron
 
     n = Neuron(3, activation="tanh", seed=0)
     n([0.1, 0.2, 0.3]).backward()
@@ -147,7 +147,7 @@ def test_every_layer_is_drawn_in_index_order_top_down(sizes: list[int], labels: 
     import numpy as np
     import pygraphviz as pgv
 
-    from nn.matrix import Network
+    from pathgrad.nn.matrix import Network
 
     net = Network(sizes, seed=1)
     net.backprop(np.linspace(-1, 1, sizes[0]).reshape(-1, 1), np.zeros((sizes[-1], 1)))

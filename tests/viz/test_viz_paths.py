@@ -11,10 +11,10 @@ import pytest
 from hypothesis import given, settings
 from viz_helpers import graphs, parse
 
-from autograd import Value, count_paths, grad, top_paths, toposort
-from nn.layers import MLP
-from viz import draw_paths
-from viz.style import DIM, PALETTE
+from pathgrad.autograd import Value, count_paths, grad, top_paths, toposort
+from pathgrad.nn.layers import MLP
+from pathgrad.viz import draw_paths
+from pathgrad.viz.style import DIM, PALETTE
 
 
 def lit_edges(source: str) -> dict[str, list[str]]:

@@ -12,8 +12,8 @@ from pathlib import Path
 import graphviz
 import pytest
 
-from autograd import Value
-from viz import Digraph, draw_dot, draw_network, draw_paths, pipe, render, to_svg
+from pathgrad.autograd import Value
+from pathgrad.viz import Digraph, draw_dot, draw_network, draw_paths, pipe, render, to_svg
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -67,7 +67,7 @@ def test_png_and_pdf_without_dot(no_dot: Path, tmp_path: Path) -> None:
 
 
 def test_network_png_without_dot(no_dot: Path, tmp_path: Path) -> None:
-    from nn.layers import MLP
+    from pathgrad.nn.layers import MLP
 
     width, height = png_size(render(draw_network(MLP(2, [4, 4, 1], seed=0)),
                                     tmp_path / "net.png").read_bytes())
@@ -151,7 +151,7 @@ def test_without_pygraphviz_a_system_dot_is_used(
 def test_the_readme_pictures_regenerate(
     no_dot: Path, tmp_path: Path, capfd: pytest.CaptureFixture
 ) -> None:
-    from viz.examples import PICTURES, make_pictures
+    from pathgrad.viz.examples import PICTURES, make_pictures
 
     written = make_pictures(tmp_path / "img", formats=("png", "svg"))
     # Graphviz reports a bad HTML label on stderr and draws on: there must be none

@@ -9,7 +9,7 @@ from typing import Any
 import pygraphviz
 from hypothesis import strategies as st
 
-from autograd import Value
+from pathgrad.autograd import Value
 
 TOOLTIP_RATE = re.compile(r"= (\S+)$")
 
