@@ -8,7 +8,7 @@ paths it wrote). Each also runs alone: ``python -m pathgrad.demos.chain``.
 ['chain', 'four_equations', 'sum_over_paths']
 """
 
-__all__ = ["DEMOS"]
+__all__ = ["DEMOS", "NEEDS", "missing_requirement"]
 
 DEMOS: list[tuple[str, str]] = [
     ("chain", "3Blue1Brown's chain: one neuron per layer, the chain rule factor by factor"),
@@ -20,3 +20,22 @@ DEMOS: list[tuple[str, str]] = [
     ("digits", "Nielsen's network.py on scikit-learn's 8×8 digits"),
 ]
 """(module name, what it shows), in the order ``python -m pathgrad.demos`` runs them."""
+
+NEEDS: dict[str, tuple[str, str]] = {
+    "digits": ("sklearn", "pip install 'pathgrad[digits]' (scikit-learn ships the digits)"),
+}
+"""Demos that need an optional package: name -> (import name, how to get it)."""
+
+
+def missing_requirement(name: str) -> str | None:
+    """How to get what demo ``name`` needs, or None when it can run here.
+
+    >>> missing_requirement("chain") is None
+    True
+    """
+    import importlib.util
+
+    need = NEEDS.get(name)
+    if need is None or importlib.util.find_spec(need[0]) is not None:
+        return None
+    return need[1]

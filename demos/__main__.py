@@ -12,7 +12,7 @@ import importlib
 import sys
 import time
 
-from . import DEMOS
+from . import DEMOS, missing_requirement
 from .common import DEFAULT_OUT
 
 
@@ -39,6 +39,10 @@ def main(argv: list[str] | None = None) -> None:
     pictures: list[str] = []
     total = time.perf_counter()
     for name in chosen:
+        how = missing_requirement(name)
+        if how is not None:
+            print(f"\n(skipping the {name} demo: it needs {how})")
+            continue
         module = importlib.import_module(f"{__package__}.{name}")
         start = time.perf_counter()
         result = module.main(fast=args.fast, out_dir=args.out)

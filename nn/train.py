@@ -97,6 +97,24 @@ def train_step(
     return value, accuracy
 
 
+def _progress_bar() -> Any:
+    """tqdm's notebook bar where a kernel can draw it (ipywidgets present), else the text bar.
+
+    ``tqdm.auto`` picks the notebook bar in any kernel and, without ipywidgets, warns
+    "IProgress not found" before falling back; choosing here keeps a notebook's output clean.
+    """
+    import importlib.util
+
+    in_kernel = type(sys.stderr).__module__.startswith("ipykernel")
+    if in_kernel and importlib.util.find_spec("ipywidgets") is not None:
+        from tqdm.notebook import tqdm as notebook_tqdm
+
+        return notebook_tqdm
+    from tqdm.std import tqdm as text_tqdm
+
+    return text_tqdm
+
+
 def _quiet() -> bool:
     """True unless stderr is a terminal or a Jupyter kernel's stream (where tqdm draws too)."""
     stream = sys.stderr
@@ -207,9 +225,7 @@ def fit(
     bar: Any = None
     epoch_iter: Sequence[int] | Any = range(epochs)
     if verbose and not _quiet():
-        from tqdm.auto import tqdm
-
-        bar = tqdm(range(epochs), desc="fit", unit="epoch", file=sys.stderr)
+        bar = _progress_bar()(range(epochs), desc="fit", unit="epoch", file=sys.stderr)
         epoch_iter = bar
     n_batches = math.ceil(n / size)
     try:
