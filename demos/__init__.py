@@ -33,9 +33,13 @@ def missing_requirement(name: str) -> str | None:
     >>> missing_requirement("chain") is None
     True
     """
-    import importlib.util
+    import importlib
 
     need = NEEDS.get(name)
-    if need is None or importlib.util.find_spec(need[0]) is not None:
+    if need is None:
         return None
-    return need[1]
+    try:
+        importlib.import_module(need[0])
+    except ImportError:
+        return need[1]
+    return None
