@@ -20,7 +20,6 @@ from typing import Any
 
 from .graph import toposort
 from .modes import MODES
-from .rules import ROWS
 from .value import VALUE_MATH, Value
 
 __all__ = ["backward", "grad"]
@@ -143,7 +142,9 @@ def _sweep_graph(order: list[Value]) -> dict[Value, Value]:
         parents = node.parents
         const = node.constant
         args: tuple[Any, ...] = parents if const is None else (*parents, const)
-        rates = ROWS[node._op].partials(VALUE_MATH, node, *args)
+        rule = node._rule
+        assert rule is not None  # a node with edges was made by a rule
+        rates = rule.partials(VALUE_MATH, node, *args)
         for parent, rate in zip(parents, rates):
             term = g if (type(rate) is float and rate == 1.0) else g * rate
             grads[parent] = grads[parent] + term if parent in grads else term

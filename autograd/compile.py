@@ -87,8 +87,8 @@ class Trace:
     def describe(self, i: int) -> str:
         """Node ``i`` as the error messages name it: index, op, label, kind of leaf."""
         v = self.nodes[i]
-        if v._op:
-            return f"node {i} (op {v._op!r}{f', label {v.label!r}' if v.label else ''})"
+        if v.op:
+            return f"node {i} (op {v.op!r}{f', label {v.label!r}' if v.label else ''})"
         return f"node {i} ({self._leaf_kind(v)})"
 
     def _leaf_kind(self, v: Value) -> str:
@@ -145,7 +145,7 @@ def _signature(t: Trace) -> list[tuple[Any, ...]]:
     for v in t.nodes:
         edges = v._edges
         if edges:
-            sig.append((v._op, _number(v.constant), tuple(index[id(p)] for p in v.parents)))
+            sig.append((v.op, _number(v.constant), tuple(index[id(p)] for p in v.parents)))
         else:
             sig.append(kinds.get(id(v)) or ("leaf", _number(v.data)))
     return sig
@@ -294,7 +294,7 @@ class Compiled:
         """
         kept = {id(v) for v in (*first.inputs, *first.params)}
         suspects = [i for i, v in enumerate(first.nodes)
-                    if v._op and not v._edges and id(v) not in kept]
+                    if v.op and not v._edges and id(v) not in kept]
         if not suspects:
             return
         again = self._trace_at(xs, 0).nodes
@@ -501,7 +501,7 @@ def compile(
             raise TypeError(f"params[{k}] is not a Value: {p!r} ({type(p).__name__})")
         if p._edges:
             raise ValueError(
-                f"params[{k}] is not a leaf (it was computed by op {p._op!r}); parameters "
+                f"params[{k}] is not a leaf (it was computed by op {p.op!r}); parameters "
                 "are the leaves an optimizer updates"
             )
     return Compiled(fn, plist, check, backend)

@@ -107,7 +107,7 @@ def _render(v: Value, sub: Callable[[Value], Name]) -> Name:
     known = _leaf_or_label(v)
     if known is not None:
         return known
-    op, ps, c = v._op, v.parents, v.constant
+    op, ps, c = v.op, v.parents, v.constant
     if op == "wsum":
         n = (len(ps) - 1) // 2
         terms = [f"{_wrap(sub(ps[k]))}·{_wrap(sub(ps[n + k]))}" for k in range(n)]
@@ -193,7 +193,7 @@ def factor_name(child: Value, k: int) -> str:
     >>> factor_name(z, 0), factor_name(z.sigmoid(), 0)
     ('a_prev', "σ'(z)")
     """
-    op, ps, c = child._op, child.parents, child.constant
+    op, ps, c = child.op, child.parents, child.constant
     if not 0 <= k < len(ps):
         raise IndexError(f"factor_name: {node_name(child)} has no operand {k}")
     x = _operand(ps[k])

@@ -124,7 +124,8 @@ class Rule:
     ``forward(m, *args)`` gives the output; ``partials(m, out, *args)`` gives a tuple with one
     rate factor per ``Value`` operand, in operand order. ``n_values`` is the number of Value
     operands (``None``: any number), ``n_consts`` the number of trailing constant operands.
-    ``symbol`` is how pictures and path formulas show the op.
+    ``symbol`` is how pictures and path formulas show the op; ``micrograd`` is micrograd's
+    ``_op`` for it (``{c}`` stands for the constant operand, as in ``'**{c}'``).
     """
 
     name: str
@@ -135,6 +136,17 @@ class Rule:
     symbol: str = ""
     note: str = ""
     domain: str = ""
+    micrograd: str = ""
+
+    def micrograd_op(self, const: float | None = None) -> str:
+        """micrograd's ``_op`` string for a node of this rule: ``'*'``, ``'**2'``, ``'ReLU'``.
+
+        >>> ROWS["pow_c"].micrograd_op(2.0), ROWS["pow_c"].micrograd_op(-0.5)
+        ('**2', '**-0.5')
+        """
+        if const is None:
+            return self.micrograd
+        return self.micrograd.format(c=int(const) if const.is_integer() else const)
 
 
 def _wsum_forward(m: Any, *args: Any) -> Any:
@@ -159,15 +171,18 @@ def _sum_forward(m: Any, *args: Any) -> Any:
 
 
 _ROW_LIST = [
-    Rule("add", lambda m, x, y: x + y, lambda m, o, x, y: (1.0, 1.0), 2, symbol="+"),
-    Rule("sub", lambda m, x, y: x - y, lambda m, o, x, y: (1.0, -1.0), 2, symbol="−"),
-    Rule("mul", lambda m, x, y: x * y, lambda m, o, x, y: (y, x), 2, symbol="×"),
+    Rule("add", lambda m, x, y: x + y, lambda m, o, x, y: (1.0, 1.0), 2, symbol="+", micrograd="+"),
+    Rule(
+        "sub", lambda m, x, y: x - y, lambda m, o, x, y: (1.0, -1.0), 2, symbol="−", micrograd="-"
+    ),
+    Rule("mul", lambda m, x, y: x * y, lambda m, o, x, y: (y, x), 2, symbol="×", micrograd="*"),
     Rule(
         "div",
         lambda m, x, y: x / y,
         lambda m, o, x, y: (1.0 / y, -o / y),
         2,
         symbol="÷",
+        micrograd="/",
         note="one node with two rate factors reads better than x · y**-1",
     ),
     Rule(
@@ -176,14 +191,37 @@ _ROW_LIST = [
         lambda m, o, x, y: (m.powgrad(x, y), m.xlogy(o, x)),
         2,
         symbol="^",
+        micrograd="**",
         domain="a Value exponent needs a base > 0 (or 0 with exponent > 0)",
     ),
-    Rule("add_c", lambda m, x, c: x + c, lambda m, o, x, c: (1.0,), 1, 1, symbol="+"),
-    Rule("sub_c", lambda m, x, c: x - c, lambda m, o, x, c: (1.0,), 1, 1, symbol="−"),
-    Rule("rsub_c", lambda m, x, c: c - x, lambda m, o, x, c: (-1.0,), 1, 1, symbol="−"),
-    Rule("mul_c", lambda m, x, c: x * c, lambda m, o, x, c: (c,), 1, 1, symbol="×"),
-    Rule("div_c", lambda m, x, c: x / c, lambda m, o, x, c: (1.0 / c,), 1, 1, symbol="÷"),
-    Rule("rdiv_c", lambda m, x, c: c / x, lambda m, o, x, c: (-o / x,), 1, 1, symbol="÷"),
+    Rule(
+        "add_c", lambda m, x, c: x + c, lambda m, o, x, c: (1.0,), 1, 1, symbol="+", micrograd="+"
+    ),
+    Rule(
+        "sub_c", lambda m, x, c: x - c, lambda m, o, x, c: (1.0,), 1, 1, symbol="−", micrograd="-"
+    ),
+    Rule(
+        "rsub_c", lambda m, x, c: c - x, lambda m, o, x, c: (-1.0,), 1, 1, symbol="−", micrograd="-"
+    ),
+    Rule("mul_c", lambda m, x, c: x * c, lambda m, o, x, c: (c,), 1, 1, symbol="×", micrograd="*"),
+    Rule(
+        "div_c",
+        lambda m, x, c: x / c,
+        lambda m, o, x, c: (1.0 / c,),
+        1,
+        1,
+        symbol="÷",
+        micrograd="/",
+    ),
+    Rule(
+        "rdiv_c",
+        lambda m, x, c: c / x,
+        lambda m, o, x, c: (-o / x,),
+        1,
+        1,
+        symbol="÷",
+        micrograd="/",
+    ),
     Rule(
         "pow_c",
         lambda m, x, c: x**c,
@@ -191,6 +229,7 @@ _ROW_LIST = [
         1,
         1,
         symbol="^",
+        micrograd="**{c}",
         domain="x ** c needs x > 0 for a fractional c, and x != 0 where c < 1",
     ),
     Rule(
@@ -200,24 +239,27 @@ _ROW_LIST = [
         1,
         1,
         symbol="^",
+        micrograd="**",
         domain="c ** x needs a base c > 0",
     ),
-    Rule("neg", lambda m, x: -x, lambda m, o, x: (-1.0,), 1, symbol="−"),
+    Rule("neg", lambda m, x: -x, lambda m, o, x: (-1.0,), 1, symbol="−", micrograd="-"),
     Rule(
         "abs",
         lambda m, x: m.abs(x),
         lambda m, o, x: (m.sign(x),),
         1,
         symbol="abs",
+        micrograd="abs",
         note="abs'(0) = 0",
     ),
-    Rule("exp", lambda m, x: m.exp(x), lambda m, o, x: (o,), 1, symbol="exp"),
+    Rule("exp", lambda m, x: m.exp(x), lambda m, o, x: (o,), 1, symbol="exp", micrograd="exp"),
     Rule(
         "log",
         lambda m, x: m.log(x),
         lambda m, o, x: (1.0 / x,),
         1,
         symbol="log",
+        micrograd="log",
         domain="log needs x > 0",
     ),
     Rule(
@@ -226,6 +268,7 @@ _ROW_LIST = [
         lambda m, o, x: (0.5 / o,),
         1,
         symbol="√",
+        micrograd="sqrt",
         domain="sqrt needs x > 0 (at 0 its derivative is infinite)",
     ),
     Rule(
@@ -234,6 +277,7 @@ _ROW_LIST = [
         lambda m, o, x: (m.dtanh(x),),
         1,
         symbol="tanh",
+        micrograd="tanh",
         note="tanh' = 1 − tanh², computed as sech² so it stays exact where tanh saturates",
     ),
     Rule(
@@ -242,6 +286,7 @@ _ROW_LIST = [
         lambda m, o, x: (m.dsigmoid(x),),
         1,
         symbol="σ",
+        micrograd="sigmoid",
         note="σ'(z) = σ(z)(1 − σ(z)), Nielsen eq. (40), computed without cancellation",
     ),
     Rule(
@@ -250,6 +295,7 @@ _ROW_LIST = [
         lambda m, o, x: (m.step(x),),
         1,
         symbol="ReLU",
+        micrograd="ReLU",
         note="relu'(0) = 0, as micrograd and PyTorch",
     ),
     Rule(
@@ -258,15 +304,21 @@ _ROW_LIST = [
         lambda m, o, x: (m.sigmoid(x),),
         1,
         symbol="softplus",
+        micrograd="softplus",
     ),
-    Rule("sin", lambda m, x: m.sin(x), lambda m, o, x: (m.cos(x),), 1, symbol="sin"),
-    Rule("cos", lambda m, x: m.cos(x), lambda m, o, x: (-m.sin(x),), 1, symbol="cos"),
+    Rule(
+        "sin", lambda m, x: m.sin(x), lambda m, o, x: (m.cos(x),), 1, symbol="sin", micrograd="sin"
+    ),
+    Rule(
+        "cos", lambda m, x: m.cos(x), lambda m, o, x: (-m.sin(x),), 1, symbol="cos", micrograd="cos"
+    ),
     Rule(
         "wsum",
         _wsum_forward,
         _wsum_partials,
         None,
         symbol="Σ",
+        micrograd="wsum",
         note="Nielsen's weighted input z = Σ_k w_k a_k + b as one node; operands w…, a…, b",
     ),
     Rule(
@@ -275,6 +327,7 @@ _ROW_LIST = [
         lambda m, o, *args: (1.0,) * len(args),
         None,
         symbol="Σ",
+        micrograd="+",
     ),
 ]
 

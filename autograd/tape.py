@@ -86,7 +86,7 @@ class Tape:
         nodes = trace.nodes
         index = {id(v): i for i, v in enumerate(nodes)}
         self.n = n = len(nodes)
-        self.ops: list[str] = [v._op for v in nodes]
+        self.ops: list[str] = [v.op for v in nodes]
         self.parents: list[tuple[int, ...]] = [
             tuple(index[id(p)] for p in v.parents) for v in nodes
         ]

@@ -34,18 +34,22 @@ from .rules import sigmoid as _sigmoid
 
 __all__ = ["VALUE_MATH", "Value"]
 
+_ADD, _ADD_C, _SUB, _SUB_C, _RSUB_C = (ROWS[n] for n in ("add", "add_c", "sub", "sub_c", "rsub_c"))
+_MUL, _MUL_C, _DIV, _NEG, _RELU = (ROWS[n] for n in ("mul", "mul_c", "div", "neg", "relu"))
+_TANH, _SIGMOID, _WSUM, _SUM = (ROWS[n] for n in ("tanh", "sigmoid", "wsum", "sum"))
+
 Number = int | float
 _new = object.__new__
 
 
-def _make(data: float, edges: tuple[Any, ...], op: str) -> Value:
+def _make(data: float, edges: tuple[Any, ...], rule: Rule) -> Value:
     # How ops make nodes: under no_grad() they record no parents. The hottest ops (+, −, ×,
     # relu) write these lines out in place: a call here costs a fifth of their time.
     v = _new(Value)
     v.data = data
     v.grad = 0.0
     v._edges = edges if MODES.grad_enabled else ()
-    v._op = op
+    v._rule = rule
     v.label = ""
     return v
 
@@ -113,7 +117,7 @@ def _apply(rule: Rule, values: tuple[Value, ...], const: float | None = None) ->
         edges += (v, d)
     if const is not None:
         edges += (const,)
-    return _make(out, edges, rule.name)
+    return _make(out, edges, rule)
 
 
 def _overflow(symbol: str, a: float, b: float, out: float) -> float:
@@ -123,6 +127,16 @@ def _overflow(symbol: str, a: float, b: float, out: float) -> float:
         f"overflow in '{symbol}': {a!r} {symbol} {b!r} = {out!r}; "
         "use pathgrad.autograd.ieee() for IEEE inf/nan semantics"
     )
+
+
+def _compared(other: Any) -> float | None:
+    # The number a comparison reads; None for anything else: then the comparison is not ours,
+    # and Python tries the reflected one, then raises its own TypeError naming both types.
+    if isinstance(other, Value):
+        return other.data
+    if isinstance(other, numbers.Real):
+        return float(other)
+    return None
 
 
 class Value:
@@ -139,13 +153,13 @@ class Value:
     TypeError: Value needs an int or float, got 'a' (str)
     """
 
-    __slots__ = ("_edges", "_op", "data", "grad", "label")
+    __slots__ = ("_edges", "_rule", "data", "grad", "label")
 
     data: float
     grad: float
     label: str
     _edges: tuple[Any, ...]
-    _op: str
+    _rule: Rule | None  # the row that made this node; None for a leaf
 
     def __init__(self, data: Number, label: str = "") -> None:
         if isinstance(data, bool) or not isinstance(data, numbers.Real):
@@ -162,10 +176,9 @@ class Value:
         self.data = data
         self.grad = 0.0
         self._edges = ()
-        self._op = ""
+        self._rule = None
         self.label = label
 
-    # ---- the graph, read-only -------------------------------------------------------------
     @property
     def parents(self) -> tuple[Value, ...]:
         """The operands, in order, duplicates kept (``x * x`` has ``(x, x)``)."""
@@ -179,8 +192,25 @@ class Value:
 
     @property
     def op(self) -> str:
-        """The rule's name in ``autograd.rules.ROWS`` ('' for a leaf)."""
-        return self._op
+        """The rule's name in ``autograd.rules.ROWS`` ('' for a leaf).
+
+        >>> x = Value(2.0)
+        >>> (x * x).op, (x ** 2).op, x.op
+        ('mul', 'pow_c', '')
+        """
+        rule = self._rule
+        return rule.name if rule is not None else ""
+
+    @property
+    def _op(self) -> str:
+        """micrograd's symbol for the op ('+', '*', '**2', 'ReLU', 'tanh', ...; '' for a leaf).
+
+        >>> x = Value(2.0)
+        >>> (x * x)._op, (x ** 2)._op, (x + 1)._op, x.relu()._op
+        ('*', '**2', '+', 'ReLU')
+        """
+        rule = self._rule
+        return rule.micrograd_op(self.constant) if rule is not None else ""
 
     @property
     def constant(self) -> float | None:
@@ -195,12 +225,57 @@ class Value:
         # micrograd's name, for lecture code such as its draw_dot.
         return set(self.parents)
 
+    def _backward(self) -> None:
+        """micrograd's step of the chain rule at this node: each parent's grad += rate × grad.
+
+        ``backward()`` does every node's step in reverse topological order; calling the steps
+        by hand, output first, gives the same numbers (the lecture's manual cells).
+
+        >>> a, b = Value(2.0), Value(-3.0)
+        >>> c = a * b
+        >>> c.grad = 1.0
+        >>> c._backward()
+        >>> a.grad, b.grad
+        (-3.0, 2.0)
+        """
+        g = self.grad
+        it = iter(self._edges)
+        for parent, rate in zip(it, it):  # a trailing constant has no partner: zip drops it
+            parent.grad += rate * g
+
+    def __float__(self) -> float:
+        """``float(v)`` is ``v.data``."""
+        return self.data
+
+    def __lt__(self, other: Value | Number) -> bool:
+        """Compare ``data`` with a Value's ``data`` or a number (micrograd code sorts Values)."""
+        o = _compared(other)
+        return NotImplemented if o is None else self.data < o
+
+    def __le__(self, other: Value | Number) -> bool:
+        """``self.data <= other``, for a Value or a number."""
+        o = _compared(other)
+        return NotImplemented if o is None else self.data <= o
+
+    def __gt__(self, other: Value | Number) -> bool:
+        """``self.data > other``, for a Value or a number."""
+        o = _compared(other)
+        return NotImplemented if o is None else self.data > o
+
+    def __ge__(self, other: Value | Number) -> bool:
+        """``self.data >= other``, for a Value or a number."""
+        o = _compared(other)
+        return NotImplemented if o is None else self.data >= o
+
     def __repr__(self) -> str:
         label = f", label={self.label!r}" if self.label else ""
         return f"Value(data={self.data!r}, grad={self.grad!r}{label})"
 
-    # ---- arithmetic: the hot path, written out; each rate matches its row in rules.py -----
+    # The arithmetic below is the hot path, written out; each rate matches its row in
+    # rules.py (tests/autograd/test_rules.py pins them).
+
     def __add__(self, other: Value | Number) -> Value:
+        """``self + other``; rate 1 towards each operand (a number operand is a constant)."""
         if isinstance(other, Value):
             a, b = self.data, other.data
             out = a + b
@@ -210,7 +285,7 @@ class Value:
             v.data = out
             v.grad = 0.0
             v._edges = (self, 1.0, other, 1.0) if MODES.grad_enabled else ()
-            v._op = "add"
+            v._rule = _ADD
             v.label = ""
             return v
         c = other if type(other) is float and other - other == 0.0 else _as_constant(other)
@@ -223,13 +298,14 @@ class Value:
         v.data = out
         v.grad = 0.0
         v._edges = (self, 1.0, c) if MODES.grad_enabled else ()
-        v._op = "add_c"
+        v._rule = _ADD_C
         v.label = ""
         return v
 
     __radd__ = __add__
 
     def __sub__(self, other: Value | Number) -> Value:
+        """``self - other``; rates 1 and −1."""
         if isinstance(other, Value):
             a, b = self.data, other.data
             out = a - b
@@ -239,7 +315,7 @@ class Value:
             v.data = out
             v.grad = 0.0
             v._edges = (self, 1.0, other, -1.0) if MODES.grad_enabled else ()
-            v._op = "sub"
+            v._rule = _SUB
             v.label = ""
             return v
         c = _as_constant(other)
@@ -248,18 +324,20 @@ class Value:
         out = self.data - c
         if out - out != 0.0:
             out = _overflow("-", self.data, c, out)
-        return _make(out, (self, 1.0, c), "sub_c")
+        return _make(out, (self, 1.0, c), _SUB_C)
 
     def __rsub__(self, other: Number) -> Value:
+        """``other - self`` for a number ``other``; rate −1."""
         c = _as_constant(other)
         if c is None:
             return NotImplemented
         out = c - self.data
         if out - out != 0.0:
             out = _overflow("-", c, self.data, out)
-        return _make(out, (self, -1.0, c), "rsub_c")
+        return _make(out, (self, -1.0, c), _RSUB_C)
 
     def __mul__(self, other: Value | Number) -> Value:
+        """``self * other``; the rate towards each operand is the other operand."""
         if isinstance(other, Value):
             a, b = self.data, other.data
             out = a * b
@@ -269,7 +347,7 @@ class Value:
             v.data = out
             v.grad = 0.0
             v._edges = (self, b, other, a) if MODES.grad_enabled else ()
-            v._op = "mul"
+            v._rule = _MUL
             v.label = ""
             return v
         c = other if type(other) is float and other - other == 0.0 else _as_constant(other)
@@ -282,13 +360,14 @@ class Value:
         v.data = out
         v.grad = 0.0
         v._edges = (self, c, c) if MODES.grad_enabled else ()
-        v._op = "mul_c"
+        v._rule = _MUL_C
         v.label = ""
         return v
 
     __rmul__ = __mul__
 
     def __truediv__(self, other: Value | Number) -> Value:
+        """``self / other`` as one node; rates 1/y and −x/y²."""
         if isinstance(other, Value):
             a, b = self.data, other.data
             if b == 0.0 or a - a != 0.0 or b - b != 0.0:
@@ -297,19 +376,21 @@ class Value:
             rate_a, rate_b = 1.0 / b, -out / b
             if out - out != 0.0 or rate_a - rate_a != 0.0 or rate_b - rate_b != 0.0:
                 return _apply(ROWS["div"], (self, other))  # names the overflow (or IEEE)
-            return _make(out, (self, rate_a, other, rate_b), "div")
+            return _make(out, (self, rate_a, other, rate_b), _DIV)
         c = _as_constant(other)
         if c is None:
             return NotImplemented
         return _apply(ROWS["div_c"], (self,), c)
 
     def __rtruediv__(self, other: Number) -> Value:
+        """``other / self`` for a number ``other``; rate −c/x²."""
         c = _as_constant(other)
         if c is None:
             return NotImplemented
         return _apply(ROWS["rdiv_c"], (self,), c)
 
     def __pow__(self, other: Value | Number) -> Value:
+        """``self ** other``; rates c·x^(c−1) and, for a Value exponent, x^y·log x."""
         if isinstance(other, Value):
             return _apply(ROWS["pow"], (self, other))
         c = _as_constant(other)
@@ -318,21 +399,24 @@ class Value:
         return _apply(ROWS["pow_c"], (self,), c)
 
     def __rpow__(self, other: Number) -> Value:
+        """``other ** self`` for a number base c > 0; rate c^x·log c."""
         c = _as_constant(other)
         if c is None:
             return NotImplemented
         return _apply(ROWS["rpow_c"], (self,), c)
 
     def __neg__(self) -> Value:
-        return _make(-self.data, (self, -1.0), "neg")
+        """``-self``; rate −1."""
+        return _make(-self.data, (self, -1.0), _NEG)
 
     def __pos__(self) -> Value:
+        """``+self`` is ``self`` (no node)."""
         return self
 
     def __abs__(self) -> Value:
+        """``abs(self)``; rate sign(x), 0 at the kink x = 0."""
         return _apply(ROWS["abs"], (self,))
 
-    # ---- functions: each is its row of the table --------------------------------------------
     def exp(self) -> Value:
         """e^x; its rate factor is the output itself."""
         return _apply(ROWS["exp"], (self,))
@@ -348,12 +432,12 @@ class Value:
     def tanh(self) -> Value:
         """tanh x; rate 1 − tanh²x (= sech²x, computed without cancellation)."""
         x = self.data
-        return _make(math.tanh(x), (self, _dtanh(x)), "tanh")
+        return _make(math.tanh(x), (self, _dtanh(x)), _TANH)
 
     def sigmoid(self) -> Value:
         """σ(x) = 1/(1 + e^(−x)); rate σ(1 − σ), Nielsen's eq. (40)."""
         x = self.data
-        return _make(_sigmoid(x), (self, _dsigmoid(x)), "sigmoid")
+        return _make(_sigmoid(x), (self, _dsigmoid(x)), _SIGMOID)
 
     def relu(self) -> Value:
         """max(x, 0); rate 1 for x > 0 else 0 (relu'(0) = 0, as micrograd)."""
@@ -367,7 +451,7 @@ class Value:
             v.data = rate = x
         v.grad = 0.0
         v._edges = (self, rate) if MODES.grad_enabled else ()
-        v._op = "relu"
+        v._rule = _RELU
         v.label = ""
         return v
 
@@ -383,7 +467,6 @@ class Value:
         """cos x; rate −sin x."""
         return _apply(ROWS["cos"], (self,))
 
-    # ---- copying and pickling without recursion ------------------------------------------------
     def __deepcopy__(self, memo: dict[int, Any]) -> Value:
         # copy.deepcopy would recurse once per level of the graph; copy in topological order.
         from .graph import toposort
@@ -393,7 +476,7 @@ class Value:
                 continue
             twin = _new(Value)
             twin.data, twin.grad, twin.label = node.data, node.grad, node.label
-            twin._op = node._op
+            twin._rule = node._rule
             twin._edges = tuple(memo[id(e)] if isinstance(e, Value) else e for e in node._edges)
             memo[id(node)] = twin
         return memo[id(self)]
@@ -414,7 +497,7 @@ class Value:
                 n.data,
                 n.grad,
                 n.label,
-                n._op,
+                n.op,
                 tuple(index[p] for p in n.parents),
                 n.local_grads,
                 n.constant,
@@ -424,7 +507,6 @@ class Value:
         ]
         return (_unflatten, ([index[n] for n in leaves], leaves, records))
 
-    # ---- reverse mode ------------------------------------------------------------------------
     def backward(self, gradient: float = 1.0) -> None:
         """Fill ``.grad`` of every node this one depends on: ∂self/∂node.
 
@@ -437,7 +519,7 @@ class Value:
 
 def _leaf(data: float, grad: float, label: str) -> Value:
     v = _new(Value)
-    v.data, v.grad, v.label, v._edges, v._op = data, grad, label, (), ""
+    v.data, v.grad, v.label, v._edges, v._rule = data, grad, label, (), None
     return v
 
 
@@ -448,7 +530,7 @@ def _unflatten(leaf_positions: list[int], leaves: list[Value], records: list[tup
         while position in nodes:
             position += 1
         v = _new(Value)
-        v.data, v.grad, v.label, v._op = data, grad, label, op
+        v.data, v.grad, v.label, v._rule = data, grad, label, ROWS[op]
         edges: tuple[Any, ...] = ()
         for p, r in zip(parents, rates):
             edges += (nodes[p], r)
@@ -493,7 +575,7 @@ def weighted_sum(weights: Sequence[Value], inputs: Sequence[Value | Number], bia
     edges[2 * n : 4 * n : 2] = xs
     edges[2 * n + 1 : 4 * n : 2] = wd
     edges[4 * n] = bias
-    return _make(acc, tuple(edges), "wsum")
+    return _make(acc, tuple(edges), _WSUM)
 
 
 def sum_values(values: Sequence[Value | Number]) -> Value:
@@ -514,7 +596,7 @@ def sum_values(values: Sequence[Value | Number]) -> Value:
     edges: list[Any] = []
     for x in xs:
         edges += (x, 1.0)
-    return _make(acc, tuple(edges), "sum")
+    return _make(acc, tuple(edges), _SUM)
 
 
 def _value_step(x: Any) -> float:

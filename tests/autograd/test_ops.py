@@ -178,7 +178,7 @@ def test_micrograd_lecture_code_runs() -> None:
     assert f"{g.data:.4f}" == "24.7041"
     assert f"{a.grad:.4f}" == "138.8338"
     assert f"{b.grad:.4f}" == "645.5773"
-    assert isinstance(g._prev, set) and g._op == "add"
+    assert isinstance(g._prev, set) and g._op == "+" and g.op == "add"
 
 
 def test_every_table_row_is_reachable_from_value() -> None:
