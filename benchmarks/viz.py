@@ -27,7 +27,8 @@ from functools import partial
 
 from benchmarks.common import median_time, print_table, quick, verdict
 from pathgrad.autograd import Value, toposort
-from pathgrad.viz import draw_dot, pipe
+from pathgrad.viz import draw_dot
+from pathgrad.viz.rendering import pipe
 
 
 def expression(n_values: int, seed: int = 0) -> Value:

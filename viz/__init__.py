@@ -20,22 +20,17 @@ Graphviz engine bundled in the pygraphviz wheel (no system ``dot`` needed).
 True
 """
 
-from .dot import MAX_NODES, draw_dot, find_neurons, op_text
-from .network import draw_network, network_view
+from .dot import MAX_NODES, draw_dot
+from .network import draw_network
 from .paths import draw_paths
-from .rendering import FORMATS, Digraph, pipe, render, to_svg
+from .rendering import Digraph, render, to_svg
 
 __all__ = [
-    "FORMATS",
     "MAX_NODES",
     "Digraph",
     "draw_dot",
     "draw_network",
     "draw_paths",
-    "find_neurons",
-    "network_view",
-    "op_text",
-    "pipe",
     "render",
     "to_svg",
 ]

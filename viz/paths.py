@@ -28,20 +28,39 @@ from .style import INK, esc, number, path_color, rate
 __all__ = ["draw_paths", "legend_rows", "path_highlight"]
 
 
-def path_highlight(order: list[Value], shown: list[Path]) -> Highlight:
-    """Colours for each edge and node on the shown paths (path i gets ``path_color(i)``)."""
+def _supplier(child: Value, k: int) -> Value | None:
+    """The operand whose value is the rate factor of ``child``'s edge k, where one is: the
+    other factor of a product (∂(w·a)/∂w = a), the matching input or weight of a ``wsum``."""
+    parents = child.parents
+    if child.op == "mul" and parents[0] is not parents[1]:
+        return parents[1 - k]
+    if child.op == "wsum":
+        n = (len(parents) - 1) // 2
+        if k < 2 * n:
+            return parents[k + n] if k < n else parents[k - n]
+    return None
+
+
+def path_highlight(order: list[Value], shown: list[Path], wrt: Value | None = None
+                   ) -> Highlight:
+    """Colours for each edge and node on the shown paths (path i gets ``path_color(i)``), the
+    framed ``wrt``, and the values that supply a factor of a path (lit in its colour)."""
     index = {v: i for i, v in enumerate(order)}
     edges: dict[tuple[int, int], list[str]] = {}
     values: dict[int, list[str]] = {}
+    factors: dict[int, str] = {}
     for j, p in enumerate(shown):
         color = path_color(j)
         for child, k in zip(p.nodes[1:], p.edge_indices):
             edges.setdefault((index[child], k), []).append(color)
+            source = _supplier(child, k)
+            if source is not None:
+                factors.setdefault(index[source], color)
         for v in p.nodes:
             cs = values.setdefault(index[v], [])
             if color not in cs:
                 cs.append(color)
-    return Highlight(edges, values)
+    return Highlight(edges, values, index.get(wrt) if wrt is not None else None, factors)
 
 
 def _signed(x: float, digits: int) -> str:
@@ -57,6 +76,20 @@ def legend_rows(summary: Contributions, digits: int = 4) -> list[tuple[str, str,
         values = " · ".join(_signed(f, digits) for f in p.factors) or "1"
         rows.append((path_color(j), names, values, rate(p.product, digits)))
     return rows
+
+
+def _lines(text: str, width: int = 70) -> str:
+    """Escaped ``text`` broken after a ``·`` so no line is longer than ``width`` characters
+    (a legend wider than the graph would shrink the whole picture)."""
+    out, line = [], ""
+    for part in text.split(" · "):
+        if line and len(line) + len(part) + 3 > width:
+            out.append(line + " ·")
+            line = part
+        else:
+            line = f"{line} · {part}" if line else part
+    out.append(line)
+    return '<BR ALIGN="LEFT"/>'.join(esc(x) for x in out) + '<BR ALIGN="LEFT"/>'
 
 
 def _legend(summary: Contributions, digits: int) -> str:
@@ -75,11 +108,13 @@ def _legend(summary: Contributions, digits: int) -> str:
         which = "one path" if n == 1 else f"all {count}"
     else:
         which = f"the top {len(summary.top)} of {count} by |product|"
-    lines.append(f"<B>{esc(d)}</B> as a sum over paths: {which}")
-    # The path rows sit in a table of their own so the long lines below do not widen them.
+    lines.append(f"<B>{esc(d)}</B>, the gradient with respect to <B>{esc(wrt)}</B> (framed), "
+                 f"as a sum over paths: {which}")
+    # One path per row: its factors by name, under them by value, then the product.
     inner = "".join(
-        f'<TR><TD BGCOLOR="{color}">   </TD>{td}{esc(names)}</TD>'
-        f"{td}= {esc(values)}</TD>{td}= <B>{esc(product)}</B></TD></TR>"
+        f'<TR><TD BGCOLOR="{color}">   </TD>{td}{_lines(names)}</TD><TD></TD></TR>'
+        f'<TR><TD></TD>{td}= {_lines(values)}</TD><TD VALIGN="BOTTOM">= <B>{esc(product)}</B>'
+        "</TD></TR>"
         for color, names, values, product in legend_rows(summary, digits)
     )
     shown = math.fsum(p.product for p in summary.top)
@@ -91,7 +126,7 @@ def _legend(summary: Contributions, digits: int) -> str:
     share = summary.explained
     how = f"{100 * share:.1f}% of" if share is not None else "of"
     tail = [f"Σ of these {len(summary.top)} = <B>{number(shown, digits)}</B>, {how} the "
-            f"gradient {esc(d)} = <B>{number(summary.gradient, digits)}</B> "
+            f"gradient {esc(d)} = <B>{number(summary.gradient, digits)}</B>",
             f"(the sum over all {count} paths)"]
     carried = summary.abs_explained
     if carried is not None:
@@ -117,7 +152,7 @@ def draw_paths(
     wrt: Value,
     k: int = 3,
     *,
-    rankdir: str = "LR",
+    rankdir: str | None = None,
     group: str | None = None,
     max_nodes: int | None = MAX_NODES,
     digits: int = 4,
@@ -148,7 +183,7 @@ def draw_paths(
     summary = contributions(root, wrt, k)
     from pathgrad.autograd import toposort
 
-    highlight = path_highlight(toposort(root), list(summary.top))
+    highlight = path_highlight(toposort(root), list(summary.top), wrt)
     g, _, drawn = build(root, rankdir, group, max_nodes, digits, highlight, stacklevel=3,
                         op_nodes=op_nodes)
     if not drawn:  # over max_nodes: build returned its note

@@ -127,17 +127,36 @@ def render(obj: Any, path: str | os.PathLike[str]) -> Path:
     directory = target.parent
     if not directory.is_dir():
         raise FileNotFoundError(f"cannot write {str(path)!r}: no directory {str(directory)!r}")
-    data = pipe(obj, FORMATS[ext])
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
+    _write(target, pipe(obj, FORMATS[ext]))
+    return target
+
+
+def _umask() -> int:
+    """The process's umask, read from /proc where it can be (setting it, even for a moment,
+    would race with other threads creating files)."""
+    with contextlib.suppress(OSError, ValueError):
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def _write(target: Path, data: bytes) -> None:
+    """Write ``data`` to ``target`` atomically, with the mode ``open`` would give (0644 under
+    the usual umask, as matplotlib's files; mkstemp alone leaves 0600)."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
         with os.fdopen(fd, "wb") as handle:
+            os.fchmod(handle.fileno(), 0o666 & ~_umask())
             handle.write(data)
         os.replace(tmp, target)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
-    return target
 
 
 class Digraph(graphviz.Digraph):

@@ -1,7 +1,7 @@
-"""Shared looks: the colour-blind-safe palette, number formats, HTML-label escaping.
+"""Shared looks: the colour-blind-safe palette, fonts, the one number formatter, escaping.
 
->>> number(0.5), number(-1.5e-7), rate(0.9990000001)
-('0.5000', '-1.500e-07', '0.999')
+>>> number(0.5), number(-1.5e-7), rate(0.9990000001), number(-1.0015, 4, "sig")
+('0.5000', '-1.500e-07', '0.999', '-1.002')
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ import html
 __all__ = [
     "DIM",
     "FONT",
+    "FONT_BOLD",
     "INK",
     "NEGATIVE",
     "PALETTE",
@@ -28,7 +29,10 @@ POSITIVE = "#0072B2"  # blue: a positive weight or gradient
 NEGATIVE = "#D55E00"  # vermillion: a negative one
 INK = "#444444"
 DIM = "#C8C8C8"
+# PostScript names: Graphviz maps them to a family list with fallbacks in SVG
+# (font-family="Helvetica,sans-Serif" font-weight="bold"), and cairo to the nearest face.
 FONT = "Helvetica"
+FONT_BOLD = "Helvetica-Bold"
 
 
 def path_color(i: int) -> str:
@@ -36,16 +40,26 @@ def path_color(i: int) -> str:
     return PALETTE[i % len(PALETTE)]
 
 
-def number(x: float, digits: int = 4) -> str:
-    """micrograd's ``%.4f`` for ordinary sizes; scientific where that would hide the value."""
+def number(x: float, digits: int = 4, style: str = "fixed") -> str:
+    """A number as pictures show it.
+
+    ``"fixed"``: micrograd's ``%.4f``, scientific where that would hide the value;
+    ``"sig"``: ``digits`` significant figures, trailing zeros kept (δ −1.0015 is ``-1.002``);
+    ``"short"``: significant figures without trailing zeros (rate factors on edges).
+    """
+    if style == "short":
+        return f"{x:.{digits}g}"
+    if style == "sig":
+        text = f"{x:#.{digits}g}"
+        return text[:-1] if text.endswith(".") else text
     if x == 0.0 or 1e-3 <= abs(x) < 1e6 or x != x:
         return f"{x:.{digits}f}"
     return f"{x:.{max(digits - 1, 1)}e}"
 
 
 def rate(x: float, digits: int = 4) -> str:
-    """A rate factor for an edge label: ``digits`` significant digits, no trailing zeros."""
-    return f"{x:.{digits}g}"
+    """A rate factor for an edge label: ``number(x, digits, "short")``."""
+    return number(x, digits, "short")
 
 
 def esc(text: str) -> str:

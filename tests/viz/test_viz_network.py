@@ -13,7 +13,8 @@ from viz_helpers import parse
 from pathgrad.autograd import Value
 from pathgrad.nn.layers import MLP
 from pathgrad.nn.matrix import Network
-from pathgrad.viz import draw_network, network_view
+from pathgrad.viz import draw_network
+from pathgrad.viz.network import network_view
 from pathgrad.viz.style import NEGATIVE, POSITIVE
 
 

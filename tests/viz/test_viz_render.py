@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import os
+import stat
 import struct
 import sys
 import xml.etree.ElementTree as ET
@@ -13,7 +14,8 @@ import graphviz
 import pytest
 
 from pathgrad.autograd import Value
-from pathgrad.viz import Digraph, draw_dot, draw_network, draw_paths, pipe, render, to_svg
+from pathgrad.viz import Digraph, draw_dot, draw_network, draw_paths, render, to_svg
+from pathgrad.viz.rendering import pipe
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -60,10 +62,28 @@ def test_png_and_pdf_without_dot(no_dot: Path, tmp_path: Path) -> None:
     C, w = chain()
     g = draw_paths(C, w)
     width, height = png_size(render(g, tmp_path / "paths.png").read_bytes())
-    # a 10-node left-to-right chain with a legend: wide and not tall, at 96 dpi
-    assert 1000 < width < 6000 and 100 < height < 1000 and width > 3 * height
+    # a 10-node chain with a legend, turned top-down: within 1000 pt (1333 px at 96 dpi)
+    # and 3 : 1 either way
+    assert 200 < width <= 1333 and max(width / height, height / width) <= 3
     pdf = render(g, tmp_path / "paths.PDF").read_bytes()
     assert pdf.startswith(b"%PDF-") and b"%%EOF" in pdf[-1024:]
+
+
+@pytest.mark.parametrize("mask", [0o022, 0o027, 0o002])
+@pytest.mark.parametrize("ext", ["png", "svg", "dot"])
+def test_files_get_the_umasks_mode_like_matplotlibs(tmp_path: Path, mask: int, ext: str) -> None:
+    import matplotlib.pyplot as plt
+
+    old = os.umask(mask)
+    try:
+        path = render(draw_dot(chain()[0]), tmp_path / f"g.{ext}")
+        fig = plt.figure()
+        fig.savefig(tmp_path / "m.png")
+        plt.close(fig)
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~mask
+    assert stat.S_IMODE(path.stat().st_mode) == stat.S_IMODE((tmp_path / "m.png").stat().st_mode)
 
 
 def test_network_png_without_dot(no_dot: Path, tmp_path: Path) -> None:

@@ -64,3 +64,74 @@ def graphs(draw: Any, max_leaves: int = 3, max_ops: int = 10) -> tuple[list[Valu
             g = draw(st.sampled_from(BINARY))
             nodes.append(g(draw(st.sampled_from(nodes)), draw(st.sampled_from(nodes))))
     return leaves, nodes[-1]
+
+
+@dataclass
+class Layout:
+    """What Graphviz's own layout (its JSON output) says about a picture, in points."""
+
+    width: float
+    height: float
+    fonts: list[float]
+    label_boxes: list[tuple[float, float, float, float]]  # edge labels: x0, y0, x1, y1
+    edge_paths: list[list[tuple[float, float]]]  # each edge's bezier points, sampled
+
+    @property
+    def ratio(self) -> float:
+        return max(self.width / self.height, self.height / self.width)
+
+    def min_text_px(self, shown: float = 1000.0) -> float:
+        """The smallest text in pixels with the picture shown ``shown`` px wide (or at its
+        own size, 96 dpi, when it is narrower than that)."""
+        scale = min(shown / self.width, 96 / 72)
+        return min(self.fonts) * scale
+
+    def labels_on_edges(self) -> int:
+        """How many edge-label boxes some edge's path passes through."""
+        hits = 0
+        for x0, y0, x1, y1 in self.label_boxes:
+            # 1 pt in from each side: a glyph's side bearing (text that only touches a line)
+            if any(x0 + 1 < x < x1 - 1 and y0 < y < y1 for path in self.edge_paths
+                   for x, y in path):
+                hits += 1
+        return hits
+
+
+def _bezier(points: list[list[float]], steps: int = 12) -> list[tuple[float, float]]:
+    out = []
+    for i in range(0, len(points) - 3, 3):
+        p0, p1, p2, p3 = points[i : i + 4]
+        for s in range(steps + 1):
+            t = s / steps
+            a, b, c, d = (1 - t) ** 3, 3 * t * (1 - t) ** 2, 3 * t * t * (1 - t), t**3
+            out.append((a * p0[0] + b * p1[0] + c * p2[0] + d * p3[0],
+                        a * p0[1] + b * p1[1] + c * p2[1] + d * p3[1]))
+    return out
+
+
+def layout(source: str) -> Layout:
+    """Lay ``source`` out with the bundled Graphviz and read sizes back from its JSON."""
+    import json
+
+    out = json.loads(pygraphviz.AGraph(string=source).draw(format="json", prog="dot"))
+    x0, y0, x1, y1 = map(float, out["bb"].split(","))
+    fonts: list[float] = []
+    for obj in out.get("objects", []) + out.get("edges", []) + [out]:
+        for key in ("_ldraw_", "_hldraw_", "_tldraw_"):
+            fonts += [float(op["size"]) for op in obj.get(key, []) if op["op"] == "F"]
+    boxes, paths = [], []
+    for e in out.get("edges", []):
+        if e.get("style") == "invis":
+            continue
+        for op in e.get("_draw_", []):
+            if op["op"] == "b":
+                paths.append(_bezier(op["points"]))
+        size = 10.0
+        for op in e.get("_ldraw_", []):
+            if op["op"] == "F":
+                size = float(op["size"])
+            if op["op"] == "T":
+                x, y, w = float(op["pt"][0]), float(op["pt"][1]), float(op["width"])
+                left = x - w / 2 if op["align"] == "c" else (x - w if op["align"] == "r" else x)
+                boxes.append((left, y - 0.25 * size, left + w, y + 0.8 * size))
+    return Layout(x1 - x0, y1 - y0, fonts, boxes, paths)
