@@ -148,7 +148,8 @@ def _bands(units: dict[str, Unit], links: list[Link], rank: dict[str, int], acro
 def _cuts(along: list[float], k: int) -> list[int]:
     """Ranks where segments 2..k begin, so that each segment is about as long."""
     total = sum(along)
-    cuts, run = [], 0.0
+    cuts: list[int] = []
+    run = 0.0
     for r, t in enumerate(along):
         if run >= total * (len(cuts) + 1) / k and len(cuts) < k - 1:
             cuts.append(r)
