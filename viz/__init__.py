@@ -9,6 +9,9 @@ Graphviz engine bundled in the pygraphviz wheel (no system ``dot`` needed).
   that adds their products up to ∂root/∂wrt.
 * ``draw_network(model, by="weight"|"grad")``: Nielsen's diagrams for ``nn`` and
   ``nn.matrix.Network`` models (a, z, δ per neuron).
+* ``explore(root, "page.html")``: one self-contained page — click a node and its paths
+  light up; Step / Back / Play / Reset replay the backward pass. ``Explorer(root)`` is the
+  same in a notebook (an anywidget widget, imported on first use).
 * ``render(graph, "file.svg")``: SVG, PNG, PDF or DOT by extension, written atomically. Every
   graph is a ``viz.Digraph`` (a ``graphviz.Digraph``) that displays inline in Jupyter.
 * ``python -m pathgrad.viz.examples [outdir]`` redraws the README's pictures (``docs/img``).
@@ -20,17 +23,34 @@ Graphviz engine bundled in the pygraphviz wheel (no system ``dot`` needed).
 True
 """
 
+from typing import TYPE_CHECKING
+
 from .dot import MAX_NODES, draw_dot
+from .explore import explore
 from .network import draw_network
 from .paths import draw_paths
 from .rendering import Digraph, render, to_svg
 
+if TYPE_CHECKING:
+    from .widget import Explorer
+
 __all__ = [
     "MAX_NODES",
     "Digraph",
+    "Explorer",
     "draw_dot",
     "draw_network",
     "draw_paths",
+    "explore",
     "render",
     "to_svg",
 ]
+
+
+def __getattr__(name: str) -> object:
+    # The widget imports anywidget and ipywidgets (a second or so): only when asked for.
+    if name == "Explorer":
+        from .widget import Explorer
+
+        return Explorer
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

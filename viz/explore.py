@@ -1,0 +1,419 @@
+"""``explore``: one self-contained HTML page to click through a graph's paths and replay
+backpropagation step by step.
+
+The page holds the graph laid out by the bundled Graphviz (``draw_dot``'s SVG), every number
+from the engine (values, rate factors, the paths of ``autograd.paths``, the reverse sweep's
+partial sums) as JSON, and ``explorer.js`` / ``explorer.css`` inline: it makes no network
+request and needs no server. The notebook widget ``viz.Explorer`` loads the same script.
+
+* Click a node: every path from it to the root lights up, each in its own colour (the
+  largest ``K_PATHS`` first, "show all" up to ``MAX_PATHS``); the panel shows
+  ``draw_paths``' legend: each path's factors by name and value, its product, and the sum.
+* Hover an edge: ``∂a/∂z = σ'(z) = 0.2452`` and the rule it came from.
+* **Step**, **Back**, **Play**, **Reset** replay the reverse sweep node by node in the
+  engine's order (``b.grad += 1 × (−0.2111)``), or the forward pass in topological order.
+
+>>> import tempfile, os
+>>> from pathgrad.autograd import Value
+>>> x = Value(0.5, label="x")
+>>> y = (2 * x).tanh(); y.label = "y"
+>>> with tempfile.TemporaryDirectory() as d:
+...     page = explore(y, os.path.join(d, "y.html"))
+...     text = page.read_text(encoding="utf-8")
+>>> "<svg" in text and "http://" not in text.split("<svg")[0]
+True
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+import os
+import re
+import tempfile
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from pathgrad.autograd import ROWS, Value, contributions, grad, toposort
+from pathgrad.autograd.paths import MINUS, Contributions, _fmt, _render, factor_name, node_name
+from pathgrad.autograd.paths import Path as GradPath
+from pathgrad.nn.module import _umask
+
+from .dot import MAX_NODES, build, find_neurons, op_text
+from .network import draw_network, network_view
+from .paths import _legend
+from .rendering import to_svg
+from .style import PALETTE, number
+
+__all__ = ["K_PATHS", "MAX_PATHS", "explore", "page_html", "scene"]
+
+K_PATHS = 5
+"""Paths lit at first when a node is clicked (the largest |product| first)."""
+MAX_PATHS = 64
+""""show all" lights up to this many paths; beyond it the panel says how many there are."""
+
+_DIGITS = 4
+_OP_NODES = 40  # values up to which each op is an ellipse of its own, as in micrograd
+_Z_LABEL = re.compile(r"z(\d+)\[(\d+)\]$")
+_A_LABEL = re.compile(r"a(\d+)\[(\d+)\]$")
+_W_LABEL = re.compile(r"w(\d+)\[(\d+),(\d+)\]$")
+
+
+def _asset(name: str) -> str:
+    return resources.files("pathgrad.viz").joinpath("explorer", name).read_text(encoding="utf-8")
+
+
+def _signed(x: float) -> str:
+    """A number in a chain-rule line: 4 significant digits, negatives in parentheses."""
+    text = _fmt(x, _DIGITS)
+    return f"({text})" if text.startswith(MINUS) else text
+
+
+def _name(v: Value, index: dict[Value, int]) -> str:
+    return node_name(v) or f"v{index[v]}"
+
+
+def _expression(v: Value, values: bool) -> str:
+    """``v`` written from its operands, by name or by value: ``w·a_prev+b``, ``0.8·0.6+(−0.2)``.
+
+    The rendering of ``autograd.paths`` is used on a label-less stand-in of ``v``, so the
+    expression reads as path formulas do.
+    """
+    stand_in = object.__new__(Value)
+    stand_in.data, stand_in.grad, stand_in._edges, stand_in._op = v.data, 0.0, v._edges, v._op
+    stand_in.label = ""
+
+    def by_value(p: Value) -> tuple[str, bool]:
+        text = _fmt(p.data, _DIGITS)
+        return (f"({text})", True) if text.startswith(MINUS) else (text, True)
+
+    def by_name(p: Value) -> tuple[str, bool]:
+        name = node_name(p)
+        atomic = bool(p.label) or not p.op or name.startswith(("σ(", "tanh(", "exp(", "log("))
+        return name, atomic
+
+    return _render(stand_in, by_value if values else by_name)[0]
+
+
+def _check_root(root: Any, where: str) -> None:
+    if not isinstance(root, Value):
+        raise TypeError(
+            f"{where} needs a Value (the output whose gradients to explore) or an nn model, "
+            f"got {root!r:.60} ({type(root).__name__})"
+        )
+
+
+def _layout(root: Value, order: list[Value]) -> tuple[str, dict[Value, str], bool]:
+    """The SVG, the drawn element of each value, and whether neurons are grouped."""
+    n = len(order)
+    grouped = False
+    # Past a few dozen values the op ellipses double the picture: ops go into the value boxes.
+    op_nodes = n <= _OP_NODES
+    g, _, drawn = build(root, "LR", None, MAX_NODES, _DIGITS, None, stacklevel=4,
+                        op_nodes=op_nodes)
+    if drawn:
+        svg = to_svg(g)
+        size = re.search(r'viewBox="[-\d.]+ [-\d.]+ ([\d.]+) ([\d.]+)"', svg)
+        if size and float(size[1]) > 4 * float(size[2]):  # a long chain reads better downwards
+            g = build(root, "TB", None, MAX_NODES, _DIGITS, None, op_nodes=op_nodes)[0]
+            svg = to_svg(g)
+        return svg, drawn, grouped
+    if not drawn:
+        boxes = find_neurons(order)
+        boxed = sum(len(b.members) for b in boxes)
+        count = n - boxed + len(boxes)
+        if count > MAX_NODES:
+            raise ValueError(
+                f"explore: the graph has {n:,} value nodes ({count:,} even with one box per "
+                f"neuron), over {MAX_NODES}: a page that size is unreadable and slow to lay "
+                "out; explore one example's loss of a smaller model, or a sub-expression"
+            )
+        g, _, drawn = build(root, "LR", "neuron", MAX_NODES, _DIGITS, None, stacklevel=4,
+                            op_nodes=False)
+        grouped = True
+    return to_svg(g), drawn, grouped
+
+
+def _slots(order: list[Value], drawn: dict[Value, str]) -> dict[Value, int]:
+    """Which ``data``/``grad`` text of its drawn element shows each value: 0 for a node of its
+    own; in a neuron's box z, then a, then b (weights show no grad in a box)."""
+    slots: dict[Value, int] = {}
+    for box in find_neurons(order):
+        rows = [box.z] + ([box.activation] if box.activation is not None else [])
+        bias = box.z.parents[-1]
+        if bias in box.params:
+            rows.append(bias)
+        if drawn.get(box.z, "").startswith("n"):
+            for s, v in enumerate(rows):
+                slots[v] = s
+    for v in order:
+        if drawn[v].startswith("v"):
+            slots[v] = 0
+    return slots
+
+
+def _rule_text(child: Value) -> str:
+    row = ROWS.get(child.op)
+    if row is None:
+        return child.op
+    symbol = f" ({row.symbol})" if row.symbol and row.symbol != row.name else ""
+    note = f": {row.note}" if row.note else ""
+    return f"rule {row.name}{symbol}{note}"
+
+
+def _legend_html(summary: Contributions) -> str:
+    # draw_paths' legend is an HTML-like Graphviz label: a table a browser renders as it is.
+    return _legend(summary, _DIGITS)[1:-1]
+
+
+def _path_json(p: GradPath, index: dict[Value, int]) -> dict[str, Any]:
+    return {
+        "nodes": [index[v] for v in p.nodes],
+        "edges": [f"e{index[c]}_{k}" for c, k in zip(p.nodes[1:], p.edge_indices)],
+        "product": p.product,
+    }
+
+
+def _network_ids(p: GradPath) -> list[str]:
+    """The network diagram's elements a path passes: weight edges ``w{l}_{j}_{k}`` and neurons
+    ``L{l}_{j}``, read from the book's labels (``w2[0,1]``, ``z2[0]``, ``a1[1]``)."""
+    ids: list[str] = []
+    m = _W_LABEL.match(p.nodes[0].label)
+    if m:
+        ids.append(f"w{m[1]}_{m[2]}_{m[3]}")
+    last_a: tuple[str, str] | None = None
+    a = _A_LABEL.match(p.nodes[0].label)
+    if a:
+        last_a = (a[1], a[2])
+        ids.append(f"L{a[1]}_{a[2]}")
+    for v in p.nodes[1:]:
+        z = _Z_LABEL.match(v.label)
+        if z:
+            ids.append(f"L{z[1]}_{z[2]}")
+            if last_a is not None and int(last_a[0]) == int(z[1]) - 1:
+                ids.append(f"w{z[1]}_{z[2]}_{last_a[1]}")
+            last_a = None
+        a = _A_LABEL.match(v.label)
+        if a:
+            last_a = (a[1], a[2])
+    return ids
+
+
+def scene(root: Value, *, wrt: Value | None = None, title: str | None = None,
+          model: Any = None) -> dict[str, Any]:
+    """Everything the page shows, as JSON-ready data: the SVG, the nodes with their numbers,
+    the edges' rate factors and rules, each node's paths and legend, and the two replays.
+
+    >>> from pathgrad.autograd import Value
+    >>> x = Value(3.0, label="x")
+    >>> y = x * x; y.label = "y"
+    >>> s = scene(y)
+    >>> [n["name"] for n in s["nodes"]], s["nodes"][0]["grad"]
+    (['x', 'y'], 6.0)
+    >>> s["backward"][0]["lines"]
+    ['x.grad += 3 × 1 = 3', 'x.grad += 3 × 1 = 6']
+    """
+    _check_root(root, "explore")
+    order = toposort(root)
+    index = {v: i for i, v in enumerate(order)}
+    if wrt is not None:
+        if not isinstance(wrt, Value):
+            raise TypeError(f"explore: wrt must be a Value in the graph, got {wrt!r:.60} "
+                            f"({type(wrt).__name__})")
+        if wrt not in index:
+            raise ValueError(f"explore: wrt ({wrt!r:.60}) is not in the graph of the root "
+                             f"{_name(root, index)!r}: the root does not depend on it")
+    svg, drawn, grouped = _layout(root, order)
+    slots = _slots(order, drawn)
+    grads = grad(root, order)  # the engine's sweep, pure: ∂root/∂node for every node
+    names = [_name(v, index) for v in order]
+
+    nodes = []
+    for i, v in enumerate(order):
+        nodes.append({
+            "name": names[i], "label": v.label, "op": op_text(v) if v.op else "",
+            "data": v.data, "grad": grads[i], "user_grad": v.grad,
+            "data_text": f"data {number(v.data, _DIGITS)}",
+            "grad_text": f"grad {number(grads[i], _DIGITS)}",
+            "drawn": drawn[v], "slot": slots.get(v), "leaf": not v.op,
+        })
+
+    edges = []
+    for i, child in enumerate(order):
+        for k, (p, r) in enumerate(zip(child.parents, child.local_grads)):
+            factor = factor_name(child, k)
+            value = _fmt(r, _DIGITS)
+            shown = f" = {value}" if factor != value else ""
+            edges.append({
+                "id": f"e{i}_{k}", "child": i, "parent": index[p], "k": k, "rate": r,
+                "tip": f"∂{names[i]}/∂{names[index[p]]} = {factor}{shown}",
+                "rule": _rule_text(child),
+            })
+
+    paths_of: list[dict[str, Any]] = []
+    for v in order:
+        summary = contributions(root, v, MAX_PATHS)
+        top = list(summary.top)
+        few = Contributions(summary.output, v, summary.n_paths, summary.gradient,
+                            summary.abs_total, tuple(top[:K_PATHS]))
+        entry: dict[str, Any] = {
+            "count": summary.n_paths, "count_text": f"{summary.n_paths:,}",
+            "paths": [_path_json(p, index) for p in top],
+            "legend": _legend_html(few),
+            "legend_all": _legend_html(summary) if len(top) > K_PATHS else None,
+            "gradient": summary.gradient,
+        }
+        if model is not None:
+            entry["network"] = [_network_ids(p) for p in top]
+        paths_of.append(entry)
+
+    backward = []
+    running: dict[int, float] = {len(order) - 1: 1.0}
+    for node in reversed(order):
+        i = index[node]
+        g = running.get(i, 0.0)
+        lines, updates = [], []
+        for p, r in zip(node.parents, node.local_grads):
+            j = index[p]
+            running[j] = running.get(j, 0.0) + g * r  # the arithmetic of backward()
+            lines.append(f"{names[j]}.grad += {_signed(r)} × {_signed(g)} = "
+                         f"{_fmt(running[j], _DIGITS)}")
+            updates.append([j, f"grad {number(running[j], _DIGITS)}"])
+        if not node.parents:
+            lines.append(f"{names[i]} is a leaf: nothing to pass back; "
+                         f"∂{names[-1]}/∂{names[i]} = {_fmt(g, _DIGITS)}")
+        backward.append({"node": i, "grad_text": f"grad {number(g, _DIGITS)}",
+                         "head": f"{names[i]}.grad = {_fmt(g, _DIGITS)} is complete",
+                         "lines": lines, "updates": updates})
+    for i in range(len(order)):
+        if running.get(i, 0.0) != grads[i]:
+            raise AssertionError(f"explore: the replayed sweep gives {running.get(i, 0.0)!r} "
+                                 f"at {names[i]}, the engine {grads[i]!r}")
+
+    forward = []
+    for i, v in enumerate(order):
+        if v.op:
+            line = (f"{names[i]} = {_expression(v, False)} = {_expression(v, True)} = "
+                    f"{_fmt(v.data, _DIGITS)}")
+        else:
+            line = f"{names[i]} = {_fmt(v.data, _DIGITS)} (given)"
+        forward.append({"node": i, "line": line})
+
+    stale = [names[i] for i, v in enumerate(order) if not math.isclose(
+        v.grad, grads[i], rel_tol=1e-9, abs_tol=1e-12)]
+    return {
+        "title": title or f"∂{names[-1]}/∂· — pathgrad explorer",
+        "root": len(order) - 1, "root_name": names[-1], "svg": svg, "grouped": grouped,
+        "nodes": nodes, "edges": edges, "paths": paths_of,
+        "backward": backward, "forward": forward,
+        "select": index[wrt] if wrt is not None else None,
+        "palette": list(PALETTE), "k": K_PATHS, "max_paths": MAX_PATHS,
+        "stale": stale[:8], "n_stale": len(stale),
+    }
+
+
+def _model_scene(model: Any, loss: Value | None, wrt: Value | None,
+                 title: str | None) -> dict[str, Any]:
+    view = network_view(model)
+    by = "grad" if view.weight_grads is not None else "weight"
+    net_svg = to_svg(draw_network(model, by=by))
+    root = loss
+    if root is None:
+        outs = [getattr(n, "last_activation", None)
+                for n in getattr(getattr(model, "layers", [None])[-1], "neurons", [])]
+        if len(outs) == 1 and isinstance(outs[0], Value):
+            root = outs[0]
+    if root is None:
+        data: dict[str, Any] = {"title": title or "pathgrad explorer", "svg": None,
+                                "nodes": [], "edges": [], "paths": [], "backward": [],
+                                "forward": [], "palette": list(PALETTE), "k": K_PATHS,
+                                "max_paths": MAX_PATHS, "stale": [], "n_stale": 0,
+                                "select": None, "root": None}
+        note = ("this model has no graph of Values (a matrix Network, or one not called yet): "
+                "the network diagram only")
+    else:
+        data = scene(root, wrt=wrt, title=title, model=model)
+        note = ("" if loss is not None else
+                "paths end at the model's output; pass loss=C to end them at the cost")
+    weights: dict[str, int] = {}
+    index = {n["label"]: i for i, n in enumerate(data["nodes"]) if n["label"]}
+    for label, i in index.items():
+        m = _W_LABEL.match(label)
+        if m:
+            weights[f"w{m[1]}_{m[2]}_{m[3]}"] = i
+    data["network"] = {"svg": net_svg, "by": by, "weights": weights, "note": note}
+    return data
+
+
+def page_html(data: dict[str, Any]) -> str:
+    """The page for a scene: the script and styles inline, the scene as JSON."""
+    blob = json.dumps(data, ensure_ascii=False, allow_nan=True).replace("</", "<\\/")
+    blob = blob.replace("NaN", "null").replace("Infinity", "1e999")
+    from html import escape
+
+    return (
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+        "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+        f"<title>{escape(data['title'])}</title>\n"
+        f"<style>\n{_asset('explorer.css')}\n</style>\n</head>\n<body>\n"
+        "<div id=\"pathgrad-explorer\"></div>\n"
+        f"<script type=\"application/json\" id=\"pathgrad-scene\">{blob}</script>\n"
+        f"<script type=\"module\">\n{_asset('explorer.js')}\n"
+        "const scene = JSON.parse(document.getElementById(\"pathgrad-scene\").textContent);\n"
+        "render({model: {get: () => scene, on: () => {}}, "
+        "el: document.getElementById(\"pathgrad-explorer\")});\n"
+        "</script>\n</body>\n</html>\n"
+    )
+
+
+def _is_model(obj: Any) -> bool:
+    return (hasattr(obj, "layers") or hasattr(obj, "neurons") or (
+        hasattr(obj, "weights") and hasattr(obj, "sizes") and hasattr(obj, "biases")))
+
+
+def build_scene(root: Any, *, wrt: Value | None = None, title: str | None = None,
+                loss: Value | None = None) -> dict[str, Any]:
+    """The scene for a Value or an nn model (``explore`` and ``Explorer`` share it)."""
+    if not isinstance(root, Value) and _is_model(root):
+        if loss is not None and not isinstance(loss, Value):
+            raise TypeError(f"explore: loss must be a Value, got {type(loss).__name__}")
+        return _model_scene(root, loss, wrt, title)
+    _check_root(root, "explore")
+    if loss is not None:
+        raise TypeError("explore: loss= goes with a model; for a Value, pass the loss as root")
+    return scene(root, wrt=wrt, title=title)
+
+
+def explore(root: Any, path: str | os.PathLike[str] = "graph.html", *,
+            wrt: Value | None = None, title: str | None = None,
+            loss: Value | None = None) -> Path:
+    """Write the explorer page for ``root`` to ``path`` (one self-contained HTML file).
+
+    ``root`` is a Value (the output: a loss, after ``backward()`` or not — the page shows
+    ∂root/∂node from the engine's sweep) or an ``nn`` model after a backward pass (then the
+    page opens on Nielsen's network diagram, the computation graph of ``loss`` — or of the
+    model's output — one toggle away; an ``nn.matrix.Network`` shows the diagram only).
+    ``wrt`` is a node to select when the page opens. Above ``MAX_NODES`` values the graph is
+    drawn one box per neuron; a graph too big even then is refused with its size. The file is
+    written atomically; a failed call writes nothing. Returns the path written.
+    """
+    target = Path(path)
+    if target.suffix.lower() not in (".html", ".htm"):
+        raise ValueError(f"explore writes an HTML page: {str(path)!r} should end in .html")
+    directory = target.parent
+    if not directory.is_dir():
+        raise FileNotFoundError(f"cannot write {str(path)!r}: no directory {str(directory)!r}")
+    text = page_html(build_scene(root, wrt=wrt, title=title, loss=loss))
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp made it 0600; a page is for sharing
+        os.replace(tmp, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    return target
