@@ -170,6 +170,12 @@ def main(fast: bool = False, out_dir: str = DEFAULT_OUT) -> dict[str, Any]:
     pics.graph(draw_dot(c_last), "chain_last_layer")
     pics.graph(draw_dot(C), "chain_graph")
     pics.graph(draw_paths(C, n["w1"]), "chain_path_w1")
+    from pathgrad.viz import explore
+
+    page = explore(C, pics.dir / "chain_explorer.html", wrt=n["w1"],
+                   title="3Blue1Brown's chain: click a node, Step through backpropagation")
+    pics.paths.append(str(page))
+    print(f"  wrote {page}: open it in a browser (one file, no server)")
     results["pictures"] = pics.paths
     return results
 

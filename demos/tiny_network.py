@@ -115,6 +115,8 @@ def main(fast: bool = False, out_dir: str = DEFAULT_OUT) -> dict[str, Any]:
                  fontsize=11)
     fig.tight_layout()
     pics.figure(fig, "tiny_network")
+    worst = int(np.argmin(y * scores))  # the point nearest the wrong side: its loss teaches
+    pics.paths.append(_explorer_page(model, X[worst], float(y[worst]), pics.dir))
     return {
         "epochs": epochs, "n_params": n_params, "loss": list(history.loss),
         "accuracy": list(history.accuracy), "train_accuracy": train_acc,
@@ -122,6 +124,23 @@ def main(fast: bool = False, out_dir: str = DEFAULT_OUT) -> dict[str, Any]:
         "compiled_loss_diff": same, "compiled_param_diff": param_diff,
         "pictures": pics.paths,
     }
+
+
+def _explorer_page(model: Any, x: Any, y: float, out: Any) -> str:
+    """The trained network's explorer page for one training point's loss (the whole batch's
+    graph would be 100 times bigger): Nielsen's diagram, the graph one toggle away."""
+    from pathgrad.autograd import Value
+    from pathgrad.viz import explore
+
+    model.zero_grad()
+    score = model([Value(float(x[0]), label="a1[0]"), Value(float(x[1]), label="a1[1]")])
+    loss = (1.0 - y * score).relu()
+    loss.label = "C"
+    loss.backward()
+    page = explore(model, out / "tiny_network_explorer.html", loss=loss,
+                   title=f"MLP(2, [16, 16, 1]) after training: one point's max-margin loss (y = {y:+g})")
+    print(f"  wrote {page}: open it in a browser, click a weight")
+    return str(page)
 
 
 if __name__ == "__main__":

@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from pathgrad.autograd import ROWS, Value, contributions, grad, toposort
-from pathgrad.autograd.paths import MINUS, Contributions, _fmt, _render, factor_name, node_name
+from pathgrad.autograd.paths import MINUS, Contributions, _render, factor_name, node_name
 from pathgrad.autograd.paths import Path as GradPath
 from pathgrad.nn.module import _umask
 
@@ -56,19 +56,30 @@ MAX_PATHS = 64
 
 _DIGITS = 4
 _OP_NODES = 40  # values up to which each op is an ellipse of its own, as in micrograd
+_EDGE_LABELS = 150  # values up to which each edge is labelled with its rate factor
 _Z_LABEL = re.compile(r"z(\d+)\[(\d+)\]$")
 _A_LABEL = re.compile(r"a(\d+)\[(\d+)\]$")
 _W_LABEL = re.compile(r"w(\d+)\[(\d+),(\d+)\]$")
 
 
 def _asset(name: str) -> str:
-    return resources.files("pathgrad.viz").joinpath("explorer", name).read_text(encoding="utf-8")
+    return resources.files("pathgrad.viz").joinpath("explorer").joinpath(name).read_text(
+        encoding="utf-8")
+
+
+def _short(x: float) -> str:
+    """4 significant digits, no trailing zeros, the typographic minus: ``1``, ``−0.2111``."""
+    return f"{x:.{_DIGITS}g}".replace("-", MINUS)
 
 
 def _signed(x: float) -> str:
-    """A number in a chain-rule line: 4 significant digits, negatives in parentheses."""
-    text = _fmt(x, _DIGITS)
+    """A number in a chain-rule line, negatives in parentheses: ``1 × (−0.2111)``."""
+    text = _short(x)
     return f"({text})" if text.startswith(MINUS) else text
+
+
+def _grad_of(name: str) -> str:
+    return f"{name}.grad" if re.fullmatch(r"[\w\[\],.']+", name) else f"({name}).grad"
 
 
 def _name(v: Value, index: dict[Value, int]) -> str:
@@ -86,7 +97,7 @@ def _expression(v: Value, values: bool) -> str:
     stand_in.label = ""
 
     def by_value(p: Value) -> tuple[str, bool]:
-        text = _fmt(p.data, _DIGITS)
+        text = _short(p.data)
         return (f"({text})", True) if text.startswith(MINUS) else (text, True)
 
     def by_name(p: Value) -> tuple[str, bool]:
@@ -106,34 +117,33 @@ def _check_root(root: Any, where: str) -> None:
 
 
 def _layout(root: Value, order: list[Value]) -> tuple[str, dict[Value, str], bool]:
-    """The SVG, the drawn element of each value, and whether neurons are grouped."""
+    """The SVG (prolog stripped), the drawn element of each value, and whether neurons are
+    grouped: above ``MAX_NODES`` values one box per neuron, as ``draw_dot(group="neuron")``."""
     n = len(order)
-    grouped = False
-    # Past a few dozen values the op ellipses double the picture: ops go into the value boxes.
-    op_nodes = n <= _OP_NODES
-    g, _, drawn = build(root, "LR", None, MAX_NODES, _DIGITS, None, stacklevel=4,
-                        op_nodes=op_nodes)
-    if drawn:
+    if n <= MAX_NODES:
+        # Past a few dozen values op ellipses double the picture: ops go into the value boxes.
+        op_nodes = n <= _OP_NODES
+        # and past _EDGE_LABELS values the numbers on the edges are clutter: hovering shows them
+        labels = n <= _EDGE_LABELS
+        g, _, drawn = build(root, "LR", None, None, _DIGITS, None, edge_labels=labels,
+                            op_nodes=op_nodes)
         svg = to_svg(g)
         size = re.search(r'viewBox="[-\d.]+ [-\d.]+ ([\d.]+) ([\d.]+)"', svg)
         if size and float(size[1]) > 4 * float(size[2]):  # a long chain reads better downwards
-            g = build(root, "TB", None, MAX_NODES, _DIGITS, None, op_nodes=op_nodes)[0]
-            svg = to_svg(g)
-        return svg, drawn, grouped
-    if not drawn:
-        boxes = find_neurons(order)
-        boxed = sum(len(b.members) for b in boxes)
-        count = n - boxed + len(boxes)
-        if count > MAX_NODES:
-            raise ValueError(
-                f"explore: the graph has {n:,} value nodes ({count:,} even with one box per "
-                f"neuron), over {MAX_NODES}: a page that size is unreadable and slow to lay "
-                "out; explore one example's loss of a smaller model, or a sub-expression"
-            )
-        g, _, drawn = build(root, "LR", "neuron", MAX_NODES, _DIGITS, None, stacklevel=4,
-                            op_nodes=False)
-        grouped = True
-    return to_svg(g), drawn, grouped
+            svg = to_svg(build(root, "TB", None, None, _DIGITS, None, edge_labels=labels,
+                               op_nodes=op_nodes)[0])
+        return svg[svg.index("<svg"):], drawn, False
+    boxes = find_neurons(order)
+    count = n - sum(len(b.members) for b in boxes) + len(boxes)
+    if count > MAX_NODES:
+        raise ValueError(
+            f"explore: the graph has {n:,} value nodes ({count:,} even with one box per "
+            f"neuron), over {MAX_NODES}: a page that size is unreadable and slow to lay out; "
+            "explore one example's loss of a smaller model, or a part of the graph"
+        )
+    g, _, drawn = build(root, "LR", "neuron", None, _DIGITS, None, op_nodes=False)
+    svg = to_svg(g)
+    return svg[svg.index("<svg"):], drawn, True
 
 
 def _slots(order: list[Value], drawn: dict[Value, str]) -> dict[Value, int]:
@@ -244,7 +254,7 @@ def scene(root: Value, *, wrt: Value | None = None, title: str | None = None,
     for i, child in enumerate(order):
         for k, (p, r) in enumerate(zip(child.parents, child.local_grads)):
             factor = factor_name(child, k)
-            value = _fmt(r, _DIGITS)
+            value = _short(r)
             shown = f" = {value}" if factor != value else ""
             edges.append({
                 "id": f"e{i}_{k}", "child": i, "parent": index[p], "k": k, "rate": r,
@@ -278,14 +288,14 @@ def scene(root: Value, *, wrt: Value | None = None, title: str | None = None,
         for p, r in zip(node.parents, node.local_grads):
             j = index[p]
             running[j] = running.get(j, 0.0) + g * r  # the arithmetic of backward()
-            lines.append(f"{names[j]}.grad += {_signed(r)} × {_signed(g)} = "
-                         f"{_fmt(running[j], _DIGITS)}")
+            lines.append(f"{_grad_of(names[j])} += {_signed(r)} × {_signed(g)} = "
+                         f"{_short(running[j])}")
             updates.append([j, f"grad {number(running[j], _DIGITS)}"])
         if not node.parents:
             lines.append(f"{names[i]} is a leaf: nothing to pass back; "
-                         f"∂{names[-1]}/∂{names[i]} = {_fmt(g, _DIGITS)}")
+                         f"∂{names[-1]}/∂{names[i]} = {_short(g)}")
         backward.append({"node": i, "grad_text": f"grad {number(g, _DIGITS)}",
-                         "head": f"{names[i]}.grad = {_fmt(g, _DIGITS)} is complete",
+                         "head": f"{_grad_of(names[i])} = {_short(g)} is complete",
                          "lines": lines, "updates": updates})
     for i in range(len(order)):
         if running.get(i, 0.0) != grads[i]:
@@ -296,9 +306,9 @@ def scene(root: Value, *, wrt: Value | None = None, title: str | None = None,
     for i, v in enumerate(order):
         if v.op:
             line = (f"{names[i]} = {_expression(v, False)} = {_expression(v, True)} = "
-                    f"{_fmt(v.data, _DIGITS)}")
+                    f"{_short(v.data)}")
         else:
-            line = f"{names[i]} = {_fmt(v.data, _DIGITS)} (given)"
+            line = f"{names[i]} = {_short(v.data)} (given)"
         forward.append({"node": i, "line": line})
 
     stale = [names[i] for i, v in enumerate(order) if not math.isclose(

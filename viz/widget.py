@@ -25,7 +25,7 @@ __all__ = ["Explorer"]
 _HERE = resources.files("pathgrad.viz").joinpath("explorer")
 
 
-class Explorer(anywidget.AnyWidget):  # type: ignore[misc]
+class Explorer(anywidget.AnyWidget):
     """The explorer of ``root`` (a Value, or an nn model after backward) as a widget.
 
     Arguments are ``viz.explore``'s: ``wrt`` selects a node, ``title`` names the view,

@@ -339,6 +339,8 @@ function render({ model, el }) {
     if (s > 0) {
       const cur = list[s - 1].node;
       graph.lightNode(scene.nodes[cur].drawn, "#000000", "pg-current");
+      const g = graph.nodes.get(scene.nodes[cur].drawn);
+      if (g && g.scrollIntoView) g.scrollIntoView({ block: "nearest", inline: "nearest" });
       const op = graph.nodes.get(`v${cur}op`);
       if (op) graph.lightNode(`v${cur}op`, "#000000", "pg-current");
     }

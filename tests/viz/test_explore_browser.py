@@ -1,0 +1,269 @@
+"""The explorer page in a real browser: Debian's chromium driven by Playwright.
+
+For the 3Blue1Brown chain and an MLP(2, [4, 4, 1]) loss: click a weight, read the panel and
+check every path product and the sum against ``autograd.paths`` and ``.grad``; replay the
+backward pass to the end and check every grad the page shows against ``backward()``; replay the
+forward pass; hover an edge; and check the page asked for nothing but itself. Screenshots go
+to ``$PATHGRAD_SCREENSHOTS`` (or a temporary folder) to be looked at.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pathgrad.autograd import Value, count_paths, paths, toposort
+from pathgrad.demos.chain import build_chain
+from pathgrad.nn.layers import MLP
+from pathgrad.viz import explore
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+if not os.path.exists(CHROMIUM):
+    pytest.skip(f"no {CHROMIUM}: apt-get install chromium to run the browser tests",
+                allow_module_level=True)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture(scope="module")
+def shots(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    where = os.environ.get("PATHGRAD_SCREENSHOTS")
+    if where:
+        Path(where).mkdir(parents=True, exist_ok=True)
+        return Path(where)
+    return tmp_path_factory.mktemp("screens")
+
+
+class Page:
+    """A page opened from disk, with every request and script error it made recorded."""
+
+    def __init__(self, browser: Any, path: Path) -> None:
+        self.requests: list[str] = []
+        self.errors: list[str] = []
+        self.page = browser.new_page(viewport={"width": 1400, "height": 860})
+        self.page.set_default_timeout(5000)
+        self.page.on("request", lambda r: self.requests.append(r.url))
+        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
+        self.page.on("console", lambda m: m.type == "error" and self.errors.append(m.text))
+        # anything but the file itself is refused, so a stray fetch fails loudly
+        self.page.route(re.compile(r"^(?!file://).*"), lambda route: route.abort())
+        self.url = path.resolve().as_uri()
+        self.page.goto(self.url)
+        self.page.wait_for_selector(".pg-root svg")
+
+    def click_node(self, label: str) -> None:
+        texts = self.page.locator("text", has_text=re.compile(f"^{re.escape(label)}$"))
+        self.page.locator("g.node", has=texts).first.click()
+
+    def button(self, name: str) -> None:
+        self.page.get_by_role("button", name=name, exact=True).click()
+
+    def panel(self) -> str:
+        return str(self.page.locator(".pg-panel").inner_text())
+
+    def legend_rows(self) -> list[list[str]]:
+        rows = self.page.locator(".pg-legend tr:has(> td[bgcolor])")
+        return [[str(t).strip() for t in rows.nth(i).locator("> td").all_inner_texts()]
+                for i in range(rows.count())]
+
+    def grads_shown(self) -> dict[int, float]:
+        """The grad each value node shows, by its index in the topological order."""
+        return self._numbers("grad")
+
+    def _numbers(self, kind: str) -> dict[int, float]:
+        found = self.page.evaluate(
+            """kind => [...document.querySelectorAll('.pg-canvas g.node')].map(g => [
+                   g.querySelector('title').textContent,
+                   [...g.querySelectorAll('text')].map(t => t.textContent)
+                       .filter(t => t.startsWith(kind + ' '))])""", kind)
+        out = {}
+        for title, texts in found:
+            m = re.fullmatch(r"v(\d+)", title)
+            if m and texts and texts[0] != f"{kind} ·":  # "·": not known yet
+                out[int(m[1])] = float(texts[0].split()[1].replace("−", "-"))
+        return out
+
+    def close(self) -> None:
+        assert self.errors == [], self.errors
+        assert self.requests and all(u == self.url for u in self.requests), self.requests
+        self.page.close()
+
+
+def _number(text: str) -> float:
+    return float(text.lstrip("= ").replace("−", "-"))
+
+
+def _check_legend(page: Page, root: Value, node: Value) -> list[list[str]]:
+    """Every row's product against autograd.paths (4 significant digits, as shown), the row
+    count against count_paths, the sum against .grad (6 decimals, as shown)."""
+    expected = sorted((p.product for p in paths(root, node)), key=abs, reverse=True)
+    rows = page.legend_rows()
+    assert len(rows) == min(len(expected), 5) and count_paths(root, node) == len(expected)
+    for row, product in zip(rows, expected):
+        assert math.isclose(_number(row[-1]), product, rel_tol=6e-4), (row, product)
+        factors = [_number(f.strip("()")) for f in row[-2].lstrip("= ").split(" · ")]
+        assert math.isclose(math.prod(factors), product, rel_tol=5e-3), row
+    text = page.panel()
+    total = re.search(r"(?:Σ of all \d+ paths|the one path) = (\S+) = ∂", text)
+    assert total is not None, text
+    assert abs(_number(total[1]) - node.grad) <= 6e-7, (total[1], node.grad)
+    return rows
+
+
+def _replay_to_the_end(page: Page, order: list[Value]) -> None:
+    page.button("Step")  # enters the backward replay: step 1
+    assert "backward step 1 /" in page.page.locator(".pg-counter").inner_text()
+    for _ in range(len(order) - 1):
+        page.page.keyboard.press("ArrowRight")
+    counter = page.page.locator(".pg-counter").inner_text()
+    assert counter == f"backward step {len(order)} / {len(order)}", counter
+    assert "Done: every grad on the page is the engine's." in page.panel()
+    shown = page.grads_shown()
+    drawn = [i for i, v in enumerate(order)]
+    assert sorted(shown) == drawn
+    for i, g in shown.items():
+        assert abs(g - order[i].grad) <= 5e-5 + 5e-5 * abs(order[i].grad), (i, g, order[i].grad)
+
+
+@pytest.fixture(scope="module")
+def chain(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Value], Path]:
+    nodes = build_chain()
+    nodes["C0"].backward()
+    path = explore(nodes["C0"], tmp_path_factory.mktemp("chain") / "chain.html")
+    return nodes, path
+
+
+@pytest.fixture(scope="module")
+def mlp(tmp_path_factory: pytest.TempPathFactory) -> tuple[MLP, Value, Path]:
+    model = MLP(2, [4, 4, 1], activation="tanh", seed=1)
+    out = model([Value(0.5, label="a1[0]"), Value(-1.0, label="a1[1]")])
+    assert isinstance(out, Value)
+    C = (out - 1.0) ** 2
+    C.label = "C"
+    C.backward()
+    folder = tmp_path_factory.mktemp("mlp")
+    return model, C, folder
+
+
+def test_chain_click_a_weight_then_step_through_backprop(browser: Any, chain: Any,
+                                                         shots: Path) -> None:
+    nodes, path = chain
+    C = nodes["C0"]
+    page = Page(browser, path)
+    page.click_node("w1")
+    rows = _check_legend(page, C, nodes["w1"])
+    assert "σ'(z1)" in rows[0][1] and "2(a3−y)" in rows[0][1]
+    order = toposort(C)
+    lit = page.page.evaluate(
+        "[...document.querySelectorAll('g.edge.pg-lit')].map(g => g.id).filter(i => i)")
+    [p] = list(paths(C, nodes["w1"]))
+    index = {v: i for i, v in enumerate(order)}
+    want = {f"e{index[c]}_{k}" for c, k in zip(p.nodes[1:], p.edge_indices)}
+    assert want <= set(lit)
+    page.page.screenshot(path=str(shots / "chain_w1_paths.png"))
+
+    # hover the edge into a3 = σ(z3): its rate factor, by name, rule and number
+    a3 = nodes["a3"]
+    page.page.locator(f"g#e{index[a3]}_0").hover()
+    tip = page.page.locator(".pg-tip").inner_text()
+    rate = a3.local_grads[0]
+    assert f"∂a3/∂z3 = σ'(z3) = {rate:.4g}" in tip and "sigmoid" in tip, tip
+
+    page.page.keyboard.press("Escape")
+    assert page.page.locator("g.pg-lit").count() == 0
+
+    _replay_to_the_end(page, order)
+    page.page.screenshot(path=str(shots / "chain_backward_done.png"))
+    page.button("Back")
+    assert f"step {len(order) - 1} /" in page.page.locator(".pg-counter").inner_text()
+    # one step back the first value's grad is still a partial sum or pending, not the engine's
+    page.button("Reset")
+    assert page.grads_shown()[len(order) - 1] == 1.0  # the seed
+    assert all(g == 0.0 for i, g in page.grads_shown().items() if i != len(order) - 1)
+    page.close()
+
+
+def test_chain_backward_lines_are_the_chain_rule(browser: Any, chain: Any) -> None:
+    nodes, path = chain
+    page = Page(browser, path)
+    page.button("Step")
+    page.button("Step")  # C0 = (…)^2, then a3 − y
+    text = page.panel()
+    C = nodes["C0"]
+    a3 = nodes["a3"]
+    # the second step is the node a3 − y: it passes ∂(a3−y)/∂a3 = 1 times its grad to a3
+    diff = C.parents[0]
+    want = f"a3.grad += 1 × ({diff.grad:.4g})".replace("-", "−")
+    assert want in text, (want, text)
+    assert math.isclose(a3.grad, diff.grad)
+    page.close()
+
+
+def test_chain_forward_replay(browser: Any, chain: Any) -> None:
+    nodes, path = chain
+    order = toposort(nodes["C0"])
+    page = Page(browser, path)
+    page.button("Forward pass")
+    assert page._numbers("data") == {}  # all hidden: "data ·"
+    for k in range(1, len(order) + 1):
+        page.button("Step")
+        shown = page._numbers("data")
+        assert sorted(shown) == list(range(k))
+    for i, x in shown.items():
+        assert abs(x - order[i].data) <= 5e-5
+    assert "Done: C0 = " in page.panel()
+    page.close()
+
+
+def test_mlp_click_first_layer_weight(browser: Any, mlp: Any, shots: Path) -> None:
+    model, C, folder = mlp
+    w = model.layers[0].neurons[0].w[0]
+    path = explore(C, folder / "mlp.html", wrt=w)  # opens with w selected
+    page = Page(browser, path)
+    assert page.panel().startswith(f"{w.label}:")
+    rows = _check_legend(page, C, w)
+    assert len(rows) == 4
+    colours = page.page.evaluate(
+        "[...document.querySelectorAll('.pg-overlay path')].map(p => p.getAttribute('stroke'))")
+    assert {"#0072B2", "#D55E00", "#009E73", "#CC79A7"} <= set(colours)
+    page.page.screenshot(path=str(shots / "mlp_w2_paths.png"))
+    # another weight, by clicking it
+    w3 = model.layers[1].neurons[2].w[1]
+    page.click_node(w3.label)
+    _check_legend(page, C, w3)
+    _replay_to_the_end(page, toposort(C))
+    page.page.screenshot(path=str(shots / "mlp_backward_done.png"))
+    page.close()
+
+
+def test_model_page_network_then_graph(browser: Any, mlp: Any, shots: Path) -> None:
+    model, C, folder = mlp
+    path = explore(model, folder / "model.html", loss=C)
+    page = Page(browser, path)
+    page.page.locator("g#w2_0_1").click(force=True)  # the weight w2[0,1] in Nielsen's diagram
+    w = model.layers[0].neurons[0].w[1]
+    _check_legend(page, C, w)
+    lit = page.page.evaluate(
+        "[...document.querySelectorAll('g.edge.pg-lit')].map(g => g.id)")
+    assert "w2_0_1" in lit and any(i.startswith("w4_0_") for i in lit)
+    page.page.screenshot(path=str(shots / "model_network.png"))
+    page.button("Computation graph")
+    assert page.page.locator(".pg-canvas g.node").count() > 20
+    page.page.screenshot(path=str(shots / "model_graph.png"))
+    page.close()
