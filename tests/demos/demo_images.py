@@ -40,5 +40,8 @@ def check_picture(path: str | Path) -> None:
         drawn = [e for e in root.iter() if e.tag.rsplit("}", 1)[-1] in ("path", "polygon",
                                                                          "text", "ellipse")]
         assert len(drawn) >= 5, f"{p}: only {len(drawn)} drawn elements"
+    elif p.suffix == ".html":  # an explorer page: its picture and script inline, one file
+        text = p.read_text(encoding="utf-8")
+        assert "<svg" in text and 'id="pathgrad-scene"' in text, f"{p}: not an explorer page"
     else:
         raise AssertionError(f"unexpected picture type {p}")
