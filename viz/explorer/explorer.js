@@ -384,7 +384,7 @@ function render({ model, el }) {
   function play() {
     if (S.timer) { stop(); return; }
     if (S.mode === "paths" || S.step >= steps().length) go(0);
-    const delay = Math.max(120, Math.min(700, 12000 / steps().length));
+    const delay = Math.max(80, Math.min(600, 6000 / steps().length));  // about 6 s in all
     S.timer = setInterval(() => go(S.step + 1), delay);
     controls.querySelectorAll("button")[3].textContent = "Pause";
   }
