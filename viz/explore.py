@@ -26,12 +26,10 @@ True
 
 from __future__ import annotations
 
-import contextlib
 import json
 import math
 import os
 import re
-import tempfile
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -39,12 +37,13 @@ from typing import Any
 from pathgrad.autograd import ROWS, Value, contributions, grad, toposort
 from pathgrad.autograd.paths import MINUS, Contributions, _render, factor_name, node_name
 from pathgrad.autograd.paths import Path as GradPath
-from pathgrad.nn.module import _umask
 
-from .dot import MAX_NODES, build, find_neurons, op_text
+from ._labels import _BOX_WEIGHTS, op_text
+from ._neurons import find_neurons
+from .dot import MAX_NODES, build
 from .network import draw_network, network_view
 from .paths import _legend
-from .rendering import to_svg
+from .rendering import _write, to_svg
 from .style import PALETTE, number
 
 __all__ = ["K_PATHS", "MAX_PATHS", "explore", "page_html", "scene"]
@@ -55,7 +54,6 @@ MAX_PATHS = 64
 """"show all" lights up to this many paths; beyond it the panel says how many there are."""
 
 _DIGITS = 4
-_OP_NODES = 40  # values up to which each op is an ellipse of its own, as in micrograd
 _EDGE_LABELS = 150  # values up to which each edge is labelled with its rate factor
 _Z_LABEL = re.compile(r"z(\d+)\[(\d+)\]$")
 _A_LABEL = re.compile(r"a(\d+)\[(\d+)\]$")
@@ -93,7 +91,8 @@ def _expression(v: Value, values: bool) -> str:
     expression reads as path formulas do.
     """
     stand_in = object.__new__(Value)
-    stand_in.data, stand_in.grad, stand_in._edges, stand_in._op = v.data, 0.0, v._edges, v._op
+    for slot in Value.__slots__:
+        setattr(stand_in, slot, getattr(v, slot))
     stand_in.label = ""
 
     def by_value(p: Value) -> tuple[str, bool]:
@@ -118,46 +117,40 @@ def _check_root(root: Any, where: str) -> None:
 
 def _layout(root: Value, order: list[Value]) -> tuple[str, dict[Value, str], bool]:
     """The SVG (prolog stripped), the drawn element of each value, and whether neurons are
-    grouped: above ``MAX_NODES`` values one box per neuron, as ``draw_dot(group="neuron")``."""
+    grouped: above ``MAX_NODES`` values one box per neuron, as ``draw_dot(group="neuron")``.
+    Direction, columns and op nodes are ``draw_dot``'s choices."""
     n = len(order)
-    if n <= MAX_NODES:
-        # Past a few dozen values op ellipses double the picture: ops go into the value boxes.
-        op_nodes = n <= _OP_NODES
-        # and past _EDGE_LABELS values the numbers on the edges are clutter: hovering shows them
-        labels = n <= _EDGE_LABELS
-        g, _, drawn = build(root, "LR", None, None, _DIGITS, None, edge_labels=labels,
-                            op_nodes=op_nodes)
-        svg = to_svg(g)
-        size = re.search(r'viewBox="[-\d.]+ [-\d.]+ ([\d.]+) ([\d.]+)"', svg)
-        if size and float(size[1]) > 4 * float(size[2]):  # a long chain reads better downwards
-            svg = to_svg(build(root, "TB", None, None, _DIGITS, None, edge_labels=labels,
-                               op_nodes=op_nodes)[0])
-        return svg[svg.index("<svg"):], drawn, False
-    boxes = find_neurons(order)
-    count = n - sum(len(b.members) for b in boxes) + len(boxes)
-    if count > MAX_NODES:
-        raise ValueError(
-            f"explore: the graph has {n:,} value nodes ({count:,} even with one box per "
-            f"neuron), over {MAX_NODES}: a page that size is unreadable and slow to lay out; "
-            "explore one example's loss of a smaller model, or a part of the graph"
-        )
-    g, _, drawn = build(root, "LR", "neuron", None, _DIGITS, None, op_nodes=False)
+    group = None
+    if n > MAX_NODES:
+        boxes = find_neurons(order)
+        count = n - sum(len(b.members) for b in boxes) + len(boxes)
+        if count > MAX_NODES:
+            raise ValueError(
+                f"explore: the graph has {n:,} value nodes ({count:,} even with one box per "
+                f"neuron), over {MAX_NODES}: a page that size is unreadable and slow to lay "
+                "out; explore one example's loss of a smaller model, or a part of the graph"
+            )
+        group = "neuron"
+    # past _EDGE_LABELS values the numbers on the edges are clutter: hovering shows them
+    g, _, drawn = build(root, None, group, None, _DIGITS, None,
+                        edge_labels=None if n <= _EDGE_LABELS else False)
     svg = to_svg(g)
-    return svg[svg.index("<svg"):], drawn, True
+    return svg[svg.index("<svg"):], drawn, group is not None
 
 
 def _slots(order: list[Value], drawn: dict[Value, str]) -> dict[Value, int]:
     """Which ``data``/``grad`` text of its drawn element shows each value: 0 for a node of its
-    own; in a neuron's box z, then a, then b (weights show no grad in a box)."""
+    own; in a neuron's box the rows of ``box_label``: z, a, the first weights, b."""
     slots: dict[Value, int] = {}
     for box in find_neurons(order):
+        if not drawn.get(box.z, "").startswith("n"):
+            continue
         rows = [box.z] + ([box.activation] if box.activation is not None else [])
-        bias = box.z.parents[-1]
-        if bias in box.params:
-            rows.append(bias)
-        if drawn.get(box.z, "").startswith("n"):
-            for s, v in enumerate(rows):
-                slots[v] = s
+        rows += box.weights[:_BOX_WEIGHTS]
+        if box.bias is not None:
+            rows.append(box.bias)
+        for s, v in enumerate(rows):
+            slots[v] = s
     for v in order:
         if drawn[v].startswith("v"):
             slots[v] = 0
@@ -416,14 +409,5 @@ def explore(root: Any, path: str | os.PathLike[str] = "graph.html", *,
     if not directory.is_dir():
         raise FileNotFoundError(f"cannot write {str(path)!r}: no directory {str(directory)!r}")
     text = page_html(build_scene(root, wrt=wrt, title=title, loss=loss))
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp made it 0600; a page is for sharing
-        os.replace(tmp, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+    _write(target, text.encode("utf-8"))
     return target

@@ -17,7 +17,7 @@ import pytest
 from pathgrad.autograd import Value, count_paths, top_paths, toposort
 from pathgrad.demos.chain import build_chain
 from pathgrad.nn.layers import MLP
-from pathgrad.viz import explore
+from pathgrad.viz import MAX_NODES, explore
 from pathgrad.viz.explore import K_PATHS, MAX_PATHS, build_scene, scene
 
 ASSETS = Path(__file__).resolve().parents[2] / "viz" / "explorer"
@@ -150,7 +150,7 @@ def test_matrix_network_shows_the_diagram_only(tmp_path: Path) -> None:
 def test_large_graph_groups_by_neuron_and_huge_is_refused(tmp_path: Path) -> None:
     _, C = _mlp_loss([16, 16, 1], n_in=8)
     n = len(toposort(C))
-    assert n > 500
+    assert n > MAX_NODES
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         s = _scene_of(explore(C, tmp_path / "big.html"))
@@ -158,7 +158,7 @@ def test_large_graph_groups_by_neuron_and_huge_is_refused(tmp_path: Path) -> Non
     total = Value(0.0)
     for k in range(700):
         total = total + Value(float(k)) * 2.0
-    with pytest.raises(ValueError, match=r"2,101 value nodes .*over 500.*smaller model"):
+    with pytest.raises(ValueError, match=rf"2,101 value nodes .*over {MAX_NODES}.*smaller"):
         explore(total, tmp_path / "huge.html")
     assert not (tmp_path / "huge.html").exists()
 

@@ -78,9 +78,15 @@ class Page:
         return str(self.page.locator(".pg-panel").inner_text())
 
     def legend_rows(self) -> list[list[str]]:
-        rows = self.page.locator(".pg-legend tr:has(> td[bgcolor])")
-        return [[str(t).strip() for t in rows.nth(i).locator("> td").all_inner_texts()]
-                for i in range(rows.count())]
+        """draw_paths' legend, one row per path: [names, "= values", "= product"] (a path is
+        two table rows: its factors' names beside its colour, then their values and product)."""
+        rows = self.page.evaluate(
+            """[...document.querySelectorAll('.pg-legend tr')]
+                 .filter(tr => tr.querySelector(':scope > td[bgcolor]'))
+                 .map(tr => [tr, tr.nextElementSibling].flatMap(r =>
+                      [...r.querySelectorAll(':scope > td')].map(td => td.innerText.trim())
+                        .filter(t => t)))""")
+        return [[" ".join(r[0].split()), " ".join(r[1].split()), r[2]] for r in rows]
 
     def grads_shown(self) -> dict[int, float]:
         """The grad each value node shows, by its index in the topological order."""
@@ -170,7 +176,7 @@ def test_chain_click_a_weight_then_step_through_backprop(browser: Any, chain: An
     page = Page(browser, path)
     page.click_node("w1")
     rows = _check_legend(page, C, nodes["w1"])
-    assert "σ'(z1)" in rows[0][1] and "2(a3−y)" in rows[0][1]
+    assert "σ'(z1)" in rows[0][0] and "2(a3−y)" in rows[0][0]
     order = toposort(C)
     lit = page.page.evaluate(
         "[...document.querySelectorAll('g.edge.pg-lit')].map(g => g.id).filter(i => i)")

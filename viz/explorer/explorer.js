@@ -413,7 +413,7 @@ function render({ model, el }) {
   // ---- events ------------------------------------------------------------------------------
   if (graph) {
     for (const [key, g] of graph.nodes) {
-      const m = /^(v|n)(\d+)(op)?$/.exec(key);
+      const m = /^(v|n)(\d+)(op|c.*|s.*)?$/.exec(key);  // v{i}c…, v{i}s…: drawn again
       if (!m) continue;
       g.classList.add("pg-click");
       g.addEventListener("click", (ev) => {
