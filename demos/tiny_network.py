@@ -137,8 +137,8 @@ def _explorer_page(model: Any, x: Any, y: float, out: Any) -> str:
     loss = (1.0 - y * score).relu()
     loss.label = "C"
     loss.backward()
-    page = explore(model, out / "tiny_network_explorer.html", loss=loss,
-                   title=f"MLP(2, [16, 16, 1]) after training: one point's max-margin loss (y = {y:+g})")
+    title = f"MLP(2, [16, 16, 1]) after training: one point's max-margin loss (y = {y:+g})"
+    page = explore(model, out / "tiny_network_explorer.html", loss=loss, title=title)
     print(f"  wrote {page}: open it in a browser, click a weight")
     return str(page)
 
