@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from .graph import toposort
-from .modes import MODES
+from .modes import ieee_on, recording
 from .value import VALUE_MATH, Value
 
 __all__ = ["backward", "grad"]
@@ -53,7 +53,7 @@ def backward(output: Value, gradient: float = 1.0) -> None:
     _check_output(output, "backward")
     if isinstance(gradient, bool) or not isinstance(gradient, (int, float)):
         raise TypeError(f"backward: gradient must be a number, got {gradient!r}")
-    if gradient - gradient != 0.0 and not MODES.ieee:
+    if gradient - gradient != 0.0 and not ieee_on():
         raise ValueError(f"backward: gradient must be finite, got {gradient!r}")
     order = toposort(output)
     saved = [node.grad for node in order]
@@ -80,7 +80,7 @@ def backward(output: Value, gradient: float = 1.0) -> None:
         for node, before in zip(order, saved):
             if not node._edges:
                 node.grad += before
-                if node.grad - node.grad != 0.0 and not MODES.ieee:
+                if node.grad - node.grad != 0.0 and not ieee_on():
                     raise _overflow_error("backward", node)
     except BaseException:
         for node, before in zip(order, saved):
@@ -110,15 +110,11 @@ def grad(output: Value, inputs: Sequence[Value], create_graph: bool = False) -> 
         grads = _sweep(order, 1.0)
         result = [grads.get(x, 0.0) for x in inputs]
         for x, g in zip(inputs, result):
-            if g - g != 0.0 and not MODES.ieee:
+            if g - g != 0.0 and not ieee_on():
                 raise _overflow_error("grad", x)
         return result
-    recording = MODES.grad_enabled
-    MODES.grad_enabled = True  # the derivative graph is the point, even inside no_grad()
-    try:
+    with recording():  # the derivative graph is the point, even inside no_grad()
         vgrads = _sweep_graph(order)
-    finally:
-        MODES.grad_enabled = recording
     return [vgrads[x] if x in vgrads else Value(0.0) for x in inputs]
 
 

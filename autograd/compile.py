@@ -60,7 +60,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from .graph import toposort
-from .modes import MODES
+from .modes import ieee_on, recording
 from .value import Value
 
 if TYPE_CHECKING:
@@ -115,12 +115,8 @@ def trace(
     """
     labels = list(names) if names is not None else [f"arg{k}" for k in range(len(example))]
     inputs = [Value(float(x), label=label) for x, label in zip(example, labels)]
-    before = MODES.grad_enabled
-    MODES.grad_enabled = True  # a trace under no_grad() would record nothing
-    try:
+    with recording():  # a trace under no_grad() would record nothing
         out = fn(*inputs)
-    finally:
-        MODES.grad_enabled = before
     if isinstance(out, (list, tuple)) and len(out) == 1:
         out = out[0]  # a model with one output may hand back a one-element list
     if not isinstance(out, Value):
@@ -233,7 +229,7 @@ class Compiled:
             raise ValueError(f"the arrays must have the same length (the batch), got {sizes}")
         if sizes[0] == 0:
             raise ValueError("empty batch: the arrays have no entries")
-        if not MODES.ieee:
+        if not ieee_on():
             for k, x in enumerate(xs):
                 if not np.isfinite(x).all():
                     b = int(np.flatnonzero(~np.isfinite(x))[0])
@@ -362,7 +358,7 @@ class Compiled:
     def _pick(self, batch: int) -> str:
         if self.backend_choice != "auto":
             return self.backend_choice
-        if MODES.ieee:
+        if ieee_on():
             return "numpy"  # Python's math raises where IEEE semantics give inf or nan
         if self._costs is None:
             self._costs = _cost_model(self._tape)
@@ -400,7 +396,7 @@ class Compiled:
         finally:
             if collecting:
                 gc.enable()
-        if not MODES.ieee:
+        if not ieee_on():
             bad = ~np.isfinite(out)
             if bad.any() or not np.isfinite(grads).all():
                 order = np.concatenate([np.flatnonzero(bad), np.flatnonzero(~bad)])
@@ -438,7 +434,7 @@ class Compiled:
         grads = np.append(gs, 0.0)[self._param_pos]
         with np.errstate(all="ignore"):
             total = float(out.sum())
-        if not MODES.ieee and not math.isfinite(total):
+        if not ieee_on() and not math.isfinite(total):
             raise OverflowError(
                 f"{_name(self.fn)}: the sum over the batch overflows ({total!r}); use "
                 "pathgrad.autograd.ieee() for IEEE inf/nan semantics"

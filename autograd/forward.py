@@ -21,7 +21,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from .graph import toposort
-from .modes import MODES
+from .modes import ieee_on, recording
 from .value import Value
 
 __all__ = ["JVP", "jvp"]
@@ -84,17 +84,13 @@ def jvp(
     point = [_number(x, "input", i) for i, x in enumerate(inputs)]
     directions = [_number(t, "tangent", i) for i, t in enumerate(tangents)]
     for i, t in enumerate(directions):
-        if not math.isfinite(t) and not MODES.ieee:
+        if not math.isfinite(t) and not ieee_on():
             raise ValueError(f"jvp: tangent {i} is not finite: {t!r}")
     leaves = [
         Value(p, label=x.label if isinstance(x, Value) else "") for p, x in zip(point, inputs)
     ]
-    before = MODES.grad_enabled
-    MODES.grad_enabled = True
-    try:
+    with recording():
         y = f(*leaves)
-    finally:
-        MODES.grad_enabled = before
     if not isinstance(y, Value):
         if isinstance(y, bool) or not isinstance(y, (int, float)):
             raise TypeError(f"jvp: f must return a Value or a number, got {y!r} "

@@ -1,6 +1,11 @@
 """Engine-wide switches: recording the graph (``no_grad``) and IEEE inf/nan semantics (``ieee``).
 
-The switches are process-wide (not per thread), like micrograd's globals; they nest.
+Each switch lives in a ``contextvars.ContextVar``, so it is per thread and per asyncio task: a
+thread inside ``no_grad()`` does not stop another thread from recording. Blocks may exit in
+any order (two generators that each hold a ``no_grad()`` and are closed first-in first-out):
+each exit removes exactly its own block, and once every block has exited the switch is back
+to its default. A block must exit in the thread or task that entered it (a ``RuntimeError``
+says so otherwise).
 
 >>> from pathgrad.autograd import Value, no_grad
 >>> x = Value(2.0)
@@ -13,24 +18,86 @@ The switches are process-wide (not per thread), like micrograd's globals; they n
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
+from contextvars import ContextVar
 
-__all__ = ["MODES", "ieee", "is_grad_enabled", "no_grad"]
-
-
-class _Modes:
-    __slots__ = ("grad_enabled", "ieee")
-
-    def __init__(self) -> None:
-        self.grad_enabled = True
-        self.ieee = False
+__all__ = ["NO_GRAD_ALIVE", "grad_on", "ieee", "ieee_on", "is_grad_enabled", "no_grad", "recording"]
 
 
-MODES = _Modes()
+NO_GRAD_ALIVE: set[int] = set()
+"""Ids of the ``no_grad()`` blocks alive in any context (an open block, or a copy of a context
+that holds one, as an asyncio task created inside it). Empty means recording is on everywhere,
+so the hot path tests this set (no call) and reads the context variable only when it is not
+empty: ``edges if not NO_GRAD_ALIVE or grad_on() else ()``."""
 
 
-@contextmanager
-def no_grad() -> Iterator[None]:
+class _Block:
+    """One entered block: what it sets. Compared by identity, so each exit finds its own."""
+
+    __slots__ = ("on", "quiet")
+
+    def __init__(self, on: bool, quiet: bool) -> None:
+        self.on = on
+        self.quiet = quiet
+        if quiet:
+            NO_GRAD_ALIVE.add(id(self))  # set.add and set.discard are atomic under the GIL
+
+    def __del__(self) -> None:
+        if self.quiet:
+            NO_GRAD_ALIVE.discard(id(self))
+
+
+class _Switch:
+    """A boolean whose value is the innermost block still open in this context (or the default).
+
+    ``value`` holds the answer itself, so the hot path reads it with one ``ContextVar.get``;
+    ``blocks`` holds the open blocks, innermost last, to recompute it on an exit in any order.
+    """
+
+    def __init__(self, name: str, default: bool, track: bool = False) -> None:
+        self.name = name
+        self.track = track
+        self.default = default
+        self.value: ContextVar[bool] = ContextVar(f"pathgrad.{name}", default=default)
+        self.blocks: ContextVar[tuple[_Block, ...]] = ContextVar(
+            f"pathgrad.{name}.blocks", default=()
+        )
+
+    @contextmanager
+    def set_to(self, on: bool, entry: str) -> Iterator[None]:
+        block = _Block(on, self.track and on != self.default)
+        self.blocks.set((*self.blocks.get(), block))
+        self.value.set(on)
+        try:
+            yield
+        finally:
+            self._close(block, entry)
+
+    def _close(self, block: _Block, entry: str) -> None:
+        blocks = self.blocks.get()
+        if not any(b is block for b in blocks):
+            # A generator holding the block was closed by another thread or task: this context
+            # never saw the entry, and the one that did cannot be changed from here.
+            raise RuntimeError(
+                f"{entry} exited in a different thread or asyncio task from the one that "
+                "entered it; close it where it was opened (that context stays switched)"
+            )
+        rest = tuple(b for b in blocks if b is not block)
+        self.blocks.set(rest)
+        self.value.set(rest[-1].on if rest else self.default)
+
+
+_GRAD = _Switch("grad_enabled", True, track=True)
+_IEEE = _Switch("ieee", False)
+
+grad_on = _GRAD.value.get
+"""``grad_on()``: True unless inside ``no_grad()`` (the engine's hot path calls this)."""
+
+ieee_on = _IEEE.value.get
+"""``ieee_on()``: True inside ``ieee()``."""
+
+
+def no_grad() -> AbstractContextManager[None]:
     """Ops inside record no parents: results are leaves (for optimizer updates).
 
     >>> from pathgrad.autograd import Value
@@ -40,21 +107,27 @@ def no_grad() -> Iterator[None]:
     >>> w2.data, w2.parents
     (0.8, ())
     """
-    before = MODES.grad_enabled
-    MODES.grad_enabled = False
-    try:
-        yield
-    finally:
-        MODES.grad_enabled = before
+    return _GRAD.set_to(False, "no_grad()")
+
+
+def recording() -> AbstractContextManager[None]:
+    """Record the graph even inside ``no_grad()`` (``grad(create_graph=True)``, ``jvp``, tracing).
+
+    >>> from pathgrad.autograd import Value
+    >>> with no_grad(), recording():
+    ...     y = Value(1.0) * 2
+    >>> len(y.parents)
+    1
+    """
+    return _GRAD.set_to(True, "recording()")
 
 
 def is_grad_enabled() -> bool:
     """True unless inside ``no_grad()``."""
-    return MODES.grad_enabled
+    return _GRAD.value.get()
 
 
-@contextmanager
-def ieee() -> Iterator[None]:
+def ieee() -> AbstractContextManager[None]:
     """Inside, numbers follow IEEE 754 instead of raising: inf and nan are accepted and produced.
 
     Outside (the default) a non-finite input, a math domain error such as ``log(-1.0)``, a
@@ -66,9 +139,4 @@ def ieee() -> Iterator[None]:
     >>> y.data
     -inf
     """
-    before = MODES.ieee
-    MODES.ieee = True
-    try:
-        yield
-    finally:
-        MODES.ieee = before
+    return _IEEE.set_to(True, "ieee()")

@@ -28,7 +28,7 @@ from collections.abc import Sequence
 from types import SimpleNamespace
 from typing import Any
 
-from .modes import MODES
+from .modes import NO_GRAD_ALIVE, grad_on, ieee_on
 from .rules import FLOAT_MATH, ROWS, Rule, _dsigmoid, _dtanh
 from .rules import sigmoid as _sigmoid
 
@@ -48,7 +48,7 @@ def _make(data: float, edges: tuple[Any, ...], rule: Rule) -> Value:
     v = _new(Value)
     v.data = data
     v.grad = 0.0
-    v._edges = edges if MODES.grad_enabled else ()
+    v._edges = edges if not NO_GRAD_ALIVE or grad_on() else ()
     v._rule = rule
     v.label = ""
     return v
@@ -62,7 +62,7 @@ def _as_constant(other: Any) -> float | None:
         c = float(other)
     else:
         return None
-    if c - c != 0.0 and not MODES.ieee:
+    if c - c != 0.0 and not ieee_on():
         raise ValueError(
             f"non-finite operand {other!r}: use pathgrad.autograd.ieee() for IEEE inf/nan semantics"
         )
@@ -76,7 +76,7 @@ def _describe(rule: Rule, args: tuple[float, ...]) -> str:
 
 def _evaluate_slow(rule: Rule, args: tuple[float, ...], error: Exception) -> tuple[float, tuple]:
     """Where ``math`` raised: IEEE results under ``ieee()``, else an error naming op and values."""
-    if not MODES.ieee:
+    if not ieee_on():
         hint = f" ({rule.domain})" if rule.domain else ""
         if isinstance(error, ZeroDivisionError):
             raise ZeroDivisionError(f"division by zero in {_describe(rule, args)}{hint}") from None
@@ -107,7 +107,7 @@ def _apply(rule: Rule, values: tuple[Value, ...], const: float | None = None) ->
         local = rule.partials(FLOAT_MATH, out, *args)
         if type(out) is complex or any(type(d) is complex for d in local):
             raise ValueError("complex result")
-        if (out - out != 0.0 or any(d - d != 0.0 for d in local)) and not MODES.ieee:
+        if (out - out != 0.0 or any(d - d != 0.0 for d in local)) and not ieee_on():
             if all(a - a == 0.0 for a in args):
                 raise OverflowError("non-finite result")
     except (ArithmeticError, ValueError) as error:
@@ -121,7 +121,7 @@ def _apply(rule: Rule, values: tuple[Value, ...], const: float | None = None) ->
 
 
 def _overflow(symbol: str, a: float, b: float, out: float) -> float:
-    if MODES.ieee or a - a != 0.0 or b - b != 0.0:
+    if ieee_on() or a - a != 0.0 or b - b != 0.0:
         return out
     raise OverflowError(
         f"overflow in '{symbol}': {a!r} {symbol} {b!r} = {out!r}; "
@@ -165,7 +165,7 @@ class Value:
         if isinstance(data, bool) or not isinstance(data, numbers.Real):
             raise TypeError(f"Value needs an int or float, got {data!r} ({type(data).__name__})")
         data = float(data)
-        if data - data != 0.0 and not MODES.ieee:
+        if data - data != 0.0 and not ieee_on():
             raise ValueError(
                 f"Value got the non-finite number {data!r}; create it inside "
                 "pathgrad.autograd.ieee() "
@@ -284,7 +284,7 @@ class Value:
             v = _new(Value)
             v.data = out
             v.grad = 0.0
-            v._edges = (self, 1.0, other, 1.0) if MODES.grad_enabled else ()
+            v._edges = (self, 1.0, other, 1.0) if not NO_GRAD_ALIVE or grad_on() else ()
             v._rule = _ADD
             v.label = ""
             return v
@@ -297,7 +297,7 @@ class Value:
         v = _new(Value)
         v.data = out
         v.grad = 0.0
-        v._edges = (self, 1.0, c) if MODES.grad_enabled else ()
+        v._edges = (self, 1.0, c) if not NO_GRAD_ALIVE or grad_on() else ()
         v._rule = _ADD_C
         v.label = ""
         return v
@@ -314,7 +314,7 @@ class Value:
             v = _new(Value)
             v.data = out
             v.grad = 0.0
-            v._edges = (self, 1.0, other, -1.0) if MODES.grad_enabled else ()
+            v._edges = (self, 1.0, other, -1.0) if not NO_GRAD_ALIVE or grad_on() else ()
             v._rule = _SUB
             v.label = ""
             return v
@@ -346,7 +346,7 @@ class Value:
             v = _new(Value)
             v.data = out
             v.grad = 0.0
-            v._edges = (self, b, other, a) if MODES.grad_enabled else ()
+            v._edges = (self, b, other, a) if not NO_GRAD_ALIVE or grad_on() else ()
             v._rule = _MUL
             v.label = ""
             return v
@@ -359,7 +359,7 @@ class Value:
         v = _new(Value)
         v.data = out
         v.grad = 0.0
-        v._edges = (self, c, c) if MODES.grad_enabled else ()
+        v._edges = (self, c, c) if not NO_GRAD_ALIVE or grad_on() else ()
         v._rule = _MUL_C
         v.label = ""
         return v
@@ -450,7 +450,7 @@ class Value:
         else:  # nan, only under ieee(): relu(nan) = nan, as PyTorch
             v.data = rate = x
         v.grad = 0.0
-        v._edges = (self, rate) if MODES.grad_enabled else ()
+        v._edges = (self, rate) if not NO_GRAD_ALIVE or grad_on() else ()
         v._rule = _RELU
         v.label = ""
         return v
@@ -565,7 +565,7 @@ def weighted_sum(weights: Sequence[Value], inputs: Sequence[Value | Number], bia
     xd = [x.data for x in xs]
     for w_k, a_k in zip(wd, xd):
         acc += w_k * a_k
-    if acc - acc != 0.0 and not MODES.ieee:
+    if acc - acc != 0.0 and not ieee_on():
         if all(d - d == 0.0 for d in (*wd, *xd, bias.data)):
             raise OverflowError("overflow in 'wsum': the weighted input is too large for a float")
     # edges: (w_1, a_1, ..., w_n, a_n, a_1, w_1, ..., a_n, w_n, b, 1.0), filled by slices
@@ -591,7 +591,7 @@ def sum_values(values: Sequence[Value | Number]) -> Value:
     acc = xs[0].data
     for x in xs[1:]:
         acc += x.data
-    if acc - acc != 0.0 and not MODES.ieee:
+    if acc - acc != 0.0 and not ieee_on():
         raise OverflowError("overflow in 'sum': the sum is too large for a float")
     edges: list[Any] = []
     for x in xs:
