@@ -15,6 +15,7 @@ the sweep adds those sums up node by node (Nielsen's eq. 53, computed all at onc
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from typing import Any
 
@@ -56,6 +57,16 @@ def backward(output: Value, gradient: float = 1.0) -> None:
     if gradient - gradient != 0.0 and not ieee_on():
         raise ValueError(f"backward: gradient must be finite, got {gradient!r}")
     order = toposort(output)
+    with _BACKWARD_LOCK:
+        _accumulate(order, output, gradient)
+
+
+_BACKWARD_LOCK = threading.Lock()
+"""One backward pass at a time: a pass zeroes and restores ``.grad`` of the nodes it reaches,
+so two threads sharing a leaf would otherwise lose each other's updates (PyTorch locks too)."""
+
+
+def _accumulate(order: list[Value], output: Value, gradient: float) -> None:
     saved = [node.grad for node in order]
     try:
         for node in order:
