@@ -15,6 +15,7 @@ the sweep adds those sums up node by node (Nielsen's eq. 53, computed all at onc
 
 from __future__ import annotations
 
+import numbers
 import threading
 from collections.abc import Sequence
 from typing import Any
@@ -52,8 +53,13 @@ def backward(output: Value, gradient: float = 1.0) -> None:
     interrupt), every ``.grad`` is restored to what it was before the call.
     """
     _check_output(output, "backward")
-    if isinstance(gradient, bool) or not isinstance(gradient, (int, float)):
-        raise TypeError(f"backward: gradient must be a number, got {gradient!r}")
+    if isinstance(gradient, bool) or not isinstance(gradient, numbers.Real):
+        raise TypeError(f"backward: gradient must be a number, got {gradient!r} "
+                        f"({type(gradient).__name__})")
+    try:
+        gradient = float(gradient)
+    except OverflowError:
+        raise OverflowError("backward: gradient is an int too large for a float") from None
     if gradient - gradient != 0.0 and not ieee_on():
         raise ValueError(f"backward: gradient must be finite, got {gradient!r}")
     order = toposort(output)

@@ -327,8 +327,9 @@ class Compiled:
             diff = _first_difference(first, self._trace_at(xs, b), self._signature)
             if diff is not None:
                 raise TraceMismatchError(
-                    f"{_name(self.fn)} builds a different graph for example {b} than for "
-                    f"example 0: {diff}. Its Python control flow depends on the data "
+                    f"{_name(self.fn)} builds a different graph for example {b} than the "
+                    f"recorded one (traced on the first example it was compiled with): {diff}. "
+                    "Its Python control flow depends on the data "
                     "(e.g. `if v.data > 0:`), so one recorded graph cannot replay every "
                     "example; write the branch with a mask op (relu, abs) or run it eagerly"
                 )

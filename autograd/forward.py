@@ -16,7 +16,7 @@ derivative ∇f · t. One pass gives one direction: a full gradient of n inputs 
 
 from __future__ import annotations
 
-import math
+import numbers
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -53,9 +53,15 @@ class JVP(float):
 def _number(x: Any, what: str, i: int) -> float:
     if isinstance(x, Value) and what == "input":
         return x.data
-    if isinstance(x, bool) or not isinstance(x, (int, float)):
+    if isinstance(x, bool) or not isinstance(x, numbers.Real):
         raise TypeError(f"jvp: {what} {i} must be a number, got {x!r} ({type(x).__name__})")
-    return float(x)
+    try:
+        f = float(x)
+    except OverflowError:
+        raise OverflowError(f"jvp: {what} {i} is an int too large for a float") from None
+    if f - f != 0.0 and not ieee_on():
+        raise ValueError(f"jvp: {what} {i} is not finite: {f!r}")
+    return f
 
 
 def jvp(
@@ -83,19 +89,16 @@ def jvp(
         raise ValueError(f"jvp: {len(inputs)} inputs but {len(tangents)} tangents")
     point = [_number(x, "input", i) for i, x in enumerate(inputs)]
     directions = [_number(t, "tangent", i) for i, t in enumerate(tangents)]
-    for i, t in enumerate(directions):
-        if not math.isfinite(t) and not ieee_on():
-            raise ValueError(f"jvp: tangent {i} is not finite: {t!r}")
     leaves = [
         Value(p, label=x.label if isinstance(x, Value) else "") for p, x in zip(point, inputs)
     ]
     with recording():
         y = f(*leaves)
     if not isinstance(y, Value):
-        if isinstance(y, bool) or not isinstance(y, (int, float)):
+        if isinstance(y, bool) or not isinstance(y, numbers.Real):
             raise TypeError(f"jvp: f must return a Value or a number, got {y!r} "
                             f"({type(y).__name__})")
-        return JVP(0.0, float(y))
+        return JVP(0.0, _number(y, "output", 0))
     tangent: dict[Value, float] = {}
     for leaf, t in zip(leaves, directions):
         tangent[leaf] = t
@@ -113,4 +116,10 @@ def jvp(
                 moved = True
         if moved:
             tangent[node] = acc
-    return JVP(get(y, 0.0), y.data)
+    derivative = get(y, 0.0)
+    if derivative - derivative != 0.0 and not ieee_on():
+        raise OverflowError(
+            f"jvp: the directional derivative is {derivative!r}: a product of rate factors and "
+            "tangents overflowed a float; use pathgrad.autograd.ieee() for IEEE inf/nan"
+        )
+    return JVP(derivative, y.data)

@@ -27,6 +27,8 @@ def toposort(root: Value) -> list[Value]:
     reaches the top and emitted the second time. No tuples are pushed, so a deep graph does
     not feed the garbage collector.
     """
+    if not hasattr(root, "_edges"):
+        raise TypeError(f"toposort needs a Value, got {root!r} ({type(root).__name__})")
     order: list[Value] = []
     state: dict[Value, bool] = {}  # False: expanded, parents pending; True: emitted
     stack = [root]

@@ -56,7 +56,7 @@ def _dsigmoid(x: Any) -> Any:
 
 def _xlogy(o: Any, x: Any) -> Any:
     with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(o == 0.0, 0.0, o * np.log(x))
+        return np.where((o == 0.0) | (x == 0.0), 0.0, o * np.log(x))
 
 
 NUMPY_MATH = SimpleNamespace(

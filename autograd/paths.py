@@ -30,12 +30,14 @@ from __future__ import annotations
 import gc
 import heapq
 import math
+import numbers
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 from .graph import toposort
+from .modes import ieee_on
 from .value import Value
 
 __all__ = ["Contributions", "Path", "contributions", "count_paths", "paths", "top_paths"]
@@ -262,7 +264,15 @@ class Path:
     @property
     def product(self) -> float:
         """The product of the factors, left to right (1.0 for the empty path)."""
-        return math.prod(self.factors)
+        product = math.prod(self.factors)
+        if product - product != 0.0 and not ieee_on() and all(
+            f - f == 0.0 for f in self.factors
+        ):  # finite factors whose product overflowed here; recorded inf factors stay readable
+            raise OverflowError(
+                f"the product of this path's {len(self.factors)} rate factors is {product!r}: it "
+                "overflowed a float; use pathgrad.autograd.ieee() for IEEE inf"
+            )
+        return product
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -475,6 +485,13 @@ def _collector_paused() -> Iterator[None]:
             gc.enable()
 
 
+def _count_arg(k: Any, where: str) -> int:
+    """An int (numpy's included, bools not) for ``k``, or a TypeError naming it."""
+    if isinstance(k, bool) or not isinstance(k, numbers.Integral):
+        raise TypeError(f"{where}: k must be an int, got {k!r} ({type(k).__name__})")
+    return int(k)
+
+
 def top_paths(output: Value, node: Value, k: int = 10) -> list[Path]:
     """The ``k`` paths from ``node`` to ``output`` with the largest |product|, largest first.
 
@@ -492,8 +509,7 @@ def top_paths(output: Value, node: Value, k: int = 10) -> list[Path]:
     [3.0, 1.6487, 0.5]
     """
     _check(output, node, "top_paths")
-    if isinstance(k, bool) or not isinstance(k, int):
-        raise TypeError(f"top_paths: k must be an int, got {k!r} ({type(k).__name__})")
+    k = _count_arg(k, "top_paths")
     if k < 1:
         raise ValueError(f"top_paths: k must be >= 1, got {k}")
     with _collector_paused():
@@ -573,7 +589,7 @@ def _best_first(output: Value, node: Value, k: int) -> list[Path]:
         built.append(Path(tuple(nodes), tuple(factors), tuple(positions)))
         logs.append(logp)
     order = list(range(len(built)))
-    if all(0.0 < abs(p.product) < math.inf for p in built):
+    if all(0.0 < abs(math.prod(p.factors)) < math.inf for p in built):
         order.sort(key=lambda i: -abs(built[i].product))  # exact where the floats can say it
     else:
         order.sort(key=lambda i: -logs[i])
@@ -678,8 +694,7 @@ def contributions(output: Value, node: Value, k: int = 5) -> Contributions:
       3. ∂y/∂x = x = 0.50   (12.5%)
     """
     _check(output, node, "contributions")
-    if isinstance(k, bool) or not isinstance(k, int):
-        raise TypeError(f"contributions: k must be an int, got {k!r} ({type(k).__name__})")
+    k = _count_arg(k, "contributions")
     if k < 1:
         raise ValueError(f"contributions: k must be >= 1, got {k}")
     kept, children = _forward_edges(output, node)
@@ -693,5 +708,13 @@ def contributions(output: Value, node: Value, k: int = 5) -> Contributions:
             count[child] = count.get(child, 0) + count[v]
             total[child] = total.get(child, 0.0) + total[v] * rate
             flow[child] = flow.get(child, 0.0) + flow[v] * abs(rate)
+    gradient, abs_total = total[output], flow[output]
+    if (gradient - gradient != 0.0 or abs_total - abs_total != 0.0) and not ieee_on():
+        what = "Σ products" if gradient - gradient != 0.0 else "Σ|products|"
+        raise OverflowError(
+            f"contributions: {what} over {_count_text(count[output])} paths from "
+            f"{node_name(node)} to {node_name(output)} is not finite: a product of rate "
+            "factors or their sum overflowed a float; use pathgrad.autograd.ieee() for IEEE inf"
+        )
     top = tuple(top_paths(output, node, k))
-    return Contributions(output, node, count[output], total[output], flow[output], top)
+    return Contributions(output, node, count[output], gradient, abs_total, top)

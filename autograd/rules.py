@@ -77,9 +77,9 @@ def _dsigmoid(x: float) -> float:
 
 
 def _xlogy(o: float, x: float) -> float:
-    # o · log x, taken as 0 where o = 0: d(b^e)/de = b^e · log b is 0 at b = 0, e > 0
-    # (PyTorch's rule).
-    return 0.0 if o == 0.0 else o * math.log(x)
+    # o · log x, taken as 0 where o = 0 or x = 0: d(b^e)/de = b^e · log b is 0 at b = 0, e >= 0
+    # (PyTorch's rule; the forward already refused e < 0 there).
+    return 0.0 if o == 0.0 or x == 0.0 else o * math.log(x)
 
 
 def _sign(x: float) -> float:

@@ -28,7 +28,7 @@ from collections.abc import Sequence
 from types import SimpleNamespace
 from typing import Any
 
-from .modes import NO_GRAD_ALIVE, grad_on, ieee_on
+from .modes import NO_GRAD_ALIVE, grad_on, ieee, ieee_on
 from .rules import FLOAT_MATH, ROWS, Rule, _dsigmoid, _dtanh
 from .rules import sigmoid as _sigmoid
 
@@ -40,6 +40,7 @@ _TANH, _SIGMOID, _WSUM, _SUM = (ROWS[n] for n in ("tanh", "sigmoid", "wsum", "su
 
 Number = int | float
 _new = object.__new__
+_INF = math.inf
 
 
 def _make(data: float, edges: tuple[Any, ...], rule: Rule) -> Value:
@@ -54,12 +55,30 @@ def _make(data: float, edges: tuple[Any, ...], rule: Rule) -> Value:
     return v
 
 
+def _to_float(x: Any, where: str) -> float:
+    """``float(x)`` for a real number, with an error naming it where it is too large."""
+    try:
+        return float(x)
+    except OverflowError:
+        size = f"an int of {x.bit_length()} bits" if isinstance(x, int) else f"{type(x).__name__}"
+        raise OverflowError(
+            f"{where} got {size}, too large for a float (the largest is about 1.8e308)"
+        ) from None
+
+
+def _nonfinite_operand(name: str, args: tuple[float, ...]) -> ValueError:
+    return ValueError(
+        f"non-finite operand in {name!r} at ({', '.join(repr(a) for a in args)}): a Value holding "
+        "inf or nan (made inside pathgrad.autograd.ieee()) cannot be used outside it"
+    )
+
+
 def _as_constant(other: Any) -> float | None:
     """A plain real number as a float, or None for anything else (then the op is not ours)."""
     if isinstance(other, (float, int)) and not isinstance(other, bool):
-        c = float(other)
+        c = _to_float(other, "an operand")
     elif isinstance(other, numbers.Real) and not isinstance(other, bool):
-        c = float(other)
+        c = _to_float(other, "an operand")
     else:
         return None
     if c - c != 0.0 and not ieee_on():
@@ -102,16 +121,20 @@ def _apply(rule: Rule, values: tuple[Value, ...], const: float | None = None) ->
     args = tuple(v.data for v in values)
     if const is not None:
         args += (const,)
+    finite_args = True
     try:
         out = rule.forward(FLOAT_MATH, *args)
         local = rule.partials(FLOAT_MATH, out, *args)
         if type(out) is complex or any(type(d) is complex for d in local):
             raise ValueError("complex result")
         if (out - out != 0.0 or any(d - d != 0.0 for d in local)) and not ieee_on():
-            if all(a - a == 0.0 for a in args):
+            finite_args = all(a - a == 0.0 for a in args)
+            if finite_args:
                 raise OverflowError("non-finite result")
     except (ArithmeticError, ValueError) as error:
         out, local = _evaluate_slow(rule, args, error)
+    if not finite_args:
+        raise _nonfinite_operand(rule.name, args)
     edges: tuple[Any, ...] = ()
     for v, d in zip(values, local):
         edges += (v, d)
@@ -121,8 +144,10 @@ def _apply(rule: Rule, values: tuple[Value, ...], const: float | None = None) ->
 
 
 def _overflow(symbol: str, a: float, b: float, out: float) -> float:
-    if ieee_on() or a - a != 0.0 or b - b != 0.0:
+    if ieee_on():
         return out
+    if a - a != 0.0 or b - b != 0.0:
+        raise _nonfinite_operand(symbol, (a, b))
     raise OverflowError(
         f"overflow in '{symbol}': {a!r} {symbol} {b!r} = {out!r}; "
         "use pathgrad.autograd.ieee() for IEEE inf/nan semantics"
@@ -164,7 +189,7 @@ class Value:
     def __init__(self, data: Number, label: str = "") -> None:
         if isinstance(data, bool) or not isinstance(data, numbers.Real):
             raise TypeError(f"Value needs an int or float, got {data!r} ({type(data).__name__})")
-        data = float(data)
+        data = _to_float(data, "Value")
         if data - data != 0.0 and not ieee_on():
             raise ValueError(
                 f"Value got the non-finite number {data!r}; create it inside "
@@ -407,7 +432,10 @@ class Value:
 
     def __neg__(self) -> Value:
         """``-self``; rate −1."""
-        return _make(-self.data, (self, -1.0), _NEG)
+        x = self.data
+        if x - x != 0.0 and not ieee_on():
+            raise _nonfinite_operand("neg", (x,))
+        return _make(-x, (self, -1.0), _NEG)
 
     def __pos__(self) -> Value:
         """``+self`` is ``self`` (no node)."""
@@ -432,11 +460,15 @@ class Value:
     def tanh(self) -> Value:
         """tanh x; rate 1 − tanh²x (= sech²x, computed without cancellation)."""
         x = self.data
+        if x - x != 0.0 and not ieee_on():
+            raise _nonfinite_operand("tanh", (x,))
         return _make(math.tanh(x), (self, _dtanh(x)), _TANH)
 
     def sigmoid(self) -> Value:
         """σ(x) = 1/(1 + e^(−x)); rate σ(1 − σ), Nielsen's eq. (40)."""
         x = self.data
+        if x - x != 0.0 and not ieee_on():
+            raise _nonfinite_operand("sigmoid", (x,))
         return _make(_sigmoid(x), (self, _dsigmoid(x)), _SIGMOID)
 
     def relu(self) -> Value:
@@ -444,11 +476,15 @@ class Value:
         x = self.data
         v = _new(Value)
         if x > 0.0:
+            if x == _INF and not ieee_on():
+                raise _nonfinite_operand("relu", (x,))
             v.data, rate = x, 1.0
         elif x <= 0.0:
             v.data, rate = 0.0, 0.0
-        else:  # nan, only under ieee(): relu(nan) = nan, as PyTorch
+        elif ieee_on():  # nan: relu(nan) = nan, as PyTorch
             v.data = rate = x
+        else:
+            raise _nonfinite_operand("relu", (x,))
         v.grad = 0.0
         v._edges = (self, rate) if not NO_GRAD_ALIVE or grad_on() else ()
         v._rule = _RELU
@@ -568,6 +604,7 @@ def weighted_sum(weights: Sequence[Value], inputs: Sequence[Value | Number], bia
     if acc - acc != 0.0 and not ieee_on():
         if all(d - d == 0.0 for d in (*wd, *xd, bias.data)):
             raise OverflowError("overflow in 'wsum': the weighted input is too large for a float")
+        raise _nonfinite_operand("wsum", tuple(d for d in (*wd, *xd, bias.data) if d - d != 0.0))
     # edges: (w_1, a_1, ..., w_n, a_n, a_1, w_1, ..., a_n, w_n, b, 1.0), filled by slices
     edges: list[Any] = [1.0] * (4 * n + 2)
     edges[0 : 2 * n : 2] = weights
@@ -592,6 +629,9 @@ def sum_values(values: Sequence[Value | Number]) -> Value:
     for x in xs[1:]:
         acc += x.data
     if acc - acc != 0.0 and not ieee_on():
+        bad = tuple(x.data for x in xs if x.data - x.data != 0.0)
+        if bad:
+            raise _nonfinite_operand("sum", bad)
         raise OverflowError("overflow in 'sum': the sum is too large for a float")
     edges: list[Any] = []
     for x in xs:
@@ -613,7 +653,7 @@ def _data(x: Any) -> float:
 
 
 def _value_xlogy(o: Any, x: Any) -> Any:
-    if _data(o) == 0.0:
+    if _data(o) == 0.0 or _data(x) == 0.0:
         return 0.0
     return o * (x.log() if isinstance(x, Value) else math.log(x))
 
@@ -638,6 +678,11 @@ def _value_powgrad(x: Any, c: Any) -> Any:
         return 0.0
     if not isinstance(x, Value) and not isinstance(c, Value):
         return FLOAT_MATH.powgrad(x, c)
+    if _data(x) == 0.0 and _data(c) > 1.0:
+        # 0^(c−1) is 0, the number plain grad gives, but for 1 < c < 2 its own slope is
+        # infinite: keep that inf on the edge, so only a further derivative meets it.
+        with ieee():
+            return c * x ** (c - 1.0)
     return c * x ** (c - 1.0)
 
 
