@@ -19,12 +19,11 @@ import argparse
 import json
 import math
 import os
-import re
 import sys
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from pathgrad.autograd.expr import (
     MAX_LENGTH,
@@ -134,6 +133,16 @@ def _positive(text: str) -> int:
     return k
 
 
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
+    if not value > 0.0 or not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {text!r}")
+    return value
+
+
 def _expression_args(parser: argparse.ArgumentParser, wrt_help: str) -> None:
     parser.add_argument("expr", metavar="EXPR",
                         help="numbers, names, + - * / **, unary minus, parentheses and "
@@ -178,7 +187,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="show the K paths with the largest |product| (default 10)")
 
     draw = add("draw", "the graph with every edge's rate factor; with --wrt, the top paths",
-               f"{values} [-k K] [--max-nodes N] -o FILE")
+               f"{values} [-k K] [--max-nodes N] [--timeout S] -o FILE")
     _expression_args(draw, "highlight the top paths from this name, with their legend")
     draw.add_argument("-o", "--output", required=True, metavar="FILE",
                       help="the picture: .svg, .png, .pdf or .dot")
@@ -187,6 +196,8 @@ def build_parser() -> argparse.ArgumentParser:
     draw.add_argument("--max-nodes", type=_positive, default=None, metavar="N",
                       help="refuse graphs of more than N values (default 500: beyond that a "
                       "picture is unreadable and slow to lay out)")
+    draw.add_argument("--timeout", type=_seconds, default=60.0, metavar="SECONDS",
+                      help="stop the layout after this long (default 60)")
 
     explore = add("explore", "the explorer page: click a node, its paths light up",
                   f"{values} -o FILE")
@@ -330,7 +341,8 @@ def _check_target(path: str, extensions: Sequence[str]) -> Path:
 
 def _draw(args: argparse.Namespace) -> None:
     from pathgrad.autograd import toposort
-    from pathgrad.viz import FORMATS, MAX_NODES, draw_dot, draw_paths, render
+    from pathgrad.viz import MAX_NODES, draw_dot, draw_paths, render
+    from pathgrad.viz.rendering import FORMATS
 
     target = _check_target(args.output, sorted(FORMATS))
     expr, env = _read(args)
@@ -348,8 +360,61 @@ def _draw(args: argparse.Namespace) -> None:
         graph = draw_paths(root, env[args.wrt[0]], args.k, max_nodes=None)
     else:
         graph = draw_dot(root, max_nodes=None)
-    render(graph, target)
+    if target.suffix.lower() in (".dot", ".gv"):
+        render(graph, target)  # no layout: nothing to wait for
+    else:
+        _render_in_time(graph.source, target, args.timeout)
     print(f"wrote {target}")
+
+
+def _render_file(source: str, path: str, report: Any) -> None:
+    # In the child process: render, and send back None or the error's message (no traceback).
+    from pathgrad.viz import render
+
+    try:
+        render(source, path)
+        report.send(None)
+    except Exception as error:
+        report.send(f"{type(error).__name__}: {error}")
+
+
+def _render_in_time(source: str, target: Path, seconds: float) -> None:
+    """Lay out and write the picture in a child process that is stopped after ``seconds``.
+
+    Graphviz's layout runs in C and cannot be interrupted; some graphs of a few hundred values
+    (one input feeding a hundred ops) take minutes. The child writes into a fresh directory
+    beside the target and the finished file is moved into place, so a stopped or failed render
+    leaves no file behind (and an existing target untouched).
+    """
+    import multiprocessing
+    import shutil
+    import tempfile
+
+    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+    context: Any = multiprocessing.get_context(method)
+    work = Path(tempfile.mkdtemp(prefix=".pathgrad-", dir=target.parent))
+    receive, send = context.Pipe(duplex=False)
+    child = context.Process(target=_render_file, args=(source, str(work / target.name), send),
+                            daemon=True)
+    sys.stdout.flush()  # a forked child flushes what it inherited: nothing may be pending
+    sys.stderr.flush()
+    try:
+        child.start()
+        send.close()
+        child.join(seconds)
+        if child.is_alive():
+            raise _Failure(f"laying out the picture took longer than {seconds:g} s; draw a "
+                           "smaller expression, or give --timeout more seconds", 1)
+        error = receive.recv() if receive.poll() else f"the renderer stopped ({child.exitcode})"
+        if error is not None:
+            raise _Failure(f"cannot draw the picture: {error}", 1)
+        os.replace(work / target.name, target)
+    finally:
+        if child.is_alive():
+            child.kill()
+            child.join()
+        receive.close()
+        shutil.rmtree(work, ignore_errors=True)
 
 
 def _explore(args: argparse.Namespace) -> None:

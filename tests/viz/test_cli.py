@@ -177,6 +177,20 @@ def test_draw_png_and_dot_with_paths(capsys: pytest.CaptureFixture[str], tmp_pat
     assert "= ∂C/∂w, the gradient" in source  # the legend of the highlighted path
 
 
+def test_a_layout_that_takes_too_long_is_stopped_and_writes_nothing(
+        capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    # One input feeding 45 ops: Graphviz's dot needs tens of seconds for this picture.
+    fan = "+".join(f"sin(x*{i})" for i in range(45))
+    target = tmp_path / "fan.svg"
+    target.write_text("the old picture")
+    code, out, err, elapsed = run_main(capsys, "draw", fan, "--at", "x=0.5", "-o", str(target),
+                                       "--timeout", "0.5")
+    assert code == 1 and "took longer than 0.5 s" in err and out == ""
+    assert elapsed < 5.0
+    assert [p.name for p in tmp_path.iterdir()] == ["fan.svg"]
+    assert target.read_text() == "the old picture"
+
+
 # ---- hostile and malformed input --------------------------------------------------------------
 NESTED = "(" * 10_000 + "x" + ")" * 10_000
 HUGE = "x+" * 500_000 + "x"  # 1 MB
