@@ -294,3 +294,34 @@ def test_model_page_network_then_graph(browser: Any, mlp: Any, shots: Path) -> N
     assert page.page.locator(".pg-canvas g.node").count() > 20
     page.page.screenshot(path=str(shots / "model_graph.png"))
     page.close()
+
+
+def test_grouped_graph_replays_every_grad_in_the_boxes(browser: Any, tmp_path: Path) -> None:
+    model = MLP(2, [16, 16, 1], seed=3)
+    out = model([Value(0.3, label="a1[0]"), Value(-0.7, label="a1[1]")])
+    assert isinstance(out, Value)
+    C = (out - 1.0) ** 2
+    C.label = "C"
+    C.backward()
+    page = Page(browser, explore(C, tmp_path / "big.html"))
+    assert "each neuron is one box" in page.page.locator(".pg-note").inner_text()
+    page.button("Step")
+    page.page.keyboard.press("End")
+    n = len(toposort(C))
+    assert page.page.locator(".pg-counter").inner_text() == f"backward step {n} / {n}"
+    # every row of every box reads (name, data …, grad …): check each grad by its row's name
+    rows = page.page.evaluate(
+        """[...document.querySelectorAll('.pg-canvas g.node')].flatMap(g => {
+               const t = [...g.querySelectorAll('text')].map(e => e.textContent);
+               return t.flatMap((x, i) => x.startsWith('grad ') && i >= 2 ? [[t[i - 2], x]] : []);
+           })""")
+    by_label = {v.label: v for v in toposort(C) if v.label}
+    checked = 0
+    for name, text in rows:
+        if name in by_label:
+            g = by_label[name].grad
+            assert abs(float(text.split()[1]) - g) <= 5e-5 + 5e-5 * abs(g), (name, text, g)
+            checked += 1
+    assert checked >= 33 * 3  # z, a and b of every neuron at least
+    page.page.screenshot(path=str(tmp_path / "grouped.png"))
+    page.close()

@@ -69,7 +69,9 @@ class Picture {
     }
     for (const e of this.svg.querySelectorAll("[data-pg-stroke]")) {
       e.setAttribute("stroke", e.getAttribute("data-pg-stroke"));
+      e.setAttribute("fill", e.getAttribute("data-pg-fill"));
       e.removeAttribute("data-pg-stroke");
+      e.removeAttribute("data-pg-fill");
     }
   }
 
@@ -107,7 +109,10 @@ class Picture {
   }
 
   stroke(p, color, fill = false) {
-    if (!p.hasAttribute("data-pg-stroke")) p.setAttribute("data-pg-stroke", p.getAttribute("stroke"));
+    if (!p.hasAttribute("data-pg-stroke")) {
+      p.setAttribute("data-pg-stroke", p.getAttribute("stroke"));
+      p.setAttribute("data-pg-fill", p.getAttribute("fill"));
+    }
     p.setAttribute("stroke", color);
     if (fill) p.setAttribute("fill", color);
   }
@@ -286,7 +291,8 @@ function render({ model, el }) {
         : "Click any node to light up every path from it to " + scene.root_name + ".";
       return [h("p", { class: "pg-hint" }, hint),
         h("p", { class: "pg-hint" }, "Step, Back, Play and Reset replay the backward pass node by node " +
-          "(or the forward pass); the arrow keys step, Escape clears the selection. Hover an edge for its rate factor.")];
+          "(or the forward pass); the arrow keys step, Home and End jump, Escape clears the selection. " +
+          "Hover an edge for its rate factor.")];
     }
     const n = scene.nodes[i];
     const info = scene.paths[i];
@@ -339,6 +345,9 @@ function render({ model, el }) {
     if (s > 0) {
       const cur = list[s - 1].node;
       graph.lightNode(scene.nodes[cur].drawn, "#000000", "pg-current");
+      // the edges the step works along: into the node (backward: grad flows to its operands)
+      scene.edges.filter((e) => e.child === cur).forEach((e) => graph.lightEdge(e.id, ["#E69F00"]));
+      graph.lightEdge("o" + cur, ["#E69F00"]);
       const g = graph.nodes.get(scene.nodes[cur].drawn);
       if (g && g.scrollIntoView) g.scrollIntoView({ block: "nearest", inline: "nearest" });
       const op = graph.nodes.get(`v${cur}op`);
@@ -471,6 +480,7 @@ function render({ model, el }) {
     if (ev.key === "ArrowRight" || ev.key === "ArrowDown") go(S.step + 1);
     else if (ev.key === "ArrowLeft" || ev.key === "ArrowUp") go(S.step - 1);
     else if (ev.key === "Home") go(0);
+    else if (ev.key === "End") go(steps().length);
     else if (ev.key === "Escape") { stop(); if (S.mode !== "paths") setMode("paths"); clearSelection(); }
     else return;
     ev.preventDefault();
