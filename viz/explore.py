@@ -80,6 +80,11 @@ def _grad_of(name: str) -> str:
     return f"{name}.grad" if re.fullmatch(r"[\w\[\],.']+", name) else f"({name}).grad"
 
 
+def _finite(x: float) -> float | None:
+    """A number for the JSON (which has no inf or nan; the page shows them from the texts)."""
+    return x if math.isfinite(x) else None
+
+
 def _name(v: Value, index: dict[Value, int]) -> str:
     return node_name(v) or f"v{index[v]}"
 
@@ -175,7 +180,7 @@ def _path_json(p: GradPath, index: dict[Value, int]) -> dict[str, Any]:
     return {
         "nodes": [index[v] for v in p.nodes],
         "edges": [f"e{index[c]}_{k}" for c, k in zip(p.nodes[1:], p.edge_indices)],
-        "product": p.product,
+        "product": _finite(p.product),
     }
 
 
@@ -237,7 +242,7 @@ def scene(root: Value, *, wrt: Value | None = None, title: str | None = None,
     for i, v in enumerate(order):
         nodes.append({
             "name": names[i], "label": v.label, "op": op_text(v) if v.op else "",
-            "data": v.data, "grad": grads[i], "user_grad": v.grad,
+            "data": _finite(v.data), "grad": _finite(grads[i]), "user_grad": _finite(v.grad),
             "data_text": f"data {number(v.data, _DIGITS)}",
             "grad_text": f"grad {number(grads[i], _DIGITS)}",
             "drawn": drawn[v], "slot": slots.get(v), "leaf": not v.op,
@@ -250,7 +255,7 @@ def scene(root: Value, *, wrt: Value | None = None, title: str | None = None,
             value = _short(r)
             shown = f" = {value}" if factor != value else ""
             edges.append({
-                "id": f"e{i}_{k}", "child": i, "parent": index[p], "k": k, "rate": r,
+                "id": f"e{i}_{k}", "child": i, "parent": index[p], "k": k, "rate": _finite(r),
                 "tip": f"∂{names[i]}/∂{names[index[p]]} = {factor}{shown}",
                 "rule": _rule_text(child),
             })
@@ -266,7 +271,7 @@ def scene(root: Value, *, wrt: Value | None = None, title: str | None = None,
             "paths": [_path_json(p, index) for p in top],
             "legend": _legend_html(few),
             "legend_all": _legend_html(summary) if len(top) > K_PATHS else None,
-            "gradient": summary.gradient,
+            "gradient": _finite(summary.gradient),
         }
         if model is not None:
             entry["network"] = [_network_ids(p) for p in top]
@@ -352,8 +357,7 @@ def _model_scene(model: Any, loss: Value | None, wrt: Value | None,
 
 def page_html(data: dict[str, Any]) -> str:
     """The page for a scene: the script and styles inline, the scene as JSON."""
-    blob = json.dumps(data, ensure_ascii=False, allow_nan=True).replace("</", "<\\/")
-    blob = blob.replace("NaN", "null").replace("Infinity", "1e999")
+    blob = json.dumps(data, ensure_ascii=False, allow_nan=False).replace("</", "<\\/")
     from html import escape
 
     return (

@@ -216,3 +216,19 @@ def test_widget_in_a_notebook(tmp_path: Path) -> None:
     [out] = nb.cells[0].outputs
     view = out["data"]["application/vnd.jupyter.widget-view+json"]
     assert view["model_id"] and "text/plain" in out["data"]
+
+
+def test_a_lone_leaf_and_infinite_grads_make_valid_pages(tmp_path: Path) -> None:
+    from pathgrad.autograd import ieee
+
+    s = _scene_of(explore(Value(2.0, label="x"), tmp_path / "leaf.html"))
+    assert s["nodes"][0]["grad"] == 1.0 and s["paths"][0]["count"] == 1
+    with ieee():
+        z = Value(0.0, label="z")
+        y = z.log() * Value(1.0, label="w")
+        y.label = "y"
+        y.backward()
+        page = explore(y, tmp_path / "inf.html")
+    s = _scene_of(page)  # strict JSON: no NaN or Infinity tokens
+    [node] = [n for n in s["nodes"] if n["name"] == "z"]
+    assert node["grad"] is None and node["grad_text"] == "grad inf"
