@@ -81,10 +81,12 @@ examples:
   gradient. The extension picks the format: .svg .png .pdf .dot (.gv).""",
     "explore": f"""\
 example:
-  $ pathgrad explore "{CHAIN}" --at {CHAIN_AT} -o chain.html
+  $ pathgrad explore "{CHAIN}" --at {CHAIN_AT} --wrt w -o chain.html
   wrote chain.html
 
-  One self-contained page: click a node and its paths light up.""",
+One self-contained page (no server, no network): click a node and its paths to the output light
+up with their factors and products; Step / Back / Play replay the reverse sweep. --wrt selects a
+name when the page opens.""",
     "demo": """\
 examples:
   $ pathgrad demo                 # lists the walk-throughs
@@ -200,10 +202,12 @@ def build_parser() -> argparse.ArgumentParser:
                       help="stop the layout after this long (default 60)")
 
     explore = add("explore", "the explorer page: click a node, its paths light up",
-                  f"{values} -o FILE")
-    _expression_args(explore, "(not used by the page; every input can be picked there)")
+                  f"{values} [--timeout S] -o FILE")
+    _expression_args(explore, "the name selected when the page opens (its paths lit)")
     explore.add_argument("-o", "--output", required=True, metavar="FILE",
                          help="the page (.html)")
+    explore.add_argument("--timeout", type=_seconds, default=60.0, metavar="SECONDS",
+                         help="stop the layout after this long (default 60)")
 
     demo = add("demo", "run one walk-through of the source texts, or list them",
                "[NAME] [--fast] [--out DIR]")
@@ -363,28 +367,38 @@ def _draw(args: argparse.Namespace) -> None:
     if target.suffix.lower() in (".dot", ".gv"):
         render(graph, target)  # no layout: nothing to wait for
     else:
-        _render_in_time(graph.source, target, args.timeout)
+        _write_in_time(_render_file, (graph.source,), target, args.timeout, "picture")
     print(f"wrote {target}")
 
 
-def _render_file(source: str, path: str, report: Any) -> None:
-    # In the child process: render, and send back None or the error's message (no traceback).
+def _render_file(source: str, path: str) -> None:
     from pathgrad.viz import render
 
+    render(source, path)
+
+
+def _explore_file(root: Value, path: str, wrt: Value | None, title: str) -> None:
+    from pathgrad.viz import explore
+
+    explore(root, path, wrt=wrt, title=title)
+
+
+def _run_child(job: Any, args: tuple[Any, ...], report: Any) -> None:
+    # In the child process: do the job, send back None or the error's message (no traceback).
     try:
-        render(source, path)
+        job(*args)
         report.send(None)
     except Exception as error:
         report.send(f"{type(error).__name__}: {error}")
 
 
-def _render_in_time(source: str, target: Path, seconds: float) -> None:
-    """Lay out and write the picture in a child process that is stopped after ``seconds``.
+def _write_in_time(job: Any, args: tuple[Any, ...], target: Path, seconds: float,
+                   what: str) -> None:
+    """Run ``job(*args, path)`` in a child process stopped after ``seconds``; it writes into a
+    fresh directory beside ``target`` and the finished file is moved into place.
 
     Graphviz's layout runs in C and cannot be interrupted; some graphs of a few hundred values
-    (one input feeding a hundred ops) take minutes. The child writes into a fresh directory
-    beside the target and the finished file is moved into place, so a stopped or failed render
-    leaves no file behind (and an existing target untouched).
+    take minutes. A stopped or failed job leaves no file behind (an existing target untouched).
     """
     import multiprocessing
     import shutil
@@ -393,9 +407,10 @@ def _render_in_time(source: str, target: Path, seconds: float) -> None:
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
     context: Any = multiprocessing.get_context(method)
     work = Path(tempfile.mkdtemp(prefix=".pathgrad-", dir=target.parent))
+    staged = work / target.name
     receive, send = context.Pipe(duplex=False)
-    child = context.Process(target=_render_file, args=(source, str(work / target.name), send),
-                            daemon=True)
+    child = context.Process(target=_run_child, args=(job, (*args[:1], str(staged), *args[1:]),
+                                                     send), daemon=True)
     sys.stdout.flush()  # a forked child flushes what it inherited: nothing may be pending
     sys.stderr.flush()
     try:
@@ -403,12 +418,12 @@ def _render_in_time(source: str, target: Path, seconds: float) -> None:
         send.close()
         child.join(seconds)
         if child.is_alive():
-            raise _Failure(f"laying out the picture took longer than {seconds:g} s; draw a "
+            raise _Failure(f"laying out the {what} took longer than {seconds:g} s; try a "
                            "smaller expression, or give --timeout more seconds", 1)
-        error = receive.recv() if receive.poll() else f"the renderer stopped ({child.exitcode})"
+        error = receive.recv() if receive.poll() else f"it stopped (exit code {child.exitcode})"
         if error is not None:
-            raise _Failure(f"cannot draw the picture: {error}", 1)
-        os.replace(work / target.name, target)
+            raise _Failure(f"cannot make the {what}: {error}", 1)
+        os.replace(staged, target)
     finally:
         if child.is_alive():
             child.kill()
@@ -418,17 +433,16 @@ def _render_in_time(source: str, target: Path, seconds: float) -> None:
 
 
 def _explore(args: argparse.Namespace) -> None:
-    target = _check_target(args.output, ["html"])
-    try:
-        from pathgrad.viz import explore  # type: ignore[attr-defined]
-    except ImportError:
-        raise _Failure("the explorer is not available in this version of pathgrad "
-                       "(pathgrad.viz.explore is missing)", 1) from None
+    target = _check_target(args.output, ["html", "htm"])
     expr, env = _read(args)
     out = _single_output(expr, "explore")
+    if len(set(args.wrt)) > 1:
+        raise _Failure("the page opens on one name: give --wrt once", 2)
     root = env[out]
     root.backward()
-    explore(root, str(target))
+    wrt = env[args.wrt[0]] if args.wrt else None
+    title = " ; ".join(f"{n} = {expr.text_of(n)}" for n in reversed(expr.defined))
+    _write_in_time(_explore_file, (root, wrt, title), target, args.timeout, "page")
     print(f"wrote {target}")
 
 

@@ -244,12 +244,13 @@ def _ids() -> list[str]:
 
 
 @pytest.mark.parametrize(("args", "code", "message"), HOSTILE, ids=_ids())
-@pytest.mark.parametrize("command", ["grad", "draw"])
+@pytest.mark.parametrize("command", ["grad", "draw", "explore"])
 def test_hostile_input(capsys: pytest.CaptureFixture[str], tmp_path: Path,
                        monkeypatch: pytest.MonkeyPatch, command: str, args: list[str], code: int,
                        message: str) -> None:
     monkeypatch.chdir(tmp_path)
-    extra = ["-o", str(tmp_path / "g.svg")] if command == "draw" else []
+    extra = {"draw": ["-o", str(tmp_path / "g.svg")], "explore": ["-o", str(tmp_path / "g.html")],
+             }.get(command, [])
     got, out, err, elapsed = run_main(capsys, command, *args, *extra)
     assert got == code, err
     first = err.splitlines()[0]
@@ -351,16 +352,19 @@ def test_demo_lists_and_runs(capsys: pytest.CaptureFixture[str], tmp_path: Path)
     assert "∂C" in out and any(tmp_path.iterdir())
 
 
-def test_explore_without_the_explorer_says_so(capsys: pytest.CaptureFixture[str],
-                                              tmp_path: Path) -> None:
-    import pathgrad.viz
-
-    if hasattr(pathgrad.viz, "explore"):
-        pytest.skip("the explorer is there")
-    code, _, err, _ = run_main(capsys, "explore", "x*2", "--at", "x=1", "-o",
-                               str(tmp_path / "p.html"))
-    assert code == 1 and "explorer is not available" in err
-    assert list(tmp_path.iterdir()) == []
+def test_explore_writes_the_page(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    page = tmp_path / "chain.html"
+    code, out, err, _ = run_main(capsys, "explore", CHAIN, "--at", *AT_ARGS, "--wrt", "w", "-o",
+                                 str(page))
+    assert code == 0, err
+    assert out == f"wrote {page}\n"
+    text = page.read_text(encoding="utf-8")
+    assert text.lstrip().lower().startswith("<!doctype html") and "<svg" in text
+    assert "a_prev" in text and "σ'(z)" in text
+    code, _, err, _ = run_main(capsys, "explore", CHAIN, "--at", *AT_ARGS, "-o",
+                               str(tmp_path / "chain.svg"))
+    assert code == 2 and ".svg is not a format" in err
+    assert [p.name for p in tmp_path.iterdir()] == ["chain.html"]
 
 
 def test_python_dash_m_runs_the_same_command() -> None:
