@@ -14,7 +14,15 @@ from .compile import TraceMismatchError, compile
 from .forward import jvp
 from .graph import ancestors, toposort
 from .modes import ieee, is_grad_enabled, no_grad
-from .paths import Contributions, Path, contributions, count_paths, paths, top_paths
+from .paths import (
+    Contributions,
+    Path,
+    contributions,
+    count_paths,
+    log_count_paths,
+    paths,
+    top_paths,
+)
 from .rules import ROWS
 from .value import Value, sum_values, weighted_sum
 
@@ -36,6 +44,7 @@ __all__ = [
     "ieee",
     "is_grad_enabled",
     "jvp",
+    "log_count_paths",
     "no_grad",
     "numeric_grad",
     "paths",

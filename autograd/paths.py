@@ -40,7 +40,10 @@ from .graph import toposort
 from .modes import ieee_on
 from .value import Value
 
-__all__ = ["Contributions", "Path", "contributions", "count_paths", "paths", "top_paths"]
+__all__ = [
+    "Contributions", "Path", "contributions", "count_paths", "log_count_paths", "paths",
+    "top_paths",
+]
 
 MINUS = "−"  # the typographic minus, as the source texts print it
 
@@ -380,6 +383,9 @@ def count_paths(output: Value, node: Value) -> int:
 
     A DP over the topological order, linear in the number of edges: the count of a node is the
     sum of its parents' counts, each edge counted once (``x * x`` gives x two paths).
+    The count is exact, so its time grows with its digits: on graphs with astronomically many
+    paths (2^250001 paths at 10⁶ edges takes ~25 s) use ``log_count_paths``, the same DP on the
+    natural logarithm of the count in floats (linear time whatever the count).
 
     >>> from pathgrad.autograd import Value
     >>> x = Value(1.5)
@@ -403,6 +409,43 @@ def count_paths(output: Value, node: Value) -> int:
         if total:
             count[v] = total
     return get(output, 0) if started else 0
+
+
+def log_count_paths(output: Value, node: Value) -> float:
+    """The natural logarithm of ``count_paths(output, node)`` in floats (``-inf`` if none).
+
+    The same DP over the topological order, adding counts as logarithms
+    (log(a + b) = max + log1p(e^(min − max))), so graphs with 2^1000000 paths take linear time;
+    about 1e-15 relative error per addition instead of an exact integer.
+
+    >>> from pathgrad.autograd import Value
+    >>> x = y = Value(1.5)
+    >>> for _ in range(2000):   # a ladder of 2000 diamonds: 2^2000 paths
+    ...     y = y.sin() + y.cos()
+    >>> round(log_count_paths(y, x) / math.log(2), 9)
+    2000.0
+    >>> log_count_paths(Value(2.0), x)
+    -inf
+    """
+    _check(output, node, "log_count_paths")
+    log_count: dict[Value, float] = {node: 0.0}
+    get = log_count.get
+    started = False
+    for v in toposort(output):
+        if not started:
+            started = v is node
+            continue
+        edges = v._edges
+        total = -math.inf
+        for i in range(0, len(edges) - 1, 2):
+            c = get(edges[i])
+            if c is None:
+                continue
+            hi, lo = (c, total) if c > total else (total, c)
+            total = hi + math.log1p(math.exp(lo - hi)) if lo > -math.inf else hi
+        if total > -math.inf:
+            log_count[v] = total
+    return get(output, -math.inf) if started else -math.inf
 
 
 def paths(output: Value, node: Value) -> Iterator[Path]:
