@@ -2,9 +2,10 @@
 
 The graph of one example through a fixed model has the same shape for every example and every
 step; only the numbers differ. ``compile(fn, params)`` runs ``fn`` once on placeholder Values
-(the first example's numbers), lowers the recorded graph to flat arrays (``autograd.tape``) and
-then replays forward and backward over the batch dimension with numpy, through the *same* rule
-table as the eager engine, so the numbers are the eager engine's (to rounding).
+(the first example's numbers, ``autograd.trace``), lowers the recorded graph to flat lists
+(``autograd.tape``) and then replays forward and backward over the batch dimension
+(``autograd.replay_numpy``, ``replay_python``, ``replay_array``) through the *same* rule table as
+the eager engine, so the numbers are the eager engine's (to rounding).
 
 >>> from pathgrad.autograd import Value, compile
 >>> w, b = Value(0.5, label="w"), Value(-1.0, label="b")
@@ -26,17 +27,18 @@ How it works and what it guarantees:
   ``Value(w.data)`` inside ``fn`` is frozen, and a node ``fn`` computes under ``no_grad()`` is
   refused with a ``ValueError``). Gradients are returned for ``params`` only. Nodes that
   depend on no input (an L2 term inside the loss) are computed once per call, not per example.
-* **Replay.** Two back ends, chosen per call from the tape's shape and the batch size (see
-  ``autograd.tape``): ``"numpy"`` groups each topological level by op (a layer of ``wsum``
-  neurons is one matrix product, other wide groups one rule call on ``(k, batch)`` arrays, narrow
-  chains one numpy statement per node); ``"python"`` runs generated straight-line float code per
-  example, which wins for narrow graphs on small batches. Buffers are per batch size; nothing
-  computed from one call's parameters or data is kept for the next. Results equal the eager
-  engine's to rounding (the Python back end's per example bit for bit; matrix products and
-  batch sums add in another order).
+* **Replay.** ``backend="auto"`` picks per call, from the tape's shape and the batch size,
+  between ``"numpy"`` (each topological level grouped by op: a layer of ``wsum`` neurons is one
+  matrix product, other wide groups one rule call on ``(k, batch)`` arrays, narrow chains one
+  numpy statement per node) and ``"python"`` (straight-line float code per example, which wins
+  for narrow graphs on small batches). ``"jax"`` replays the same plan through ``jax.numpy``
+  under ``jax.jit``, a batch split over the available devices with ``jax.sharding``;
+  ``"torch"`` through PyTorch tensors (``device=`` picks a GPU). Inputs and outputs are numpy
+  either way. Results equal the eager engine's to rounding (the Python back end's per example
+  bit for bit; matrix products and batch sums add in another order).
 * **Cost.** The first call pays for the trace, the re-traces of the check, the lowering and
   the code generation: ~15 ms for micrograd's demo MLP (749 nodes), ~1 s for a 20,000-op chain
-  (``step.trace_seconds`` has the figure).
+  (``step.trace_seconds`` has the figure); a JAX back end adds XLA's compilation per batch size.
 * **Data-dependent control flow.** The replay repeats example 0's graph, so ``fn`` must build
   the same graph for every example (``relu``/``abs`` are fine: their kinks are masks). The first
   call re-traces ``check`` more examples of its batch (the last one, the one farthest from
@@ -44,6 +46,7 @@ How it works and what it guarantees:
   difference raises ``TraceMismatchError`` naming the example and the node. Sampling cannot
   prove that no other example (or a later parameter value) takes another branch:
   ``step.verify(*arrays)`` re-traces every example of a batch with the current parameters.
+  Branching on ``.data`` is unsafe in general.
 * **Errors.** Outside ``ieee()`` a non-finite result (``log`` of a negative number, an
   overflow) is traced back to the first example that causes it and reported with the eager
   engine's own message, prefixed by the example's index; inside ``ieee()`` inf and nan pass.
@@ -56,11 +59,11 @@ import inspect
 import math
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from .graph import toposort
-from .modes import ieee_on, recording
+from .modes import ieee_on
+from .tape import WIDE, Tape
+from .trace import Trace, TraceMismatchError, first_difference, fn_name, signature, trace
 from .value import Value
 
 if TYPE_CHECKING:
@@ -68,105 +71,8 @@ if TYPE_CHECKING:
 
 __all__ = ["Compiled", "Trace", "TraceMismatchError", "compile", "trace"]
 
-_BACKENDS = ("auto", "numpy", "python")
+_BACKENDS = ("auto", "numpy", "python", "jax", "torch")
 _REDUCTIONS = ("mean", "sum")
-
-
-class TraceMismatchError(ValueError):
-    """``fn`` built a different graph for another example: its control flow depends on the data."""
-
-
-@dataclass
-class Trace:
-    """One recorded run of ``fn``: its nodes in topological order (output last), its inputs."""
-
-    nodes: list[Value]
-    inputs: list[Value]
-    params: list[Value]
-
-    def describe(self, i: int) -> str:
-        """Node ``i`` as the error messages name it: index, op, label, kind of leaf."""
-        v = self.nodes[i]
-        if v.op:
-            return f"node {i} (op {v.op!r}{f', label {v.label!r}' if v.label else ''})"
-        return f"node {i} ({self._leaf_kind(v)})"
-
-    def _leaf_kind(self, v: Value) -> str:
-        for k, x in enumerate(self.inputs):
-            if v is x:
-                return f"input {k} {x.label!r}"
-        for k, p in enumerate(self.params):
-            if v is p:
-                return f"params[{k}]{f' {p.label!r}' if p.label else ''}"
-        return f"constant leaf {v.data!r}{f' {v.label!r}' if v.label else ''}"
-
-
-def trace(
-    fn: Callable[..., Any], params: Sequence[Value], example: Sequence[float],
-    names: Sequence[str] | None = None,
-) -> Trace:
-    """Run ``fn`` on one placeholder Value per number of ``example``; record the graph.
-
-    >>> from pathgrad.autograd import Value
-    >>> w = Value(3.0, label="w")
-    >>> t = trace(lambda x: w * x + 1, [w], [2.0], ["x"])
-    >>> [t.describe(i) for i in range(len(t.nodes))]
-    ["node 0 (params[0] 'w')", "node 1 (input 0 'x')", "node 2 (op 'mul')", "node 3 (op 'add_c')"]
-    """
-    labels = list(names) if names is not None else [f"arg{k}" for k in range(len(example))]
-    inputs = [Value(float(x), label=label) for x, label in zip(example, labels)]
-    with recording():  # a trace under no_grad() would record nothing
-        out = fn(*inputs)
-    if isinstance(out, (list, tuple)) and len(out) == 1:
-        out = out[0]  # a model with one output may hand back a one-element list
-    if not isinstance(out, Value):
-        raise TypeError(
-            f"compile: {_name(fn)} must return one scalar Value, got {out!r} "
-            f"({type(out).__name__})"
-        )
-    return Trace(toposort(out), inputs, list(params))
-
-
-def _number(c: float | None) -> Any:
-    return "nan" if c is not None and c != c else c  # nan == nan, for comparing signatures
-
-
-def _signature(t: Trace) -> list[tuple[Any, ...]]:
-    """Per node: (op, constant, parent indices), or for a leaf its kind (input, param, data)."""
-    index = {id(v): i for i, v in enumerate(t.nodes)}
-    kinds: dict[int, tuple[Any, ...]] = {id(v): ("input", k) for k, v in enumerate(t.inputs)}
-    for k, p in enumerate(t.params):
-        kinds.setdefault(id(p), ("param", k))
-    sig: list[tuple[Any, ...]] = []
-    for v in t.nodes:
-        edges = v._edges
-        if edges:
-            sig.append((v.op, _number(v.constant), tuple(index[id(p)] for p in v.parents)))
-        else:
-            sig.append(kinds.get(id(v)) or ("leaf", _number(v.data)))
-    return sig
-
-
-def _first_difference(a: Trace, b: Trace, sig_a: list[tuple[Any, ...]]) -> str | None:
-    """Where trace ``b`` differs from ``a`` (op, constants, parents, leaf kinds), else None."""
-    sig_b = _signature(b)
-    if sig_a == sig_b:
-        return None
-    for i, (u, v) in enumerate(zip(sig_a, sig_b)):
-        if u == v or a.nodes[i] is b.nodes[i]:
-            continue  # the same leaf object (one fn closed over) may hold new data: it is read
-        if u[0] != v[0] or not a.nodes[i]._edges:
-            return f"{a.describe(i)} is {b.describe(i)} there"
-        if u[1] != v[1]:
-            return f"{a.describe(i)} has the constant {u[1]!r} there {v[1]!r}"
-        return f"{a.describe(i)} has parents {list(u[2])} there {list(v[2])}"
-    if len(sig_a) != len(sig_b):
-        return f"the graph has {len(sig_a)} nodes there {len(sig_b)}"
-    return None
-
-
-def _name(fn: Any) -> str:
-    return getattr(fn, "__name__", type(fn).__name__)
 
 
 class Compiled:
@@ -179,9 +85,11 @@ class Compiled:
     """
 
     def __init__(
-        self, fn: Callable[..., Any], params: Sequence[Value], check: int, backend: str
+        self, fn: Callable[..., Any], params: Sequence[Value], check: int, backend: str,
+        device: Any = None,
     ) -> None:
         self.fn, self.params, self.check, self.backend_choice = fn, list(params), check, backend
+        self.device = device
         self.n_nodes = 0
         self.trace_seconds = 0.0
         self.backend = ""
@@ -193,51 +101,62 @@ class Compiled:
 
     def __repr__(self) -> str:
         state = f"{self.n_nodes} nodes" if self._trace else "not traced yet"
-        return f"<compiled {_name(self.fn)}: {len(self.params)} params, {state}>"
+        return f"<compiled {fn_name(self.fn)}: {len(self.params)} params, {state}>"
 
     # ---- input -------------------------------------------------------------------------------
     def _arrays(self, arrays: tuple[Any, ...]) -> list[np.ndarray]:
-        import numpy as np
 
         if self._n_args >= 0 and len(arrays) != self._n_args:
             raise TypeError(
-                f"{_name(self.fn)} was traced with {self._n_args} arguments, so it takes "
+                f"{fn_name(self.fn)} was traced with {self._n_args} arguments, so it takes "
                 f"{self._n_args} arrays (one entry per example); got {len(arrays)}"
             )
         if not arrays:
-            raise TypeError(f"{_name(self.fn)}: give one 1-D array per argument, got none")
-        xs = []
-        for k, a in enumerate(arrays):
-            if isinstance(a, Value) or (
-                isinstance(a, (list, tuple)) and any(isinstance(e, Value) for e in a)
-            ):
-                raise TypeError(f"array {k} holds Values: pass plain numbers (floats)")
-            arr = np.asarray(a)
-            if arr.dtype.kind not in "iuf":
-                raise TypeError(
-                    f"array {k} must hold real numbers, got dtype {arr.dtype} "
-                    f"(first entry {arr.ravel()[0]!r})" if arr.size else
-                    f"array {k} must hold real numbers, got dtype {arr.dtype}"
-                )
-            if arr.ndim != 1:
-                raise ValueError(
-                    f"array {k} must be 1-D (one entry per example), got shape {arr.shape}"
-                )
-            xs.append(np.ascontiguousarray(arr, dtype=np.float64))
-        sizes = [len(x) for x in xs]
-        if len(set(sizes)) != 1:
-            raise ValueError(f"the arrays must have the same length (the batch), got {sizes}")
-        if sizes[0] == 0:
+            raise TypeError(f"{fn_name(self.fn)}: give one 1-D array per argument, got none")
+        xs = [self._array(k, a) for k, a in enumerate(arrays)]
+        size = len(xs[0])
+        if any(len(x) != size for x in xs):
+            raise ValueError(
+                f"the arrays must have the same length (the batch), got {[len(x) for x in xs]}"
+            )
+        if size == 0:
             raise ValueError("empty batch: the arrays have no entries")
-        if not ieee_on():
-            for k, x in enumerate(xs):
-                if not np.isfinite(x).all():
-                    b = int(np.flatnonzero(~np.isfinite(x))[0])
-                    raise ValueError(
-                        f"array {k} has the non-finite entry {x[b]!r} at example {b}; use "
-                        "pathgrad.autograd.ieee() for IEEE inf/nan semantics"
-                    )
         return xs
+
+    @staticmethod
+    def _refuse_non_finite(xs: list[np.ndarray]) -> None:
+        import numpy as np
+
+        for k, x in enumerate(xs):
+            total = np.add.reduce(x)  # inf or nan in x makes the sum non-finite (so may overflow)
+            if total - total != 0.0 and not np.isfinite(x).all():
+                b = int(np.flatnonzero(~np.isfinite(x))[0])
+                raise ValueError(
+                    f"array {k} has the non-finite entry {x[b]!r} at example {b}; use "
+                    "pathgrad.autograd.ieee() for IEEE inf/nan semantics"
+                )
+
+    @staticmethod
+    def _array(k: int, a: Any) -> np.ndarray:
+        import numpy as np
+
+        if type(a) is np.ndarray and a.dtype == np.float64 and a.ndim == 1 and (
+            a.flags.c_contiguous
+        ):
+            return a
+        if isinstance(a, Value) or (
+            isinstance(a, (list, tuple)) and any(isinstance(e, Value) for e in a)
+        ):
+            raise TypeError(f"array {k} holds Values: pass plain numbers (floats)")
+        arr = np.asarray(a)
+        if arr.dtype.kind not in "iuf":
+            first = f" (first entry {arr.ravel()[0]!r})" if arr.size else ""
+            raise TypeError(f"array {k} must hold real numbers, got dtype {arr.dtype}{first}")
+        if arr.ndim != 1:
+            raise ValueError(
+                f"array {k} must be 1-D (one entry per example), got shape {arr.shape}"
+            )
+        return np.ascontiguousarray(arr, dtype=np.float64)
 
     # ---- trace -------------------------------------------------------------------------------
     def _names(self, n: int) -> list[str]:
@@ -264,18 +183,22 @@ class Compiled:
             raise named from None
 
     def _build(self, xs: list[np.ndarray]) -> None:
-        from .tape import Tape
+        import numpy as np
+
+        from .replay_scalar import ScalarReplay
 
         start = time.perf_counter()
         first = self._trace_at(xs, 0)
         self._refuse_frozen(first, xs)
         self._compare(first, xs, self._samples(xs, self.check))
         self._tape = tape = Tape(first)
+        self._prologue = ScalarReplay(tape)
         node = {id(v): i for i, v in enumerate(first.nodes)}
         n_scalar = len(tape.scalar_nodes)
-        self._param_pos = [
-            tape.scalar_of[node[id(p)]] if id(p) in node else n_scalar for p in self.params
-        ]
+        self._param_pos = np.asarray(
+            [tape.scalar_of[node[id(p)]] if id(p) in node else n_scalar for p in self.params],
+            dtype=np.intp,
+        )
         self._trace, self._n_args = first, len(xs)
         self.n_nodes = tape.n
         self.trace_seconds = time.perf_counter() - start
@@ -297,7 +220,7 @@ class Compiled:
         for i in suspects:
             if i >= len(again) or again[i] is not first.nodes[i]:
                 raise ValueError(
-                    f"{_name(self.fn)} computes {first.describe(i)} under no_grad(): a "
+                    f"{fn_name(self.fn)} computes {first.describe(i)} under no_grad(): a "
                     "compiled replay would keep the value it had when traced, whatever the "
                     "parameters later are; compute it outside the function (a Value the "
                     "function closes over is read afresh) or without no_grad()"
@@ -322,16 +245,16 @@ class Compiled:
 
     def _compare(self, first: Trace, xs: list[np.ndarray], examples: Iterable[int]) -> None:
         if self._signature is None or self._trace is not first:
-            self._signature = _signature(first)
+            self._signature = signature(first)
         for b in examples:
-            diff = _first_difference(first, self._trace_at(xs, b), self._signature)
+            diff = first_difference(first, self._trace_at(xs, b), self._signature)
             if diff is not None:
                 raise TraceMismatchError(
-                    f"{_name(self.fn)} builds a different graph for example {b} than the "
-                    f"recorded one (traced on the first example it was compiled with): {diff}. "
-                    "Its Python control flow depends on the data "
-                    "(e.g. `if v.data > 0:`), so one recorded graph cannot replay every "
-                    "example; write the branch with a mask op (relu, abs) or run it eagerly"
+                    f"{fn_name(self.fn)} builds a different graph for example {b} than the "
+                    f"one it recorded (traced on example 0 of its first batch): {diff}. Its "
+                    "Python control flow depends on the data (e.g. `if v.data > 0:`), so one "
+                    "recorded graph cannot replay every example; write the branch with a mask "
+                    "op (relu, abs) or run it eagerly"
                 )
 
     def verify(self, *arrays: Any) -> None:
@@ -347,14 +270,24 @@ class Compiled:
 
     # ---- replay ------------------------------------------------------------------------------
     def _replay(self, name: str) -> Any:
-        if name not in self._replays:
-            from .tape import NumpyReplay, PythonReplay
-
+        replay = self._replays.get(name)
+        if replay is None:
             start = time.perf_counter()
-            kind = NumpyReplay if name == "numpy" else PythonReplay
-            self._replays[name] = kind(self._tape)
+            if name == "numpy":
+                from .replay_numpy import NumpyReplay
+
+                replay = NumpyReplay(self._tape, self._prologue.S, self._prologue.GS)
+            elif name == "python":
+                from .replay_python import PythonReplay
+
+                replay = PythonReplay(self._tape)
+            else:
+                from .replay_array import ArrayReplay
+
+                replay = ArrayReplay(self._tape, name, self.device)
+            self._replays[name] = replay
             self.trace_seconds += time.perf_counter() - start
-        return self._replays[name]
+        return replay
 
     def _pick(self, batch: int) -> str:
         if self.backend_choice != "auto":
@@ -372,27 +305,19 @@ class Compiled:
         import numpy as np
 
         xs = self._arrays(arrays)
+        if not ieee_on():
+            with np.errstate(all="ignore"):
+                self._refuse_non_finite(xs)
         if self._trace is None:
             self._build(xs)
         tape = self._tape
-        batch = len(xs[0])
         collecting = gc.isenabled()
         gc.disable()  # the replay makes no cycles; collections would only rescan the trace
         try:
             with np.errstate(all="ignore"):
-                s, S = tape.scalars()
-                if not tape.batched[tape.root]:  # fn ignores its inputs: one value for all
-                    self.backend = "scalar"
-                    out = np.full(batch, s[tape.scalar_of[tape.root]])
-                    gs: Any = [0.0] * len(s)
-                    gs[tape.scalar_of[tape.root]] = float(batch)
-                else:
-                    self.backend = name = self._pick(batch)
-                    replay = self._replay(name)
-                    out, gs = replay.run(xs, S if name == "numpy" else s, with_grad)
-                grads = tape.scalar_grads(s, S, gs) if with_grad else np.zeros(len(s))
+                out, grads = self._replay_all(tape, xs, with_grad)
         except (ArithmeticError, ValueError):
-            self._diagnose(xs, np.arange(batch))  # the engine's own error, naming the example
+            self._diagnose(xs, np.arange(len(xs[0])))  # the engine's error, naming the example
             raise
         finally:
             if collecting:
@@ -403,17 +328,39 @@ class Compiled:
                 order = np.concatenate([np.flatnonzero(bad), np.flatnonzero(~bad)])
                 self._diagnose(xs, order)
                 raise OverflowError(
-                    f"{_name(self.fn)}: the gradient is not finite (an overflow in backward or "
-                    "while adding up the examples); use pathgrad.autograd.ieee() for IEEE inf/nan"
+                    f"{fn_name(self.fn)}: the gradient is not finite (an overflow in backward "
+                    "or while adding up the examples); use pathgrad.autograd.ieee() for IEEE "
+                    "inf/nan"
                 )
         return out, grads
+
+    def _replay_all(
+        self, tape: Tape, xs: list[np.ndarray], with_grad: bool
+    ) -> tuple[np.ndarray, np.ndarray]:
+        import numpy as np
+
+        s, S = self._prologue.scalars()
+        batch = len(xs[0])
+        root = tape.scalar_of[tape.root]
+        if root >= 0:  # fn ignores its inputs: one value for all
+            self.backend = "scalar"
+            out, gs = np.full(batch, S[root]), [0.0] * len(S)
+            gs[root] = float(batch)
+        else:
+            self.backend = name = self._pick(batch)
+            if name == "python" and s is None:
+                s = S.tolist()
+            out, gs = self._replay(name).run(xs, s if name == "python" else S, with_grad)
+        if not with_grad:
+            return out, np.zeros(len(S))
+        return out, self._prologue.scalar_grads(gs, s, S)
 
     def _diagnose(self, xs: list[np.ndarray], order: Iterable[int]) -> None:
         """Re-run examples eagerly; the first that fails raises the engine's error, named."""
         for b in order:
             out = self._trace_at(xs, int(b)).nodes[-1].data
             if not math.isfinite(out):
-                raise OverflowError(f"example {int(b)}: {_name(self.fn)} is {out!r}")
+                raise OverflowError(f"example {int(b)}: {fn_name(self.fn)} is {out!r}")
 
     def __call__(self, *arrays: Any) -> np.ndarray:
         """The output of ``fn`` for each example: a 1-D array as long as the batch."""
@@ -434,26 +381,25 @@ class Compiled:
         out, gs = self._run(arrays, with_grad=True)
         grads = np.append(gs, 0.0)[self._param_pos]
         with np.errstate(all="ignore"):
-            total = float(out.sum())
+            total = float(np.add.reduce(out))
         if not ieee_on() and not math.isfinite(total):
             raise OverflowError(
-                f"{_name(self.fn)}: the sum over the batch overflows ({total!r}); use "
+                f"{fn_name(self.fn)}: the sum over the batch overflows ({total!r}); use "
                 "pathgrad.autograd.ieee() for IEEE inf/nan semantics"
             )
         if reduction == "mean":
-            return float(out.mean()), grads / len(out)
+            grads *= 1.0 / len(out)
+            return total / len(out), grads
         return total, grads
 
 
-def _cost_model(tape: Any) -> tuple[float, float]:
+def _cost_model(tape: Tape) -> tuple[float, float]:
     """Estimated µs of a numpy replay (fixed part) and of the Python replay per example.
 
     Measured on 2 cores: a numpy statement costs ~3 µs (forward and backward count one each);
     a vectorised group is one statement, a narrow node is one; straight-line float code costs
     ~60 ns an edge or node per example.
     """
-    from . import tape as tape_module
-
     groups: dict[tuple[int, str], int] = {}
     edges = ops = 0
     for i, ps in enumerate(tape.parents):
@@ -461,7 +407,7 @@ def _cost_model(tape: Any) -> tuple[float, float]:
             groups[(tape.level[i], tape.ops[i])] = groups.get((tape.level[i], tape.ops[i]), 0) + 1
             edges += len(ps)
             ops += 1
-    statements = sum(1 if k >= tape_module.WIDE else k for k in groups.values())
+    statements = sum(1 if k >= WIDE else k for k in groups.values())
     return 3.0 * 2 * statements, 0.06 * (edges + ops)
 
 
@@ -471,12 +417,16 @@ def compile(
     *,
     check: int = 4,
     backend: str = "auto",
+    device: Any = None,
 ) -> Compiled:
     """Trace ``fn`` (one example in, one scalar Value out) once; replay it over batches.
 
     ``params``: the Values to differentiate towards (``model.parameters()``). ``check``: how
     many further examples of the first batch are re-traced to catch data-dependent control flow
-    (0 turns it off). ``backend``: ``"auto"`` (default), ``"numpy"`` or ``"python"``.
+    (0 turns it off). ``backend``: ``"auto"`` (default), ``"numpy"``, ``"python"``, ``"jax"``
+    (needs ``pip install 'pathgrad[jax]'``) or ``"torch"`` (``'pathgrad[torch]'``).
+    ``device``: where JAX or PyTorch run (``"cuda"``, a ``torch.device``, a JAX device or a
+    list of them; default: PyTorch's CPU, all of JAX's default devices).
 
     >>> from pathgrad.autograd import Value, compile
     >>> a = Value(2.0)
@@ -488,6 +438,12 @@ def compile(
         raise TypeError(f"compile needs a function, got {fn!r} ({type(fn).__name__})")
     if backend not in _BACKENDS:
         raise ValueError(f"backend must be one of {_BACKENDS}, got {backend!r}")
+    if device is not None and backend not in ("jax", "torch"):
+        raise ValueError(f"device= is for backend 'jax' or 'torch', not {backend!r}")
+    if backend in ("jax", "torch"):
+        from .replay_array import require
+
+        require(backend)
     if isinstance(check, bool) or not isinstance(check, int) or check < 0:
         raise ValueError(f"check must be a number of examples >= 0, got {check!r}")
     if isinstance(params, Value):
@@ -501,4 +457,4 @@ def compile(
                 f"params[{k}] is not a leaf (it was computed by op {p.op!r}); parameters "
                 "are the leaves an optimizer updates"
             )
-    return Compiled(fn, plist, check, backend)
+    return Compiled(fn, plist, check, backend, device)

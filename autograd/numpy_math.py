@@ -1,8 +1,11 @@
-"""The rule table's math namespace for numpy arrays (and numpy scalars).
+"""The rule table's math namespace for arrays: numpy, and the same functions for JAX or PyTorch.
 
-Used by ``autograd.compile`` to replay a recorded graph over a batch, and by the engine under
-``ieee()`` to get IEEE 754 results (inf, nan) where Python's ``math`` raises. Kinks are masks,
-never Python branches, and each function gives the same numbers as ``FLOAT_MATH`` does on floats.
+``NUMPY_MATH`` is used by ``autograd.compile`` to replay a recorded graph over a batch, and by
+the engine under ``ieee()`` to get IEEE 754 results (inf, nan) where Python's ``math`` raises.
+``array_math(xp)`` builds the same namespace over another array library with numpy's names
+(``jax.numpy``, or ``autograd.replay_array``'s PyTorch shim), so the JAX and PyTorch replays
+run the very same rows. Kinks are masks, never Python branches, and each function gives the
+same numbers as ``FLOAT_MATH`` does on floats.
 
 This is the only module of ``autograd`` that needs numpy; nothing imports it until it is needed.
 
@@ -18,62 +21,52 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["NUMPY_MATH"]
+__all__ = ["NUMPY_MATH", "array_math"]
 
 
-def _sigmoid(x: Any) -> Any:
-    # The same two branches as rules.sigmoid, so replay and eager give the same bits.
-    e = np.exp(-np.abs(x))
-    return np.where(x >= 0.0, 1.0 / (1.0 + e), e / (1.0 + e))
+def array_math(xp: Any) -> SimpleNamespace:
+    """The math namespace over array library ``xp`` (numpy's names: exp, where, heaviside ...).
+
+    >>> array_math(np).relu(np.array([-2.0, 3.0]))
+    array([0., 3.])
+    """
+
+    def sigmoid(x: Any) -> Any:
+        # The same two branches as rules.sigmoid, so replay and eager give the same bits.
+        e = xp.exp(-xp.abs(x))
+        return xp.where(x >= 0.0, 1.0 / (1.0 + e), e / (1.0 + e))
+
+    def softplus(x: Any) -> Any:
+        return xp.maximum(x, 0.0) + xp.log1p(xp.exp(-xp.abs(x)))
+
+    def step(x: Any) -> Any:
+        return xp.heaviside(x, 0.0)  # 1 where x > 0, 0 where x <= 0 (also −0.0); nan stays nan
+
+    def relu(x: Any) -> Any:
+        return xp.where(x <= 0.0, 0.0, x)  # nan stays nan, −0.0 becomes 0.0
+
+    def powgrad(x: Any, c: Any) -> Any:
+        if isinstance(c, float):  # a constant exponent: the mask is known now
+            return xp.zeros_like(x) if c == 0.0 else c * x ** (c - 1.0)
+        return xp.where(c == 0.0, 0.0, c * x ** (c - 1.0))
+
+    def dtanh(x: Any) -> Any:
+        e = xp.exp(-2.0 * xp.abs(x))
+        return 4.0 * e / ((1.0 + e) * (1.0 + e))
+
+    def dsigmoid(x: Any) -> Any:
+        e = xp.exp(-xp.abs(x))
+        return e / ((1.0 + e) * (1.0 + e))
+
+    def xlogy(o: Any, x: Any) -> Any:
+        return xp.where((o == 0.0) | (x == 0.0), 0.0, o * xp.log(x))
+
+    return SimpleNamespace(
+        exp=xp.exp, log=xp.log, sqrt=xp.sqrt, tanh=xp.tanh, sin=xp.sin, cos=xp.cos,
+        abs=xp.abs, sign=xp.sign, sigmoid=sigmoid, softplus=softplus, step=step, relu=relu,
+        powgrad=powgrad, xlogy=xlogy, dtanh=dtanh, dsigmoid=dsigmoid,
+    )
 
 
-def _softplus(x: Any) -> Any:
-    return np.maximum(x, 0.0) + np.log1p(np.exp(-np.abs(x)))
-
-
-def _step(x: Any) -> Any:
-    return np.where(x > 0.0, 1.0, np.where(x <= 0.0, 0.0, x))  # nan stays nan
-
-
-def _relu(x: Any) -> Any:
-    return np.where(x <= 0.0, 0.0, x)  # nan stays nan, −0.0 becomes 0.0
-
-
-def _powgrad(x: Any, c: Any) -> Any:
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        return np.where(c == 0.0, 0.0, c * x ** (c - 1.0))
-
-
-def _dtanh(x: Any) -> Any:
-    e = np.exp(-2.0 * np.abs(x))
-    return 4.0 * e / ((1.0 + e) * (1.0 + e))
-
-
-def _dsigmoid(x: Any) -> Any:
-    e = np.exp(-np.abs(x))
-    return e / ((1.0 + e) * (1.0 + e))
-
-
-def _xlogy(o: Any, x: Any) -> Any:
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where((o == 0.0) | (x == 0.0), 0.0, o * np.log(x))
-
-
-NUMPY_MATH = SimpleNamespace(
-    exp=np.exp,
-    log=np.log,
-    sqrt=np.sqrt,
-    tanh=np.tanh,
-    sin=np.sin,
-    cos=np.cos,
-    abs=np.abs,
-    sigmoid=_sigmoid,
-    softplus=_softplus,
-    step=_step,
-    sign=np.sign,
-    relu=_relu,
-    powgrad=_powgrad,
-    xlogy=_xlogy,
-    dtanh=_dtanh,
-    dsigmoid=_dsigmoid,
-)
+NUMPY_MATH = array_math(np)
+"""The math namespace for numpy arrays (and numpy scalars); callers set ``np.errstate``."""

@@ -19,7 +19,18 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pathgrad import autograd
-from pathgrad.autograd import ROWS, Value, compile, grad, ieee, no_grad, sum_values, weighted_sum
+from pathgrad.autograd import (
+    ROWS,
+    Value,
+    compile,
+    grad,
+    ieee,
+    no_grad,
+    replay_numpy,
+    replay_scalar,
+    sum_values,
+    weighted_sum,
+)
 from pathgrad.autograd.compile import Compiled, TraceMismatchError
 from pathgrad.nn import MLP
 
@@ -250,7 +261,7 @@ def test_every_op_in_the_batch_independent_part(
 ) -> None:
     # Nodes that depend on no input run once per call: as numpy groups (scalar_wide=1) or float
     # code; their adjoints, summed over the batch, are carried back to the parameters once.
-    monkeypatch.setattr(autograd.tape, "SCALAR_WIDE", scalar_wide)
+    monkeypatch.setattr(replay_scalar, "SCALAR_WIDE", scalar_wide)
 
     def f(x: Value, y: Value) -> Value:
         return x * sum_values([OP_CASES[op](P0 + 0.1 * k, P1) for k in range(6)]) + y
@@ -318,13 +329,13 @@ def test_random_expressions_with_every_op_match_eager(
     backend = data.draw(st.sampled_from(BACKENDS))
     wide = data.draw(st.sampled_from([1, 4]))
     scalar_wide = data.draw(st.sampled_from([1, 32]))
-    old = autograd.tape.WIDE, autograd.tape.SCALAR_WIDE
-    autograd.tape.WIDE, autograd.tape.SCALAR_WIDE = wide, scalar_wide
+    old = autograd.tape.WIDE, replay_scalar.SCALAR_WIDE
+    autograd.tape.WIDE, replay_scalar.SCALAR_WIDE = wide, scalar_wide
     try:
         step = compile(f, params=params, backend=backend, check=0)
         assert_matches(step, f, params, xs, ys)
     finally:
-        autograd.tape.WIDE, autograd.tape.SCALAR_WIDE = old
+        autograd.tape.WIDE, replay_scalar.SCALAR_WIDE = old
 
 
 # ---- chains and batch-independent parts ------------------------------------------------------
@@ -542,7 +553,8 @@ def test_big_batches_run_in_chunks_of_examples(
     max_entries: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # the numpy buffers are capped; a batch larger than the cap is cut into chunks of examples
-    monkeypatch.setattr(autograd.tape, "MAX_ENTRIES", max_entries)
+    monkeypatch.setattr(replay_numpy, "MAX_ENTRIES", max_entries)
+    monkeypatch.setattr(replay_numpy, "MIN_CHUNK", 1)
     model = MLP(2, [4, 1], seed=8)
     params = model.parameters()
 
