@@ -587,3 +587,17 @@ def test_values_computed_under_no_grad_inside_fn_are_refused_not_frozen() -> Non
     assert step.value_and_grad([1.0, 2.0])[0] == 3.0
     w2.data = 5.0
     assert step.value_and_grad([1.0, 2.0])[0] == 7.5
+
+
+def test_verify_names_the_recorded_graph_when_example_0_changes_branch() -> None:
+    # issue 14, defect 10: after a parameter update example 0 itself takes the other branch;
+    # the message said "for example 0 than for example 0"
+    w = Value(1.0)
+    step = compile(lambda x: w * x if w.data > 0 else -(w * x), params=[w])
+    step.value_and_grad([1.0, 2.0])
+    w.data = -1.0
+    with pytest.raises(TraceMismatchError) as caught:
+        step.verify([1.0, 2.0])
+    message = str(caught.value)
+    assert "example 0 than the one it recorded" in message
+    assert "than for example 0" not in message
