@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .graph import toposort
-from .modes import ieee_on, recording
+from .modes import recording
 from .value import Value
 
 __all__ = ["Trace", "TraceMismatchError", "first_difference", "signature", "trace"]
