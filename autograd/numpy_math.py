@@ -16,12 +16,19 @@ array([0., 0., 1.])
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
 
 __all__ = ["NUMPY_MATH", "array_math"]
+
+
+@contextmanager
+def _no_errstate(**_: str) -> Iterator[None]:
+    yield
 
 
 def array_math(xp: Any) -> SimpleNamespace:
@@ -45,10 +52,13 @@ def array_math(xp: Any) -> SimpleNamespace:
     def relu(x: Any) -> Any:
         return xp.where(x <= 0.0, 0.0, x)  # nan stays nan, −0.0 becomes 0.0
 
+    quiet = np.errstate if xp is np else _no_errstate  # the masked-out lanes may overflow
+
     def powgrad(x: Any, c: Any) -> Any:
         if isinstance(c, float):  # a constant exponent: the mask is known now
             return xp.zeros_like(x) if c == 0.0 else c * x ** (c - 1.0)
-        return xp.where(c == 0.0, 0.0, c * x ** (c - 1.0))
+        with quiet(divide="ignore", invalid="ignore", over="ignore"):
+            return xp.where(c == 0.0, 0.0, c * x ** (c - 1.0))
 
     def dtanh(x: Any) -> Any:
         e = xp.exp(-2.0 * xp.abs(x))
@@ -59,7 +69,8 @@ def array_math(xp: Any) -> SimpleNamespace:
         return e / ((1.0 + e) * (1.0 + e))
 
     def xlogy(o: Any, x: Any) -> Any:
-        return xp.where((o == 0.0) | (x == 0.0), 0.0, o * xp.log(x))
+        with quiet(divide="ignore", invalid="ignore"):
+            return xp.where((o == 0.0) | (x == 0.0), 0.0, o * xp.log(x))
 
     return SimpleNamespace(
         exp=xp.exp, log=xp.log, sqrt=xp.sqrt, tanh=xp.tanh, sin=xp.sin, cos=xp.cos,
