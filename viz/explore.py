@@ -172,8 +172,9 @@ def _rule_text(child: Value) -> str:
 
 
 def _legend_html(summary: Contributions) -> str:
-    # draw_paths' legend is an HTML-like Graphviz label: a table a browser renders as it is.
-    return _legend(summary, _DIGITS)[1:-1]
+    # draw_paths' legend is an HTML-like Graphviz label: a table a browser renders as it is,
+    # but for the fixed line breaks Graphviz needs (the panel wraps lines to its own width).
+    return _legend(summary, _DIGITS)[1:-1].replace('<BR ALIGN="LEFT"/>', " ")
 
 
 def _path_json(p: GradPath, index: dict[Value, int]) -> dict[str, Any]:
