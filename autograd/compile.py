@@ -46,7 +46,9 @@ How it works and what it guarantees:
   difference raises ``TraceMismatchError`` naming the example and the node. Sampling cannot
   prove that no other example (or a later parameter value) takes another branch:
   ``step.verify(*arrays)`` re-traces every example of a batch with the current parameters.
-  Branching on ``.data`` is unsafe in general.
+  Comparisons on Values (``if z > 0:``) are recorded while tracing as *guards*, and every call
+  checks each guard over the whole batch: an example (or a parameter update) that flips one
+  raises ``TraceMismatchError`` naming it. Branching on ``.data`` is not seen that way: unsafe.
 * **Errors.** Outside ``ieee()`` a non-finite result (``log`` of a negative number, an
   overflow) is traced back to the first example that causes it and reported with the eager
   engine's own message, prefixed by the example's index; inside ``ieee()`` inf and nan pass.
@@ -62,7 +64,7 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from .modes import ieee_on
-from .tape import WIDE, Tape
+from .tape import WIDE, GuardFlip, Tape
 from .trace import Trace, TraceMismatchError, first_difference, fn_name, signature, trace
 from .value import Value
 
@@ -316,6 +318,8 @@ class Compiled:
         try:
             with np.errstate(all="ignore"):
                 out, grads = self._replay_all(tape, xs, with_grad)
+        except GuardFlip as flip:
+            raise self._flipped(flip) from None
         except (ArithmeticError, ValueError):
             self._diagnose(xs, np.arange(len(xs[0])))  # the engine's error, naming the example
             raise
@@ -354,6 +358,19 @@ class Compiled:
         if not with_grad:
             return out, np.zeros(len(S))
         return out, self._prologue.scalar_grads(gs, s, S)
+
+    def _flipped(self, flip: GuardFlip) -> TraceMismatchError:
+        """The error for an example whose comparison came out the other way than traced."""
+        assert self._trace is not None
+        op, a, b, outcome = self._tape.guards[flip.guard]
+        sides = [str(x) if isinstance(x, float) else self._trace.describe(x) for x in (a, b)]
+        who = (f"example {flip.example}" if flip.example >= 0 else
+               "every example (it reads no input: the parameters changed since the trace)")
+        return TraceMismatchError(
+            f"{fn_name(self.fn)} compares {sides[0]} {op} {sides[1]}: {outcome} when traced, "
+            f"{not outcome} for {who}, so that example takes another branch than the recorded "
+            "graph. Write the branch with a mask op (relu, abs) or run it eagerly"
+        )
 
     def _diagnose(self, xs: list[np.ndarray], order: Iterable[int]) -> None:
         """Re-run examples eagerly; the first that fails raises the engine's error, named."""

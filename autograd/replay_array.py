@@ -28,7 +28,7 @@ import numpy as np
 
 from .numpy_math import array_math
 from .rules import ROWS
-from .tape import Group, Tape, plan
+from .tape import Group, GuardFlip, Tape, plan
 
 __all__ = ["ArrayReplay", "require"]
 
@@ -78,13 +78,21 @@ class _Sweep:
             for group in level:
                 self._forward(group, S, val)
         out = val[t.root]
+        flips = [self._flips(g, S, val) for g in t.guards]
         adj: dict[int, Any] = {t.root: seed}
         gs_idx: list[np.ndarray] = []
         gs_val: list[Any] = []
         for level in reversed(self.levels):
             for group in level:
                 self._backward(group, S, val, adj, gs_idx, gs_val)
-        return out, ops.scatter_sum(gs_idx, gs_val, len(t.scalar_nodes))
+        return out, ops.scatter_sum(gs_idx, gs_val, len(t.scalar_nodes)), flips
+
+    def _flips(self, guard: tuple[str, Any, Any, bool], S: Any, val: dict[int, Any]) -> Any:
+        """Where comparison ``guard`` has the other outcome than when traced (a batch row)."""
+        op, a, b, outcome = guard
+        x, y = (c if isinstance(c, float) else self._operand(S, val, [c]) for c in (a, b))
+        result = {"<": x < y, "<=": x <= y, ">": x > y, ">=": x >= y}[op]
+        return self.ops.broadcast(result != outcome, self._like)
 
     def _operand(self, S: Any, val: dict[int, Any], ps: list[int]) -> Any:
         """The values of nodes ``ps`` as one operand: a scalar, a ``(k, 1)`` column of scalars,
@@ -168,6 +176,12 @@ class _Sweep:
                 adj[p] = adj[p] + c if p in adj else c
 
 
+def _check(flips: list[np.ndarray]) -> None:
+    for j, f in enumerate(flips):
+        if f.any():
+            raise GuardFlip(j, int(np.argmax(f)))
+
+
 class ArrayReplay:
     """The batch-dependent part of a tape on JAX (jitted, sharded) or PyTorch tensors."""
 
@@ -215,8 +229,10 @@ class ArrayReplay:
             X = np.concatenate([X, np.repeat(X[:, :1], pad, axis=1)], axis=1)
             seed[batch:] = 0.0
         with jax.enable_x64(True):
-            out, gs = self._fn(jax.device_put(S, self._replicated),
-                               jax.device_put(X, self._batch), jax.device_put(seed, self._seed))
+            out, gs, flips = self._fn(jax.device_put(S, self._replicated),
+                                      jax.device_put(X, self._batch),
+                                      jax.device_put(seed, self._seed))
+            _check([np.asarray(f)[:batch] for f in flips])
             return np.asarray(out)[:batch], np.asarray(gs) if with_grad else None
 
     # ---- PyTorch -----------------------------------------------------------------------------
@@ -246,8 +262,9 @@ class ArrayReplay:
         dev = self.device
         with torch.no_grad():
             seed = torch.ones(X.shape[1], dtype=torch.float64, device=dev)
-            out, gs = self._sweep(torch.as_tensor(S, device=dev), torch.as_tensor(X, device=dev),
-                                  seed)
+            out, gs, flips = self._sweep(torch.as_tensor(S, device=dev),
+                                         torch.as_tensor(X, device=dev), seed)
+            _check([f.cpu().numpy() for f in flips])
             return out.cpu().numpy(), gs.cpu().numpy() if with_grad else None
 
     def run(

@@ -36,7 +36,7 @@ import numpy as np
 from .numpy_math import NUMPY_MATH
 from .rules import ROWS
 from .symbolic import Sym, SymMath, literal, term
-from .tape import Group, Tape, build, chunks, plan
+from .tape import Group, GuardFlip, Tape, build, chunks, plan
 
 __all__ = ["MAX_ENTRIES", "MIN_CHUNK", "NumpyReplay"]
 
@@ -115,12 +115,28 @@ class NumpyReplay:
                 self._matmul(group, code) if group.kind == "matmul" else self._rule(group, code)
                 for group in level
             ])
+        self._guards(code)
         # Nodes of one level never feed each other, so only the order of levels matters here;
         # each writer knows which adjoint rows are written already (assign, else add).
         back = [line for level in reversed(backward) for write in level if write
                 for line in [write()] if line]
         zero = [f"G[{r}] = 0.0" for r in self._scalar_rows if not self._written[r]]
         self._finish(code, zero + back)
+
+    def _guards(self, code: _Code) -> None:
+        """After forward: every comparison made while tracing, over the whole batch."""
+        t = self.tape
+        code.names["check_guard"] = check_guard
+        for j, (op, a, b, outcome) in enumerate(t.guards):
+            sides = []
+            for x in (a, b):
+                if isinstance(x, float):
+                    sides.append(literal(x))
+                elif t.scalar_of[x] >= 0:
+                    sides.append(f"S[{t.scalar_of[x]}]")
+                else:
+                    sides.append(code.view([self._operand_row(x)]).format("V"))
+            code.fwd.append(f"check_guard({j}, {sides[0]} {op} {sides[1]}, {outcome})")
 
     def _new_row(self, i: int) -> int:
         self.row[i] = self.n_rows
@@ -286,8 +302,12 @@ class NumpyReplay:
             GS.fill(0.0)
         if batch <= chunk:
             return self._run_chunk(xs, S, with_grad), GS if with_grad else None
-        outs = [self._run_chunk([x[start : start + chunk] for x in xs], S, with_grad)
-                for start in range(0, batch, chunk)]
+        outs = []
+        for start in range(0, batch, chunk):
+            try:
+                outs.append(self._run_chunk([x[start : start + chunk] for x in xs], S, with_grad))
+            except GuardFlip as flip:
+                raise GuardFlip(flip.guard, flip.example + start) from None
         return np.concatenate(outs), GS if with_grad else None
 
     def _run_chunk(self, xs: list[np.ndarray], S: np.ndarray, with_grad: bool) -> np.ndarray:
@@ -308,6 +328,14 @@ class NumpyReplay:
             if len(self.scalar_rows):
                 np.add.at(GS, self.scalar_src, G[self.scalar_rows].sum(axis=1))
         return out
+
+
+def check_guard(j: int, result: Any, outcome: bool) -> None:
+    """Raise ``GuardFlip`` naming the first example where comparison ``j`` is not ``outcome``
+    (example -1: it depends on no input, so every example flipped)."""
+    flips = np.asarray(result) != outcome
+    if flips.any():
+        raise GuardFlip(j, int(np.argmax(flips)) if flips.ndim else -1)
 
 
 def _accumulate(target: str, value: str, unique: bool) -> str:

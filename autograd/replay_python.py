@@ -27,7 +27,7 @@ import numpy as np
 
 from .rules import FLOAT_MATH, ROWS
 from .symbolic import Sym, SymMath, term
-from .tape import Tape, build, chunks
+from .tape import GuardFlip, Tape, build, chunks
 
 __all__ = ["FLOAT_INLINE", "PythonReplay", "float_code"]
 
@@ -106,6 +106,11 @@ class PythonReplay:
         names: dict[str, Any] = {"M": FLOAT_MATH}
         batched_ops = [i for i in range(t.n) if t.parents[i] and t.batched[i]]
         fwd, bwd = float_code(t, batched_ops, names)
+        names["GuardFlip"] = GuardFlip
+        for j, (op, a, b, outcome) in enumerate(t.guards):
+            x, y = (repr(c) if isinstance(c, float) else
+                    f"s[{t.scalar_of[c]}]" if t.scalar_of[c] >= 0 else f"v[{c}]" for c in (a, b))
+            fwd.append(f"if ({x} {op} {y}) != {outcome}: raise GuardFlip({j}, -1)")
         self.input_nodes = [(i, t.input_of[i]) for i in range(t.n) if t.input_of[i] >= 0]
         self.n_statements = len(fwd) + len(bwd)
         self._forward = build(chunks(fwd), "(v, s)", names)
@@ -126,8 +131,11 @@ class PythonReplay:
         for b in range(batch):
             for i, col in cols:
                 v[i] = col[b]
-            for f in forward:
-                f(v, s)
+            try:
+                for f in forward:
+                    f(v, s)
+            except GuardFlip as flip:
+                raise GuardFlip(flip.guard, b) from None
             out[b] = v[root]
             if with_grad:
                 g[root] = 1.0

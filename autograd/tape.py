@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from .trace import Trace
 
-__all__ = ["WIDE", "Group", "Tape", "build", "chunks", "plan"]
+__all__ = ["WIDE", "Group", "GuardFlip", "Tape", "build", "chunks", "plan"]
 
 WIDE = 4
 """A level's group of one op with at least this many nodes runs as one vectorised rule call."""
@@ -62,7 +62,7 @@ class Tape:
             tuple(index[id(p)] for p in v.parents) for v in nodes
         ]
         self.consts: list[float | None] = [v.constant for v in nodes]
-        self.root = n - 1
+        self.root = trace.output if trace.output >= 0 else n - 1
         self.n_inputs = len(trace.inputs)
         self.input_of = [-1] * n
         for arg, leaf in enumerate(trace.inputs):
@@ -80,6 +80,11 @@ class Tape:
         for k, i in enumerate(self.scalar_nodes):
             self.scalar_of[i] = k
         self.leaf_values = [nodes[i] for i in leaves]
+        self.guards = [
+            (op, _ref(index, a), _ref(index, b), outcome) for op, a, b, outcome in trace.guards
+        ]
+        """Comparisons made while tracing: ``(op, a, b, outcome)``, ``a``/``b`` a node index
+        (int) or a number (float); every example of a batch must give the same outcome."""
 
     def _levels(self) -> None:
         n = self.n
@@ -95,10 +100,31 @@ class Tape:
                 self.batched[i] = self.input_of[i] >= 0
                 self.needs_grad[i] = not self.batched[i]
         self.n_levels = max(self.level) + 1
+        # Nodes only a comparison reads (a guard) need no adjoint: backward starts at the root.
+        reaches = [False] * n
+        reaches[self.root] = True
+        for i in range(self.root, -1, -1):
+            if reaches[i]:
+                for p in self.parents[i]:
+                    reaches[p] = True
+        self.needs_grad = [g and r for g, r in zip(self.needs_grad, reaches)]
 
     def operands(self, i: int) -> int:
         """How many operands of node ``i``'s rule are nodes (the rest is its constant)."""
         return len(self.parents[i])
+
+
+def _ref(index: dict[int, int], x: Any) -> int | float:
+    return index[id(x)] if id(x) in index else float(x.data if hasattr(x, "data") else x)
+
+
+class GuardFlip(Exception):
+    """A replay found an example whose comparison ``guard`` (index into ``Tape.guards``) has
+    the other outcome than when traced; ``example`` is its index in the batch (or -1)."""
+
+    def __init__(self, guard: int, example: int) -> None:
+        super().__init__(guard, example)
+        self.guard, self.example = guard, example
 
 
 def _leaf_order(t: Tape) -> list[int]:

@@ -21,7 +21,7 @@ from typing import Any
 
 from .graph import toposort
 from .modes import recording
-from .value import Value
+from .value import COMPARISONS, Value
 
 __all__ = ["Trace", "TraceMismatchError", "first_difference", "signature", "trace"]
 
@@ -36,12 +36,14 @@ class Trace:
 
     ``guards`` are the comparisons ``fn`` made on Values while it ran: ``(op, a, b, outcome)``
     with ``a`` and ``b`` Values or plain numbers; the replay checks each over the whole batch.
+    The nodes include what the compared Values depend on; ``output`` is the result's index.
     """
 
     nodes: list[Value]
     inputs: list[Value]
     params: list[Value]
     guards: list[tuple[str, Any, Any, bool]] = field(default_factory=list)
+    output: int = -1
 
     def describe(self, i: int) -> str:
         """Node ``i`` as the error messages name it: index, op, label, kind of leaf."""
@@ -79,8 +81,12 @@ def trace(
     labels = list(names) if names is not None else [f"arg{k}" for k in range(len(example))]
     inputs = [Value(float(x), label=label) for x, label in zip(example, labels)]
     guards: list[tuple[str, Any, Any, bool]] = []
-    with recording():  # a trace under no_grad() would record nothing
-        out = fn(*inputs)
+    token = COMPARISONS.set(lambda op, a, b, result: guards.append((op, a, b, result)))
+    try:
+        with recording():  # a trace under no_grad() would record nothing
+            out = fn(*inputs)
+    finally:
+        COMPARISONS.reset(token)
     if isinstance(out, (list, tuple)) and len(out) == 1:
         out = out[0]  # a model with one output may hand back a one-element list
     if not isinstance(out, Value):
@@ -88,7 +94,43 @@ def trace(
             f"compile: {fn_name(fn)} must return one scalar Value, got {out!r} "
             f"({type(out).__name__})"
         )
-    return Trace(toposort(out), inputs, list(params), guards)
+    nodes = _with_guards(out, guards)
+    return Trace(nodes, inputs, list(params), guards,
+                 next(i for i, v in enumerate(nodes) if v is out))
+
+
+def _with_guards(out: Value, guards: list[tuple[str, Any, Any, bool]]) -> list[Value]:
+    """The nodes ``out`` and the compared Values depend on, parents before children."""
+    order = toposort(out)
+    extra = [v for _, a, b, _ in guards for v in (a, b) if isinstance(v, Value)]
+    if not extra:
+        return order
+    seen = set(order)
+    before: list[Value] = []
+    for v in extra:
+        if v not in seen:
+            for u in toposort(v):
+                if u not in seen:
+                    seen.add(u)
+                    before.append(u)
+    if not before:
+        return order
+    # a compared node may depend on nodes of out's graph: order the union as one graph
+    union, placed = [], set()
+    for v in (*order, *before):
+        stack = [v]
+        while stack:
+            u = stack[-1]
+            if u in placed:
+                stack.pop()
+                continue
+            pending = [p for p in u.parents if p not in placed]
+            if pending:
+                stack.extend(pending)
+            else:
+                placed.add(u)
+                union.append(stack.pop())
+    return union
 
 
 def _number(c: float | None) -> Any:

@@ -24,7 +24,8 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from contextvars import ContextVar
 from types import SimpleNamespace
 from typing import Any
 
@@ -154,6 +155,19 @@ def _overflow(symbol: str, a: float, b: float, out: float) -> float:
     )
 
 
+COMPARISONS: ContextVar[Callable[[str, Any, Any, bool], None] | None] = ContextVar(
+    "pathgrad_comparisons", default=None
+)
+"""While ``autograd.compile`` traces, a recorder of each comparison made on a Value (a guard)."""
+
+
+def _compare(op: str, a: Value, b: Any, result: bool) -> bool:
+    record = COMPARISONS.get()
+    if record is not None:
+        record(op, a, b, result)
+    return result
+
+
 def _compared(other: Any) -> float | None:
     # The number a comparison reads; None for anything else: then the comparison is not ours,
     # and Python tries the reflected one, then raises its own TypeError naming both types.
@@ -275,22 +289,22 @@ class Value:
     def __lt__(self, other: Value | Number) -> bool:
         """Compare ``data`` with a Value's ``data`` or a number (micrograd code sorts Values)."""
         o = _compared(other)
-        return NotImplemented if o is None else self.data < o
+        return NotImplemented if o is None else _compare('<', self, other, self.data < o)
 
     def __le__(self, other: Value | Number) -> bool:
         """``self.data <= other``, for a Value or a number."""
         o = _compared(other)
-        return NotImplemented if o is None else self.data <= o
+        return NotImplemented if o is None else _compare('<=', self, other, self.data <= o)
 
     def __gt__(self, other: Value | Number) -> bool:
         """``self.data > other``, for a Value or a number."""
         o = _compared(other)
-        return NotImplemented if o is None else self.data > o
+        return NotImplemented if o is None else _compare('>', self, other, self.data > o)
 
     def __ge__(self, other: Value | Number) -> bool:
         """``self.data >= other``, for a Value or a number."""
         o = _compared(other)
-        return NotImplemented if o is None else self.data >= o
+        return NotImplemented if o is None else _compare('>=', self, other, self.data >= o)
 
     def __repr__(self) -> str:
         label = f", label={self.label!r}" if self.label else ""

@@ -1,32 +1,25 @@
-"""``autograd.compile`` against eager engines, the matrix form and PyTorch, in one process.
+"""``autograd.compile`` against micrograd, the eager engine, PyTorch and JAX, in one process.
 
-1. micrograd's demo set-up: ``MLP(2, [16, 16, 1])`` (relu, linear output), 100 moons points,
-   hinge loss ``relu(1 − y·score)`` averaged, plus L2 ``1e-4 Σ p²``. One training step is
-   forward + backward + SGD update (``p −= lr·grad``), in each of
-   * micrograd 0.1.0 (its own ``nn.MLP`` and ``Value``: the demo notebook's step);
-   * pathgrad eager (``nn.MLP``: one ``wsum`` node per neuron);
-   * pathgrad compiled: ``compile(loss_one, params)`` where ``loss_one`` is one example's
-     hinge loss plus the L2 term (batch-independent: computed once per call), then
-     ``value_and_grad`` on the batch's columns, and the update written into ``p.data``;
-     also with the L2 term left out of ``loss_one`` and added in numpy on the parameters;
-   * ``nn.matrix.Network`` on the same shapes (quadratic cost: it has no hinge loss), its
-     stacked-batch ``update_batch``;
-   * PyTorch CPU, float64, the same model and loss by ``torch.autograd`` (skipped if torch
-     is not installed), with one intra-op thread and with torch's default; the target is
-     measured against the faster (on a busy 2-core machine threads can cost 100x here).
-   Also: the one-off cost of compiling (trace, re-traces of the control-flow check, lowering,
-   code generation) and the batch size from which compile + one step beats one eager step.
-2. A long narrow chain (``x ← relu(x·w + 0.001)``, 20,000 ops, one shared parameter): time per
-   node and example, compiled (both back ends, batch 1 and 100) against the eager engines.
+1. micrograd's demo step: ``MLP(2, [16, 16, 1])`` (relu, linear output), 100 moons points,
+   hinge loss ``relu(1 − y·score)`` averaged, plus L2 ``1e-4 Σ p²``, float64. Two measures:
+   *loss + gradients* (what a replay controls: ``value_and_grad`` against JAX's jitted
+   ``value_and_grad``) and the whole *training step* (plus the SGD update: of 337 ``Value``s for
+   pathgrad, of arrays inside the jitted function for JAX). Compiled rows run with the L2 term
+   inside the traced loss (``fit(compiled=True)``) and without it (a user's own loss).
+   Target (issue 18): compiled numpy ≤ 1.0× JAX jit's time, loss + gradients, with and without
+   L2. Every row is timed in rounds, the implementations taking turns; the spread is
+   min–median–max over rounds, and each ratio's spread is over the rounds' ratios.
+2. Batch-size slope of the compiled numpy replay (and JAX jit) on the same step, batch 1–10,000.
+3. Graph-size slope: a narrow chain ``x ← relu(x·w + 0.001)`` of 1,000 and 10,000 ops, per node
+   and example at a large batch (the numpy replay, and the Python replay at batch 1).
+4. Compile time per node (trace, checks, lowering, code generation).
 
-Targets (issue 9): compiled ≥ 300x faster than micrograd per step, within 4x of PyTorch CPU;
-on the chain, compiled (auto back end, batch 1) ≥ 5x faster per node than micrograd.
-``python -m benchmarks.tape --quick`` runs tiny sizes as a smoke test.
+Threads: one for BLAS, PyTorch and XLA (``benchmarks/__init__``); the PyTorch two-thread row says
+so. ``python -m benchmarks.tape --quick`` runs tiny sizes as a smoke test.
 """
 
 from __future__ import annotations
 
-import gc
 import random
 import statistics
 import sys
@@ -36,54 +29,30 @@ from typing import Any
 
 import numpy as np
 
-from benchmarks.common import print_table, quick, verdict
+from benchmarks.common import print_table, quick, spread, timed_rounds, verdict
 from pathgrad.autograd import Value, compile, sum_values
 
 __all__ = ["main"]
 
 ALPHA = 1e-4
 SIZES = [16, 16, 1]
+LR = 0.05
 
 
 def moons(n: int, seed: int = 1337) -> tuple[np.ndarray, np.ndarray]:
-    """Moons with labels ±1: ``nn.data.moons`` when it is there, else the same geometry here."""
-    try:
-        from pathgrad.nn import data
+    from pathgrad.nn import data
 
-        X, y = data.moons(n, noise=0.1, seed=seed, signed=True)
-        return np.asarray(X, dtype=float), np.asarray(y, dtype=float)
-    except ImportError:
-        rng = np.random.default_rng(seed)
-        t = np.pi * rng.random(n)
-        outer = np.arange(n) < n // 2
-        X = np.where(outer[:, None], np.c_[np.cos(t), np.sin(t)],
-                     np.c_[1 - np.cos(t), 0.5 - np.sin(t)])
-        return X + rng.normal(0.0, 0.1, X.shape), np.where(outer, -1.0, 1.0)
+    X, y = data.moons(n, noise=0.1, seed=seed, signed=True)
+    return np.asarray(X, dtype=float), np.asarray(y, dtype=float)
 
 
-def per_call(fn: Callable[[], Any], runs: int, min_block: float = 0.05) -> float:
-    """Median seconds per call over ``runs`` timed blocks (each long enough to time well)."""
-    fn()
-    n = 1
-    while True:
-        t0 = time.perf_counter()
-        for _ in range(n):
-            fn()
-        t = time.perf_counter() - t0
-        if t >= min_block or n >= 1 << 16:
-            break
-        n *= 2
-    samples = []
-    for _ in range(runs):
-        gc.collect()
-        t0 = time.perf_counter()
-        for _ in range(n):
-            fn()
-        samples.append((time.perf_counter() - t0) / n)
-    return statistics.median(samples)
+def _model() -> Any:
+    from pathgrad.nn import MLP
+
+    return MLP(2, SIZES, seed=1337)
 
 
-# ---- the five training steps ---------------------------------------------------------------
+# ---- the steps -------------------------------------------------------------------------------
 def micrograd_step(X: np.ndarray, Y: np.ndarray) -> Callable[[], None] | None:
     try:
         from micrograd.engine import Value as MV
@@ -93,102 +62,57 @@ def micrograd_step(X: np.ndarray, Y: np.ndarray) -> Callable[[], None] | None:
     random.seed(1337)
     model = MMLP(2, SIZES)
     rows, ys = X.tolist(), Y.tolist()
-    k = [0]
 
     def step() -> None:  # the demo notebook's loss(), backward and update
         scores = [model([MV(a), MV(b)]) for a, b in rows]
         losses = [(1 + -yi * si).relu() for yi, si in zip(ys, scores)]
-        data_loss = sum(losses) * (1.0 / len(losses))
-        total = data_loss + ALPHA * sum(p * p for p in model.parameters())
+        total = sum(losses) * (1.0 / len(losses)) + ALPHA * sum(p * p for p in model.parameters())
         model.zero_grad()
         total.backward()
-        lr = 1.0 - 0.9 * (k[0] % 100) / 100
         for p in model.parameters():
-            p.data -= lr * p.grad
-        k[0] += 1
+            p.data -= LR * p.grad
 
     return step
-
-
-def _our_model() -> Any:
-    from pathgrad.nn import MLP
-
-    return MLP(2, SIZES, seed=1337)
 
 
 def eager_step(X: np.ndarray, Y: np.ndarray) -> Callable[[], None]:
-    model = _our_model()
-    params = model.parameters()
-    rows, ys = X.tolist(), Y.tolist()
-    k = [0]
+    from pathgrad.nn import SGD, losses, train_step
 
-    def step() -> None:
-        losses = [(1 + -yi * model(r)).relu() for r, yi in zip(rows, ys)]
-        total = sum_values(losses) * (1.0 / len(losses))
-        total = total + ALPHA * sum_values([p * p for p in params])
-        for p in params:
-            p.grad = 0.0
-        total.backward()
-        lr = 1.0 - 0.9 * (k[0] % 100) / 100
-        for p in params:
-            p.data -= lr * p.grad
-        k[0] += 1
-
-    return step
+    model = _model()
+    opt = SGD(model.parameters(), lr=LR)
+    return lambda: train_step(model, X, Y, losses.max_margin, opt, l2=ALPHA)
 
 
-def compiled_parts(
-    X: np.ndarray, Y: np.ndarray, l2_inside: bool = True
-) -> tuple[Callable[[], Any], Callable[[], None]]:
-    """(make a fresh compiled step, the training step that reuses one).
-
-    ``l2_inside``: the L2 term is part of ``loss_one`` (as ``nn.fit(compiled=True)`` does; the
-    tape computes it once per call), else it is added in numpy on the parameter vector.
-    """
-    model = _our_model()
+def compiled_parts(X: np.ndarray, Y: np.ndarray, backend: str, l2: bool
+                   ) -> tuple[Any, Callable[[], Any], Callable[[], None]]:
+    """(the compiled loss, its value_and_grad call, the training step with the update)."""
+    model = _model()
     params = model.parameters()
 
     def loss_one(x1: Value, x2: Value, y: Value) -> Value:
         hinge = (1 + -y * model([x1, x2])).relu()
-        return hinge + ALPHA * sum_values([p * p for p in params]) if l2_inside else hinge
+        return hinge + ALPHA * sum_values([p * p for p in params]) if l2 else hinge
 
-    def fresh() -> Any:
-        return compile(loss_one, params=params)
-
-    step_fn = fresh()
+    step_fn = compile(loss_one, params=params, backend=backend)
     x1, x2 = X[:, 0].copy(), X[:, 1].copy()
-    k = [0]
+
+    def grads() -> Any:
+        return step_fn.value_and_grad(x1, x2, Y)
 
     def step() -> None:
-        _, grads = step_fn.value_and_grad(x1, x2, Y)
-        if not l2_inside:
-            p_now = np.fromiter((p.data for p in params), float, len(params))
-            grads += 2 * ALPHA * p_now
-        lr = 1.0 - 0.9 * (k[0] % 100) / 100
-        for p, g in zip(params, (lr * grads).tolist()):
-            p.data -= g
-        k[0] += 1
+        _, g = grads()
+        for p, gi in zip(params, g.tolist()):
+            p.data -= LR * gi
 
-    return fresh, step
+    grads()
+    return step_fn, grads, step
 
 
-def matrix_step(X: np.ndarray, Y: np.ndarray) -> Callable[[], None] | None:
-    try:
-        from pathgrad.nn.matrix import Network
-    except ImportError:
-        return None
-    net = Network([2, *SIZES], activation=["relu", "relu", "linear"], cost="quadratic", seed=1)
-    XT, YT = np.ascontiguousarray(X.T), Y[None, :].copy()
-    return lambda: net.update_batch(XT, YT, 0.01)
-
-
-def torch_step(X: np.ndarray, Y: np.ndarray, threads: int = 0) -> Callable[[], None] | None:
-    """PyTorch's step; ``threads`` > 0 sets torch's intra-op threads for the timed calls."""
+def torch_step(X: np.ndarray, Y: np.ndarray, threads: int) -> Callable[[], None] | None:
     try:
         import torch
     except ImportError:
         return None
-    default_threads = torch.get_num_threads()
     torch.manual_seed(1337)
     model = torch.nn.Sequential(
         torch.nn.Linear(2, 16), torch.nn.ReLU(), torch.nn.Linear(16, 16), torch.nn.ReLU(),
@@ -196,120 +120,149 @@ def torch_step(X: np.ndarray, Y: np.ndarray, threads: int = 0) -> Callable[[], N
     ).double()
     params = list(model.parameters())
     xt, yt = torch.tensor(X), torch.tensor(Y)
-    k = [0]
 
     def step() -> None:
-        torch.set_num_threads(threads or default_threads)
-        scores = model(xt)[:, 0]
-        loss = torch.relu(1 - yt * scores).mean() + ALPHA * sum((p * p).sum() for p in params)
+        torch.set_num_threads(threads)
+        loss = torch.relu(1 - yt * model(xt)[:, 0]).mean() + ALPHA * sum(
+            (p * p).sum() for p in params)
         for p in params:
             p.grad = None
         loss.backward()
-        lr = 1.0 - 0.9 * (k[0] % 100) / 100
         with torch.no_grad():
             for p in params:
-                p -= lr * p.grad
-        k[0] += 1
-        torch.set_num_threads(default_threads)
+                p -= LR * p.grad
+        torch.set_num_threads(1)
 
     return step
 
 
-def break_even(X: np.ndarray, Y: np.ndarray, runs: int) -> tuple[int | None, list[list[Any]]]:
-    """Smallest batch where compile + one step beats one eager step on that batch."""
-    rows: list[list[Any]] = []
-    found = None
-    for n in (1, 4, 16, 64, 128, 256, 512):
-        if n > len(X):
-            break
-        Xn, Yn = X[:n], Y[:n]
-        fresh, _ = compiled_parts(Xn, Yn)
-        eager = eager_step(Xn, Yn)
+def jax_parts(X: np.ndarray, Y: np.ndarray, l2: bool
+              ) -> tuple[Callable[[], Any], Callable[[], None]] | None:
+    """JAX jit, float64: (value_and_grad, training step), the same model and loss."""
+    try:
+        import jax
+        import jax.numpy as jnp
+    except ImportError:
+        return None
+    model = _model()
+    with jax.enable_x64(True):
+        ps = [jnp.asarray(a) for layer in model.layers
+              for a in (layer.weight_matrix(), layer.bias_vector())]
+        Xj, Yj = jnp.asarray(X), jnp.asarray(Y)
 
-        def first(fresh: Callable[[], Any] = fresh, Xn: np.ndarray = Xn,
-                  Yn: np.ndarray = Yn) -> None:
-            fresh().value_and_grad(Xn[:, 0], Xn[:, 1], Yn)
+    def loss(ps: list[Any], X: Any, y: Any) -> Any:
+        a = X
+        for i in range(3):
+            a = a @ ps[2 * i].T + ps[2 * i + 1]
+            a = jax.nn.relu(a) if i < 2 else a
+        total = jnp.mean(jax.nn.relu(1 - y * a[:, 0]))
+        return total + ALPHA * sum((p * p).sum() for p in ps) if l2 else total
 
-        t_compiled = statistics.median(_once(first) for _ in range(runs))
-        t_eager = statistics.median(_once(eager) for _ in range(runs))
-        rows.append([n, f"{t_compiled * 1e3:.2f}", f"{t_eager * 1e3:.2f}"])
-        if found is None and t_compiled < t_eager:
-            found = n
-    return found, rows
+    vg = jax.jit(jax.value_and_grad(loss))
+
+    @jax.jit
+    def train(ps: list[Any], X: Any, y: Any) -> list[Any]:
+        g = jax.grad(loss)(ps, X, y)
+        return [p - LR * gi for p, gi in zip(ps, g)]
+
+    state = [ps]
+
+    def grads() -> Any:
+        with jax.enable_x64(True):
+            return jax.block_until_ready(vg(state[0], Xj, Yj))
+
+    def step() -> None:
+        with jax.enable_x64(True):
+            state[0] = jax.block_until_ready(train(state[0], Xj, Yj))
+
+    return grads, step
 
 
-def _once(fn: Callable[[], Any]) -> float:
-    gc.collect()
-    t0 = time.perf_counter()
-    fn()
-    return time.perf_counter() - t0
-
-
-def mlp_section(small: bool) -> None:
-    n_points = 20 if small else 100
-    runs = 3 if small else 5
-    X, Y = moons(n_points)
-    fresh, compiled = compiled_parts(X, Y)
-    steps: dict[str, Callable[[], None] | None] = {
-        "micrograd (eager)": micrograd_step(X, Y),
-        "pathgrad eager": eager_step(X, Y),
-        "pathgrad compiled": compiled,
-        "pathgrad compiled, L2 in numpy": compiled_parts(X, Y, l2_inside=False)[1],
-        "nn.matrix (quadratic cost)": matrix_step(X, Y),
-        "PyTorch CPU float64, 1 thread": torch_step(X, Y, threads=1),
-        "PyTorch CPU float64, default threads": torch_step(X, Y),
-    }
-    times: dict[str, float] = {}
-    for name, fn in steps.items():
-        if fn is None:
+# ---- 1. the table ----------------------------------------------------------------------------
+def table_section(small: bool) -> None:
+    n = 20 if small else 100
+    rounds = 3 if small else 15
+    X, Y = moons(n)
+    grads: dict[str, Callable[[], Any]] = {}
+    steps: dict[str, Callable[[], Any]] = {}
+    for l2 in (True, False):
+        tag = "with L2" if l2 else "no L2"
+        jp = jax_parts(X, Y, l2)
+        if jp is not None:
+            grads[f"JAX jit, {tag}"], steps[f"JAX jit, {tag}"] = jp
+        for backend in ("numpy", "jax", "torch"):
+            try:
+                _, g, s = compiled_parts(X, Y, backend, l2)
+            except ImportError:
+                continue
+            grads[f"compiled {backend}, {tag}"], steps[f"compiled {backend}, {tag}"] = g, s
+    slow = {"micrograd": micrograd_step(X, Y), "pathgrad eager": eager_step(X, Y)}
+    for threads in (1, 2):
+        t = torch_step(X, Y, threads)
+        if t is not None:
+            steps[f"PyTorch float64, {threads} thread{'s' if threads > 1 else ''}"] = t
+    g_times = timed_rounds(grads, rounds)
+    s_times = timed_rounds(steps, rounds)
+    slow_times = timed_rounds({k: f for k, f in slow.items() if f is not None},
+                              1 if small else 5, block=0.0)
+    print(f"MLP(2, {SIZES}), {n} moons points, hinge (+ 1e-4 L2), float64, one thread "
+          "unless labelled; ms, min–median–max over rounds")
+    rows = [[name, spread(ts), ""] for name, ts in slow_times.items()]
+    base = statistics.median(slow_times["micrograd"]) if "micrograd" in slow_times else None
+    for name, ts in {**slow_times, **s_times}.items():
+        if name in slow_times:
             continue
-        slow = name.startswith(("micrograd", "pathgrad eager"))
-        times[name] = per_call(fn, runs=(1 if small else 3) if slow else runs,
-                               min_block=0.0 if slow else 0.05)
-    c = times["pathgrad compiled"]
-    print(f"MLP(2, {SIZES}), {n_points} moons points, hinge + L2: one training step")
-    rows = []
-    for name in steps:
-        if name not in times:
-            rows.append([name, "not installed", "", ""])
-            continue
-        t = times[name]
-        rows.append([name, f"{t * 1e3:.3f} ms", f"{t / c:.1f}x", f"{c / t:.3f}"])
-    print_table(["step", "time", "÷ compiled", "compiled ÷"], rows)
-    first = statistics.median(_once(lambda: fresh().value_and_grad(X[:, 0], X[:, 1], Y))
-                              for _ in range(runs))
-    tracer = fresh()
-    tracer.value_and_grad(X[:, 0], X[:, 1], Y)
-    print(f"\none-off compile (first call − a later call): {(first - c) * 1e3:.1f} ms "
-          f"(trace_seconds {tracer.trace_seconds * 1e3:.1f} ms; {tracer.n_nodes} nodes; "
-          f"back end {tracer.backend!r})")
-    if "micrograd (eager)" in times:
-        saved = times["micrograd (eager)"] - c
-        print(f"compiling pays for itself against micrograd after {first / saved:.3f} steps")
-    saved = times["pathgrad eager"] - c
-    print(f"... and against pathgrad eager after {first / saved:.2f} steps")
-    found, table = break_even(*moons(16 if small else 512), runs)
-    print("\ncompile + first step vs one eager step, by batch size:")
-    print_table(["batch", "compile+step ms", "eager step ms"], table)
-    if found is None:
-        print(f"compiling does not pay for itself in one step up to batch {table[-1][0]}")
-    else:
-        print(f"compiling pays for itself in a single step from batch size {found}")
+        rows.append([name, spread(ts), ""])
+    if base:
+        for row, name in zip(rows, [*slow_times, *[k for k in s_times if k not in slow_times]]):
+            ts = slow_times.get(name) or s_times[name]
+            row[2] = f"{base / statistics.median(ts):.0f}x"
+    print_table(["training step", "ms", "vs micrograd"], rows)
+    print()
+    rows = [[name, spread(ts, 1e6)] for name, ts in g_times.items()]
+    print_table(["loss + gradients (value_and_grad)", "µs"], rows)
     print()
     targets = []
-    if "micrograd (eager)" in times:
-        ratio = times["micrograd (eager)"] / c
-        targets.append(["≥ 300x faster than micrograd", f"{ratio:.0f}x", verdict(ratio >= 300)])
-    torch_times = [t for name, t in times.items() if name.startswith("PyTorch")]
-    if torch_times:
-        ratio = c / min(torch_times)  # against PyTorch's faster thread setting
-        targets.append(["within 4x of PyTorch CPU", f"{ratio:.2f}x its time", verdict(ratio <= 4)])
+    for tag in ("with L2", "no L2"):
+        ours, theirs = g_times.get(f"compiled numpy, {tag}"), g_times.get(f"JAX jit, {tag}")
+        if ours and theirs:
+            r = [a / b for a, b in zip(ours, theirs)]
+            med = statistics.median(r)
+            targets.append([f"compiled numpy ÷ JAX jit, {tag} (≤ 1.0)",
+                            spread(r, 1.0), verdict(med <= 1.0)])
+        o_s, t_s = s_times.get(f"compiled numpy, {tag}"), s_times.get(f"JAX jit, {tag}")
+        if o_s and t_s:
+            r = [a / b for a, b in zip(o_s, t_s)]
+            targets.append([f"  the same, training step (with the update of 337 Values)",
+                            spread(r, 1.0), ""])
+    if targets:
+        print_table(["ratio (per round)", "min–median–max", ""], targets)
     else:
-        print("torch not installed: the PyTorch column is skipped")
-    print_table(["target", "measured", ""], targets)
+        print("JAX not installed: no JAX rows (pip install 'pathgrad[jax]')")
 
 
-# ---- the long narrow chain -------------------------------------------------------------------
+# ---- 2. batch-size slope -----------------------------------------------------------------------
+def batch_section(small: bool) -> None:
+    sizes = [1, 10, 100] if small else [1, 10, 100, 1000, 10_000]
+    rows = []
+    for n in sizes:
+        X, Y = moons(max(n, 2))
+        X, Y = X[:n], Y[:n]
+        fns: dict[str, Callable[[], Any]] = {}
+        _, fns["numpy"], _ = compiled_parts(X, Y, "numpy", True)
+        jp = jax_parts(X, Y, True)
+        if jp is not None:
+            fns["jax"] = jp[0]
+        ts = timed_rounds(fns, 3 if small else 7)
+        ours = statistics.median(ts["numpy"])
+        jax_t = statistics.median(ts["jax"]) if "jax" in ts else None
+        rows.append([n, spread(ts["numpy"], 1e6), f"{ours / n * 1e9:.0f}",
+                     spread(ts["jax"], 1e6) if jax_t else "", f"{ours / jax_t:.2f}" if jax_t else ""])
+    print("\nBatch-size slope, loss + gradients with L2 (µs per call; ns per example)")
+    print_table(["batch", "compiled numpy µs", "ns/example", "JAX jit µs", "÷ JAX"], rows)
+
+
+# ---- 3 and 4. graph-size slope, compile time ---------------------------------------------------
 def chain_fn(n_ops: int, w: Any) -> Callable[[Any], Any]:
     def chain(x: Any) -> Any:
         for _ in range(n_ops // 3):
@@ -320,63 +273,43 @@ def chain_fn(n_ops: int, w: Any) -> Callable[[Any], Any]:
 
 
 def chain_section(small: bool) -> None:
-    n_ops = 600 if small else 20_000
-    runs = 3 if small else 5
-    rows = []
-    per_node: dict[str, float] = {}
-
-    def eager_one(V: Any) -> Callable[[], None]:
-        w = V(0.999)
-        f = chain_fn(n_ops, w)
-        return lambda: f(V(0.5)).backward()
-
-    try:
-        from micrograd.engine import Value as MV
-
-        engines = {"micrograd (eager), batch 1": MV, "pathgrad eager, batch 1": Value}
-    except ImportError:
-        engines = {"pathgrad eager, batch 1": Value}
-    limit = sys.getrecursionlimit()
-    sys.setrecursionlimit(max(limit, 10 * n_ops + 1000))  # micrograd's backward recurses
-    try:
-        for name, V in engines.items():
-            t = statistics.median(_once(eager_one(V)) for _ in range(runs))
-            per_node[name] = t / n_ops
-    finally:
-        sys.setrecursionlimit(limit)
-    w = Value(0.999)
-    xs_all = np.linspace(0.1, 1.0, 100)
-    compile_cost = {}
-    for backend in ("auto", "python", "numpy"):
-        step = compile(chain_fn(n_ops, w), params=[w], backend=backend)
-        t0 = time.perf_counter()
-        step.value_and_grad(xs_all[:1])
-        compile_cost[backend] = time.perf_counter() - t0
-        for batch in (1, 100):
-            xs = xs_all[:batch]
-            t = per_call(lambda s=step, xs=xs: s.value_and_grad(xs), runs, min_block=0.02)
-            per_node[f"compiled {backend} ({step.backend}), batch {batch}"] = t / n_ops / batch
-    base = per_node.get("micrograd (eager), batch 1")
-    for name, t in per_node.items():
-        rows.append([name, f"{t * 1e9:.0f} ns", f"{base / t:.1f}x" if base else ""])
-    print(f"\nA narrow chain of {n_ops} ops (x ← relu(x·w + 0.001)): per node and example")
-    print_table(["engine", "per node·example", "faster than micrograd"], rows)
-    print("compile (trace, check, lowering, code generation) + first call, batch 1: "
-          + ", ".join(f"{k} {v * 1e3:.0f} ms" for k, v in compile_cost.items()))
-    auto = per_node["compiled auto (python), batch 1"] if (
-        "compiled auto (python), batch 1" in per_node) else min(
-        t for k, t in per_node.items() if k.startswith("compiled auto") and k.endswith("1"))
-    if base:
-        print_table(["target", "measured", ""],
-                    [["chain: compiled ≥ 5x faster than micrograd per node (batch 1)",
-                      f"{base / auto:.1f}x", verdict(base / auto >= 5)]])
+    rows, compile_rows = [], []
+    big = 200 if small else 10_000
+    for n_ops in ((300, 600) if small else (1_000, 10_000)):
+        w = Value(0.999)
+        for backend, batch in (("numpy", big), ("python", 1)):
+            step = compile(chain_fn(n_ops, w), params=[w], backend=backend)
+            xs = np.linspace(0.1, 1.0, batch)
+            t0 = time.perf_counter()
+            step.value_and_grad(xs)
+            first = time.perf_counter() - t0
+            ts = timed_rounds({"c": lambda s=step, xs=xs: s.value_and_grad(xs)},
+                              3 if small else 5, block=0.05)["c"]
+            per = [t / step.n_nodes / batch * 1e9 for t in ts]
+            rows.append([n_ops, backend, batch, spread(per, 1.0)])
+            compile_rows.append([f"chain of {n_ops} ops, {backend}", step.n_nodes,
+                                 f"{step.trace_seconds / step.n_nodes * 1e6:.1f}",
+                                 f"{first * 1e3:.0f}"])
+    X, Y = moons(100)
+    fn, _, _ = compiled_parts(X, Y, "numpy", True)
+    compile_rows.append(["demo MLP with L2, numpy", fn.n_nodes,
+                         f"{fn.trace_seconds / fn.n_nodes * 1e6:.1f}", ""])
+    print("\nGraph-size slope: x ← relu(x·w + 0.001), ns per node and example "
+          "(min–median–max)")
+    print_table(["ops", "back end", "batch", "ns/node·example"], rows)
+    print("\nCompile time (trace, checks, lowering, code generation)")
+    print_table(["program", "nodes", "µs/node", "first call ms"], compile_rows)
 
 
 def main() -> None:
     small = quick()
-    mlp_section(small)
+    table_section(small)
+    batch_section(small)
     chain_section(small)
+    if small:
+        print("(--quick: tiny sizes, a smoke test, not a measurement)")
 
 
 if __name__ == "__main__":
+    sys.setrecursionlimit(max(sys.getrecursionlimit(), 100_000))  # micrograd's backward recurses
     main()

@@ -601,3 +601,43 @@ def test_verify_names_the_recorded_graph_when_example_0_changes_branch() -> None
     message = str(caught.value)
     assert "example 0 than the one it recorded" in message
     assert "than for example 0" not in message
+
+
+# ---- comparisons on Values are guards (issue 14, defect 11) ----------------------------------
+def _branchy(w: Value) -> Callable[[Value], Value]:
+    def f(x: Value) -> Value:
+        z = x * w
+        return z * 2.0 if z > 0.5 else -z  # a comparison on a Value: recorded as a guard
+    return f
+
+
+@pytest.mark.parametrize("backend", [*BACKENDS, "auto"])
+def test_a_comparison_that_flips_for_an_unchecked_example_is_named(backend: str) -> None:
+    # Sampling (check=0: off) would never see example 6; the guard checks every example.
+    w = Value(1.0)
+    step = compile(_branchy(w), [w], check=0, backend=backend)
+    xs = np.array([1.0, 2.0, 3.0, 0.9, 1.5, 2.5, 0.2, 4.0])
+    with pytest.raises(TraceMismatchError, match=r"example 6.*z|example 6"):
+        step.value_and_grad(xs)
+    with pytest.raises(TraceMismatchError, match="example 6"):
+        step(xs)
+    keep = xs[xs * w.data > 0.5]
+    assert_matches(step, _branchy(w), [w], keep)  # every example on the traced side: fine
+
+
+def test_a_guard_flipped_by_a_parameter_update_and_by_a_far_example_in_a_big_batch(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(replay_numpy, "MAX_ENTRIES", 8)
+    monkeypatch.setattr(replay_numpy, "MIN_CHUNK", 4)  # chunks of examples: the index is global
+    w = Value(1.0)
+    step = compile(_branchy(w), [w], check=0, backend="numpy")
+    xs = np.linspace(1.0, 3.0, 50)
+    xs[37] = 0.1
+    with pytest.raises(TraceMismatchError, match="example 37"):
+        step.value_and_grad(xs)
+    flat = compile(lambda x: x * w if w > 0 else -x * w, [w], backend="numpy")
+    flat.value_and_grad([1.0, 2.0])
+    w.data = -1.0
+    with pytest.raises(TraceMismatchError, match="every example"):
+        flat.value_and_grad([1.0, 2.0])

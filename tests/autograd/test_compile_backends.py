@@ -172,3 +172,18 @@ def test_jax_splits_the_batch_over_two_devices() -> None:
                           env=env, timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
     assert "sharded over 2 devices" in done.stdout
+
+
+@pytest.mark.parametrize("backend", ARRAY_BACKENDS)
+def test_a_comparison_that_flips_is_named(backend: str) -> None:
+    from pathgrad.autograd.compile import TraceMismatchError
+
+    w = Value(1.0)
+
+    def f(x: Value) -> Value:
+        z = x * w
+        return z * 2.0 if z > 0.5 else -z
+
+    step = compile(f, [w], check=0, backend=backend)
+    with pytest.raises(TraceMismatchError, match="example 3"):
+        step.value_and_grad(np.array([1.0, 2.0, 3.0, 0.2, 4.0]))
