@@ -5,24 +5,25 @@ labels ±1, max-margin loss + L2 (alpha 1e-4), plain SGD. Both models get the sa
 (drawn after ``random.seed(1337)`` by micrograd, with ``seed=1337`` by pathgrad, which gives
 the same numbers; checked) and the same data. Before timing, both losses and all 337 gradients
 are checked equal to 1e-12. A step is forward over the batch, the loss, ``zero_grad``,
-``backward`` and the update; times are medians over 5 rounds in which the implementations
-take turns (the machine's load drifts). Target (issue 5): pathgrad's eager step at least 30x
-faster than micrograd's. The unfused column (``fused=False``: micrograd's chain of + and ×) and the
-compiled column (``fit(compiled=True)``'s step) are for information, as is PyTorch (float64,
-CPU) when installed.
+``backward`` and the update; every column is timed in rounds in which the implementations take
+turns (the machine's load drifts), with no garbage collection forced before a call, and the
+table shows min–median–max over the rounds. Target (issue 5): pathgrad's eager step at least
+30x faster than micrograd's (on the medians). The unfused column (``fused=False``: micrograd's
+chain of + and ×) and the compiled column (``fit(compiled=True)``'s step) are for information,
+as are PyTorch (float64, CPU, one thread and two threads) and JAX's jitted step (float64, one
+thread) when installed. Threads are pinned in ``benchmarks/__init__``.
 """
 
 from __future__ import annotations
 
 import random
 import statistics
-import sys
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
-from benchmarks.common import median_time, print_table, quick, verdict
+from benchmarks.common import print_table, quick, spread, timed_rounds, verdict
 from pathgrad.nn import MLP, SGD, data, losses, train_step
 
 TARGET = 30.0
@@ -123,13 +124,16 @@ def main() -> None:
         steps["pathgrad fit(compiled=True) step"] = compiled
     torch_step = _torch_step(X, y, MLP(2, [16, 16, 1], seed=1337))
     if torch_step is not None:
-        steps["PyTorch float64, 1 thread (reference)"] = torch_step
+        steps["PyTorch float64, 1 thread (reference)"] = _threads(torch_step, 1)
+        steps["PyTorch float64, 2 threads"] = _threads(torch_step, 2)
+    from benchmarks.tape import jax_parts
 
-    restore = _torch_one_thread()
-    try:
-        times = _interleaved(steps, repeats_mg, repeats)
-    finally:
-        restore()
+    jax_step = jax_parts(X, y, l2=True)
+    if jax_step is not None:
+        steps["JAX jit float64, 1 thread"] = jax_step[1]
+
+    samples = _interleaved(steps, repeats_mg, repeats)
+    times = {name: statistics.median(ts) for name, ts in samples.items()}
     base = times["micrograd nn"]
     rows = []
     for name, t in times.items():
@@ -137,42 +141,41 @@ def main() -> None:
         target, ok = "", ""
         if name == "pathgrad nn (one wsum node)":
             target, ok = f">= {TARGET:.0f}x", verdict(ratio >= TARGET)
-        rows.append([name, f"{1e3 * t:.2f}", f"{ratio:.1f}x", target, ok])
+        rows.append([name, spread(samples[name]), f"{ratio:.1f}x", target, ok])
     if torch_step is None:
         rows.append(["PyTorch", "torch not installed", "", "", ""])
-    print_table(["step (forward + loss + backward + SGD)", "ms/step", "vs micrograd", "target",
-                 ""], rows)
+    print_table(["step (forward + loss + backward + SGD)", "ms/step min–median–max",
+                 "vs micrograd (medians)", "target", ""], rows)
     if quick():
         print("(--quick: tiny sizes, a smoke test, not a measurement)")
 
 
 def _interleaved(steps: dict[str, Callable[[], Any]], rounds: int, per_round: int
-                 ) -> dict[str, float]:
-    """Median seconds per step, the implementations taking turns round by round.
+                 ) -> dict[str, list[float]]:
+    """Seconds per step of each implementation, one sample per round, taking turns.
 
     The machine's load drifts; taking turns gives every column the same conditions, so the
-    ratios are fair even when the absolute times move.
+    ratios are fair even when the absolute times move. micrograd gets one step a round.
     """
-    for name, f in steps.items():
-        if name != "micrograd nn":
-            f()  # warm-up (lazy imports, buffers), untimed
-    samples: dict[str, list[float]] = {name: [] for name in steps}
-    for _ in range(rounds):
-        for name, f in steps.items():
-            k = 1 if name == "micrograd nn" else per_round
-            samples[name].append(median_time(f, k))
-    return {name: statistics.median(ts) for name, ts in samples.items()}
+    slow = {name: f for name, f in steps.items() if name == "micrograd nn"}
+    fast = {name: f for name, f in steps.items() if name != "micrograd nn"}
+    samples = timed_rounds(slow, rounds, block=0.0)
+    samples.update(timed_rounds(fast, max(rounds, per_round)))
+    return {name: samples[name] for name in steps}
 
 
-def _torch_one_thread() -> Callable[[], None]:
-    """Run torch on one thread (restored after): on a busy 2-core machine its thread pool
-    spins, and this 100-example step took ~150 ms instead of ~0.3 ms."""
-    torch = sys.modules.get("torch")
-    if torch is None:
-        return lambda: None
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    return lambda: torch.set_num_threads(threads)
+def _threads(step: Callable[[], Any], n: int) -> Callable[[], Any]:
+    """``step`` with torch's intra-op threads set to ``n`` for its duration (then back to 1)."""
+    import torch
+
+    def run() -> Any:
+        torch.set_num_threads(n)
+        try:
+            return step()
+        finally:
+            torch.set_num_threads(1)
+
+    return run
 
 
 def _eager_step(model: MLP, X: np.ndarray, y: np.ndarray) -> Callable[[], Any]:

@@ -233,7 +233,7 @@ def table_section(small: bool) -> None:
         o_s, t_s = s_times.get(f"compiled numpy, {tag}"), s_times.get(f"JAX jit, {tag}")
         if o_s and t_s:
             r = [a / b for a, b in zip(o_s, t_s)]
-            targets.append([f"  the same, training step (with the update of 337 Values)",
+            targets.append(["  the same, training step (with the update of 337 Values)",
                             spread(r, 1.0), ""])
     if targets:
         print_table(["ratio (per round)", "min–median–max", ""], targets)
@@ -257,7 +257,8 @@ def batch_section(small: bool) -> None:
         ours = statistics.median(ts["numpy"])
         jax_t = statistics.median(ts["jax"]) if "jax" in ts else None
         rows.append([n, spread(ts["numpy"], 1e6), f"{ours / n * 1e9:.0f}",
-                     spread(ts["jax"], 1e6) if jax_t else "", f"{ours / jax_t:.2f}" if jax_t else ""])
+                     spread(ts["jax"], 1e6) if jax_t else "",
+                     f"{ours / jax_t:.2f}" if jax_t else ""])
     print("\nBatch-size slope, loss + gradients with L2 (µs per call; ns per example)")
     print_table(["batch", "compiled numpy µs", "ns/example", "JAX jit µs", "÷ JAX"], rows)
 
