@@ -70,7 +70,7 @@ class _Sweep:
         self.levels = plan(tape)
         self.inputs = [(i, tape.input_of[i]) for i in range(tape.n) if tape.input_of[i] >= 0]
 
-    def __call__(self, S: Any, X: Any, seed: Any) -> tuple[Any, Any]:
+    def __call__(self, S: Any, X: Any, seed: Any) -> tuple[Any, Any, list[Any]]:
         t, ops = self.t, self.ops
         val: dict[int, Any] = {i: X[k] for i, k in self.inputs}
         self._like = X[0]  # a batch row: scalars read as rows broadcast to its shape
