@@ -14,6 +14,8 @@ Graphviz engine bundled in the pygraphviz wheel (no system ``dot`` needed).
   same in a notebook (an anywidget widget, imported on first use).
 * ``render(graph, "file.svg")``: SVG, PNG, PDF or DOT by extension, written atomically. Every
   graph is a ``viz.Digraph`` (a ``graphviz.Digraph``) that displays inline in Jupyter.
+* ``use_bundled_graphviz()``: one opt-in call after which any ``graphviz.Digraph`` (micrograd's
+  lecture ``draw_dot``) renders and displays with no system ``dot``.
 * ``python -m pathgrad.viz.examples [outdir]`` redraws the README's pictures (``docs/img``).
 
 >>> from pathgrad.autograd import Value
@@ -29,7 +31,7 @@ from .dot import MAX_NODES, draw_dot
 from .explore import explore
 from .network import draw_network
 from .paths import draw_paths
-from .rendering import Digraph, render, to_svg
+from .rendering import Digraph, render, to_svg, use_bundled_graphviz
 
 if TYPE_CHECKING:
     from .widget import Explorer
@@ -44,6 +46,7 @@ __all__ = [
     "explore",
     "render",
     "to_svg",
+    "use_bundled_graphviz",
 ]
 
 

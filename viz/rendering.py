@@ -23,7 +23,7 @@ from typing import Any
 
 import graphviz
 
-__all__ = ["FORMATS", "Digraph", "pipe", "render", "to_svg"]
+__all__ = ["FORMATS", "Digraph", "pipe", "render", "to_svg", "use_bundled_graphviz"]
 
 FORMATS: dict[str, str] = {"svg": "svg", "png": "png", "pdf": "pdf", "dot": "dot", "gv": "dot"}
 """File extensions ``render`` accepts, and the format each one is drawn in."""
@@ -159,15 +159,90 @@ def _write(target: Path, data: bytes) -> None:
         raise
 
 
+def _bundled_ok(engine: str, fmt: str | None, *extra: Any) -> bool:
+    """Whether the bundled engine can do this job (dot, a plain format, no renderer)."""
+    if engine != "dot" or fmt not in FORMATS.values() or fmt == "dot" or any(extra):
+        return False
+    try:
+        import pygraphviz  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def _bundled_render(engine: str, format: str | None = None,
+                    filepath: str | os.PathLike[str] | None = None, renderer: str | None = None,
+                    formatter: str | None = None, neato_no_op: Any = None, quiet: bool = False,
+                    *, outfile: str | os.PathLike[str] | None = None, **kwargs: Any) -> str:
+    """``graphviz.backend.render`` through the bundled engine: reads the saved DOT file,
+    writes ``filepath.format`` (or ``outfile``) and returns its path, as graphviz does."""
+    if filepath is None or not _bundled_ok(engine, format, renderer, formatter, neato_no_op):
+        return str(graphviz.backend.render(engine, format, filepath, renderer, formatter,
+                                           neato_no_op, quiet, outfile=outfile, **kwargs))
+    assert format is not None
+    source = Path(filepath).read_text(encoding="utf-8")
+    target = Path(outfile) if outfile is not None else Path(f"{filepath}.{format}")
+    _write(target, pipe(source, format))
+    return str(target)
+
+
+def _bundled_pipe_lines(engine: str, format: str, input_lines: Any, *, input_encoding: str,
+                        renderer: str | None = None, formatter: str | None = None,
+                        neato_no_op: Any = None, quiet: bool = False) -> bytes:
+    lines = list(input_lines)
+    if not _bundled_ok(engine, format, renderer, formatter, neato_no_op):
+        return bytes(graphviz.backend.pipe_lines(
+            engine, format, iter(lines), input_encoding=input_encoding, renderer=renderer,
+            formatter=formatter, neato_no_op=neato_no_op, quiet=quiet))
+    return pipe("".join(lines), format)
+
+
+def _bundled_pipe_lines_string(engine: str, format: str, input_lines: Any, *, encoding: str,
+                               **kwargs: Any) -> str:
+    return _bundled_pipe_lines(engine, format, input_lines, input_encoding=encoding,
+                               **kwargs).decode(encoding)
+
+
+_ROUTED: list[bool] = []
+
+
+def use_bundled_graphviz() -> None:
+    """Route the ``graphviz`` package's rendering through the engine bundled in pygraphviz.
+
+    After this one call, any ``graphviz.Digraph``/``Graph``/``Source`` — micrograd's lecture
+    ``draw_dot`` builds one — renders (``.render``, ``.view``, ``.pipe``) and shows inline in
+    Jupyter with no system ``dot`` on PATH. Only the ``dot`` engine with svg, png or pdf is
+    routed; other engines, formats, renderers and formatters still call the system programs.
+    Nothing is changed on import; calling it again does nothing more.
+
+    >>> import graphviz
+    >>> use_bundled_graphviz()  # doctest: +SKIP
+    >>> g = graphviz.Digraph(); g.edge("a", "b")
+    >>> g.pipe(format="svg")[:5]  # doctest: +SKIP
+    b'<?xml'
+    """
+    if _ROUTED:
+        return
+    from graphviz.backend import mixins
+
+    mixins.Render._render = property(lambda _: _bundled_render)  # type: ignore[assignment]
+    mixins.Pipe._pipe_lines = property(lambda _: _bundled_pipe_lines)  # type: ignore[assignment]
+    mixins.Pipe._pipe_lines_string = property(  # type: ignore[assignment]
+        lambda _: _bundled_pipe_lines_string)
+    _ROUTED.append(True)
+
+
 class Digraph(graphviz.Digraph):
     """A ``graphviz.Digraph`` that draws itself with the bundled engine.
 
     Everything of graphviz's API is there (``.source``, ``.node``, ``.edge``, ``.attr``,
-    ``.subgraph``); ``pipe`` and the Jupyter display (``_repr_svg_``, ``_repr_mimebundle_``)
-    go through pygraphviz, so a notebook shows the picture with no system ``dot``. For files
-    use ``viz.render(graph, "graph.svg")``; graphviz's own ``.render`` method still calls the
-    system ``dot``.
+    ``.subgraph``); ``pipe``, ``render``, ``view`` and the Jupyter display (``_repr_svg_``,
+    ``_repr_mimebundle_``) go through pygraphviz, so they work with no system ``dot``.
     """
+
+    @property
+    def _render(self) -> Any:
+        return _bundled_render
 
     def pipe(
         self,
