@@ -266,7 +266,22 @@ def fit(
     finally:
         if bar is not None:
             bar.close()
+    if compiled and history.steps:
+        _keep_last_delta(model, X[-1].tolist(), y[-1], loss_fn, size)
     return history
+
+
+def _keep_last_delta(model: Any, row: list[float], target: Any, loss_fn: _losses.Loss,
+                     batch: int) -> None:
+    """After a compiled fit, run one example eagerly so each neuron's last z, a and
+    δ = ∂C/∂z (``last_z.grad``, what ``viz.draw_network`` shows) are there, as after an eager
+    fit, at the final parameters; the parameters' grads are left as the last step set them."""
+    params = model.parameters()
+    kept = [p.grad for p in params]
+    cost = loss_fn.example(model(row), target) * (1.0 / batch)
+    cost.backward()
+    for p, g in zip(params, kept):
+        p.grad = g
 
 
 def _compiled_step(

@@ -30,7 +30,7 @@ from pathgrad.autograd import Value, toposort
 
 from .dot import MAX_NODES
 from .rendering import Digraph
-from .style import FONT, INK, NEGATIVE, POSITIVE, esc, rate
+from .style import FONT, INK, NEGATIVE, POSITIVE, esc, number
 
 __all__ = ["MAX_EDGES", "NetworkView", "draw_network", "network_view"]
 
@@ -178,7 +178,7 @@ def network_view(model: Any, example: int = 0) -> NetworkView:
 
 
 def _num(x: float, digits: int) -> str:
-    return rate(x, digits)
+    return number(x, digits, "sig")
 
 
 def _neuron_label(title: str, rows: list[tuple[str, float]], digits: int) -> str:
@@ -203,7 +203,7 @@ def draw_network(
     *,
     example: int = 0,
     edge_labels: bool | None = None,
-    digits: int = 3,
+    digits: int = 4,
     max_nodes: int | None = MAX_NODES,
     max_edges: int | None = MAX_EDGES,
 ) -> Digraph:

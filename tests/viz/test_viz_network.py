@@ -158,3 +158,21 @@ def test_every_layer_is_drawn_in_index_order_top_down(sizes: list[int], labels: 
         heights = [float(laid_out.get_node(f"L{layer}_{j}").attr["pos"].split(",")[1])
                    for j in range(size)]
         assert heights == sorted(heights, reverse=True), (sizes, layer, heights)
+
+
+@pytest.mark.parametrize("compiled", [False, True])
+def test_delta_is_kept_after_fit_with_four_significant_figures(compiled: bool) -> None:
+    import numpy as np
+
+    from pathgrad.nn import SGD, fit
+
+    model = MLP(2, [3, 1], activation="tanh", seed=0)
+    X = np.array([[0.5, -1.0], [1.0, 0.2], [-0.3, 0.4]])
+    y = np.array([1.0, -1.0, 1.0])
+    fit(model, X, y, "quadratic", SGD(model.parameters(), lr=0.1), epochs=2, verbose=False,
+        compiled=compiled)
+    deltas = [n.last_z.grad for layer in model.layers for n in layer.neurons]
+    assert all(d != 0.0 for d in deltas)
+    source = draw_network(model).source
+    for d in deltas:
+        assert f"δ {d:#.4g}" in source
