@@ -176,6 +176,11 @@ def main(fast: bool = False, out_dir: str = DEFAULT_OUT) -> dict[str, Any]:
                    title="3Blue1Brown's chain: click a node, Step through backpropagation")
     pics.paths.append(str(page))
     print(f"  wrote {page}: open it in a browser (one file, no server)")
+    from pathgrad.viz import animate
+
+    film = animate(c_last, pics.dir / "chain_backward.gif")  # the reverse sweep, step by step
+    pics.paths.append(str(film))
+    print(f"  wrote {film}")
     results["pictures"] = pics.paths
     return results
 

@@ -14,6 +14,8 @@ Graphviz engine bundled in the pygraphviz wheel (no system ``dot`` needed).
   same in a notebook (an anywidget widget, imported on first use).
 * ``render(graph, "file.svg")``: SVG, PNG, PDF or DOT by extension, written atomically. Every
   graph is a ``viz.Digraph`` (a ``graphviz.Digraph``) that displays inline in Jupyter.
+* ``animate(root, "backward.gif", wrt=None, fps=2)``: the reverse sweep (or, with ``wrt``,
+  the paths adding up to the gradient) as a GIF or MP4, one frame per step.
 * ``use_bundled_graphviz()``: one opt-in call after which any ``graphviz.Digraph`` (micrograd's
   lecture ``draw_dot``) renders and displays with no system ``dot``.
 * ``python -m pathgrad.viz.examples [outdir]`` redraws the README's pictures (``docs/img``).
@@ -27,6 +29,7 @@ True
 
 from typing import TYPE_CHECKING
 
+from .animate import animate
 from .dot import MAX_NODES, draw_dot
 from .explore import explore
 from .network import draw_network
@@ -40,6 +43,7 @@ __all__ = [
     "MAX_NODES",
     "Digraph",
     "Explorer",
+    "animate",
     "draw_dot",
     "draw_network",
     "draw_paths",

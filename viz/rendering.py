@@ -225,10 +225,11 @@ def use_bundled_graphviz() -> None:
         return
     from graphviz.backend import mixins
 
-    mixins.Render._render = property(lambda _: _bundled_render)  # type: ignore[assignment]
-    mixins.Pipe._pipe_lines = property(lambda _: _bundled_pipe_lines)  # type: ignore[assignment]
-    mixins.Pipe._pipe_lines_string = property(  # type: ignore[assignment]
-        lambda _: _bundled_pipe_lines_string)
+    # graphviz reads its backend through these properties ("to simplify mocking", its source
+    # says): one seam for render, view, pipe and the Jupyter display.
+    mixins.Render._render = property(lambda _: _bundled_render)
+    mixins.Pipe._pipe_lines = property(lambda _: _bundled_pipe_lines)
+    mixins.Pipe._pipe_lines_string = property(lambda _: _bundled_pipe_lines_string)
     _ROUTED.append(True)
 
 

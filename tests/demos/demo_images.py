@@ -28,7 +28,7 @@ def svg_root(path: str | Path) -> ET.Element:
 
 
 def check_picture(path: str | Path) -> None:
-    """A PNG with a sensible size, or an SVG that parses and draws something."""
+    """A PNG with a sensible size, an SVG that parses and draws something, or a GIF film."""
     p = Path(path)
     assert p.is_file(), f"{p} was not written"
     assert p.stat().st_size > 200, f"{p} is suspiciously small ({p.stat().st_size} bytes)"
@@ -43,5 +43,10 @@ def check_picture(path: str | Path) -> None:
     elif p.suffix == ".html":  # an explorer page: its picture and script inline, one file
         text = p.read_text(encoding="utf-8")
         assert "<svg" in text and 'id="pathgrad-scene"' in text, f"{p}: not an explorer page"
+    elif p.suffix == ".gif":
+        from PIL import Image
+
+        with Image.open(p) as gif:
+            assert gif.format == "GIF" and gif.n_frames >= 2, (p, gif.format, gif.n_frames)
     else:
         raise AssertionError(f"unexpected picture type {p}")
