@@ -441,7 +441,7 @@ def _explore(args: argparse.Namespace) -> None:
     root = env[out]
     root.backward()
     wrt = env[args.wrt[0]] if args.wrt else None
-    title = " ; ".join(f"{n} = {expr.text_of(n)}" for n in reversed(expr.defined))
+    title = "; ".join(f"{n} = {expr.text_of(n)}" for n in reversed(expr.defined))
     _write_in_time(_explore_file, (root, wrt, title), target, args.timeout, "page")
     print(f"wrote {target}")
 
