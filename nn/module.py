@@ -12,6 +12,9 @@ parameter ``Value`` objects in row-major order. The default is one flat tensor o
 ``parameters()``, so a subclass that only defines ``parameters()`` can be saved too.
 
 >>> from pathgrad.autograd import Value
+from pathgrad.autograd._files import read_regular, write_atomic
+
+from ._checks import positive_int
 >>> class Line(Module):
 ...     def __init__(self):
 ...         self.w, self.b = Value(2.0, label="w"), Value(0.5, label="b")
@@ -33,22 +36,25 @@ ValueError: load_state_dict: 'parameters' has shape (1,), the model needs (2,)
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import numbers
 import os
-import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from pathgrad.autograd import Value
+from pathgrad.autograd._files import read_regular, write_atomic
 
-__all__ = ["FILE_FORMAT", "Module", "copy_parameters"]
+from ._checks import positive_int
+
+__all__ = ["FILE_FORMAT", "MAX_FILE_BYTES", "Module", "copy_parameters"]
 
 FILE_FORMAT = "pathgrad.nn/state"
 """The ``format`` field of files written by ``Module.save``."""
 
-_FILE_VERSION = 1
+_FILE_VERSION = 2
 
 Shape = tuple[int, ...]
 Tensor = tuple[str, Shape, list[Value]]
@@ -113,59 +119,64 @@ class Module:
             for p, x in zip(values, numbers_):
                 p.data = x
 
+    def _spec(self) -> dict[str, Any]:
+        """What the numbers mean: the class, each tensor's name and shape, and the activations
+        (a tanh model's weights are not a relu model's). Saved and checked by ``load``."""
+        spec: dict[str, Any] = {
+            "model": type(self).__name__,
+            "tensors": [[name, list(shape)] for name, shape, _ in self._tensors()],
+        }
+        for attr in ("activation", "activations"):
+            value = getattr(self, attr, None)
+            if isinstance(value, str):
+                spec[attr] = value
+            elif isinstance(value, (list, tuple)):
+                spec[attr] = [str(v) for v in value]
+        return spec
+
     def save(self, path: str | os.PathLike[str]) -> None:
-        """Write the parameters to ``path`` as JSON, atomically (temp file, then rename)."""
-        document = {
+        """Write the parameters, the model's spec and a SHA-256 of both to ``path`` as JSON.
+
+        The write is atomic and safe (``autograd._files.write_atomic``): only a regular file
+        is replaced, a symlink is followed, a read-only file is refused, the old file's mode
+        (or the umask's) is kept. A failed save leaves the file as it was.
+        """
+        document: dict[str, Any] = {
             "format": FILE_FORMAT,
             "version": _FILE_VERSION,
             "model": type(self).__name__,
             "repr": repr(self),
+            "spec": self._spec(),
             "state": self.state_dict(),
         }
         try:
-            text = json.dumps(document, allow_nan=False)
+            document["sha256"] = _checksum(document)
         except ValueError:
             raise ValueError(f"save: {type(self).__name__} has non-finite parameters") from None
-        target = os.fspath(path)
-        directory = os.path.dirname(os.path.abspath(target))
-        try:
-            fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".json", dir=directory)
-        except FileNotFoundError:
-            raise FileNotFoundError(
-                f"save: cannot write {target!r}: the directory {directory!r} does not exist"
-            ) from None
-        try:
-            if hasattr(os, "fchmod"):  # mkstemp makes 0600; open() would honour the umask
-                os.fchmod(fd, 0o666 & ~_umask())
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                f.write(text)
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, target)
-        except BaseException:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-            raise
+        text = json.dumps(document, allow_nan=False)
+        write_atomic(path, text.encode("utf-8"), "save")
 
-    def load(self, path: str | os.PathLike[str]) -> Module:
-        """Read parameters written by ``save``; a corrupt or mismatched file changes nothing."""
+    def load(self, path: str | os.PathLike[str], max_bytes: int | None = None) -> Module:
+        """Read parameters written by ``save``; a corrupt or mismatched file changes nothing.
+
+        Refused with a ``ValueError`` naming the problem: a file over ``max_bytes`` (default
+        ``MAX_FILE_BYTES``) or not a regular file, not JSON or nested too deeply, another
+        format or version, a checksum that does not match the content, a spec (class, shapes,
+        activations) that is not this model's.
+        """
         target = os.fspath(path)
-        with open(target, "rb") as f:
-            raw = f.read()
-        try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError as error:
-            raise ValueError(f"load: {target!r} is not a valid model file: {error}") from None
-        try:
-            document = json.loads(text, parse_constant=_refuse_constant)
-        except (json.JSONDecodeError, _NonFinite) as error:
-            raise ValueError(f"load: {target!r} is not a valid model file: {error}") from None
-        if not isinstance(document, dict) or document.get("format") != FILE_FORMAT:
-            raise ValueError(f"load: {target!r} is not a pathgrad model file (no format "
-                             f"{FILE_FORMAT!r})")
-        if document.get("version") != _FILE_VERSION:
-            raise ValueError(f"load: {target!r} has version {document.get('version')!r}, "
-                             f"this pathgrad reads version {_FILE_VERSION}")
+        limit = MAX_FILE_BYTES if max_bytes is None else positive_int("max_bytes", max_bytes)
+        document = _parse(read_regular(target, limit, "load"), target)
+        version = document.get("version")
+        if type(version) is not int or version != _FILE_VERSION:
+            raise ValueError(f"load: {target!r} has version {version!r}, this pathgrad reads "
+                             f"version {_FILE_VERSION} (a version 1 file holds its numbers "
+                             "under 'state': load_state_dict(json.load(f)['state']))")
+        stored = document.pop("sha256", None)
+        if not isinstance(stored, str) or stored != _checksum(document):
+            raise ValueError(f"load: {target!r} is damaged: its SHA-256 does not match its "
+                             "content")
+        _check_spec(document.get("spec"), self._spec(), target)
         state = document.get("state")
         if not isinstance(state, dict):
             raise ValueError(f"load: {target!r} has no 'state' object")
@@ -173,18 +184,41 @@ class Module:
         return self
 
 
-def _umask() -> int:
-    # Linux reports it without changing it; elsewhere set and restore (a moment's race).
+MAX_FILE_BYTES = 256 * 2**20
+"""``Module.load`` refuses larger files unless given ``max_bytes=`` (a corrupt or hostile file
+must not exhaust memory): 256 MiB, about ten million parameters."""
+
+
+def _checksum(document: Mapping[str, Any]) -> str:
+    """SHA-256 of the canonical JSON of everything but the checksum itself."""
+    body = {k: v for k, v in document.items() if k != "sha256"}
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), allow_nan=False)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def _parse(raw: bytes, target: str) -> dict[str, Any]:
     try:
-        with open("/proc/self/status", encoding="ascii") as f:
-            for line in f:
-                if line.startswith("Umask:"):
-                    return int(line.split()[1], 8)
-    except (OSError, ValueError, IndexError):
-        pass
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
+        document = json.loads(raw.decode("utf-8"), parse_constant=_refuse_constant)
+    except (UnicodeDecodeError, json.JSONDecodeError, _NonFinite) as error:
+        raise ValueError(f"load: {target!r} is not a valid model file: {error}") from None
+    except RecursionError:
+        raise ValueError(f"load: {target!r} is not a valid model file: nested too deeply "
+                         "for a model") from None
+    if not isinstance(document, dict) or document.get("format") != FILE_FORMAT:
+        raise ValueError(f"load: {target!r} is not a pathgrad model file (no format "
+                         f"{FILE_FORMAT!r})")
+    return document
+
+
+def _check_spec(stored: Any, wanted: dict[str, Any], target: str) -> None:
+    if not isinstance(stored, dict):
+        raise ValueError(f"load: {target!r} has no model spec")
+    for key in sorted(set(stored) | set(wanted)):
+        if stored.get(key) != wanted.get(key):
+            raise ValueError(
+                f"load: {target!r} holds a model whose {key} is {stored.get(key)!r}; this "
+                f"{wanted['model']} has {wanted.get(key)!r}"
+            )
 
 
 class _NonFinite(ValueError):

@@ -17,11 +17,12 @@ from __future__ import annotations
 import contextlib
 import io
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import graphviz
+
+from pathgrad.autograd._files import write_atomic
 
 __all__ = ["FORMATS", "Digraph", "pipe", "render", "to_svg", "use_bundled_graphviz"]
 
@@ -131,32 +132,10 @@ def render(obj: Any, path: str | os.PathLike[str]) -> Path:
     return target
 
 
-def _umask() -> int:
-    """The process's umask, read from /proc where it can be (setting it, even for a moment,
-    would race with other threads creating files)."""
-    with contextlib.suppress(OSError, ValueError):
-        with open("/proc/self/status", encoding="ascii") as status:
-            for line in status:
-                if line.startswith("Umask:"):
-                    return int(line.split()[1], 8)
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
-
-
 def _write(target: Path, data: bytes) -> None:
-    """Write ``data`` to ``target`` atomically, with the mode ``open`` would give (0644 under
-    the usual umask, as matplotlib's files; mkstemp alone leaves 0600)."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            os.fchmod(handle.fileno(), 0o666 & ~_umask())
-            handle.write(data)
-        os.replace(tmp, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+    """Write ``data`` to ``target`` atomically (``pathgrad.autograd._files.write_atomic``: only
+    regular files replaced, symlinks followed, the umask's or the old file's mode kept)."""
+    write_atomic(target, data, "render")
 
 
 def _bundled_ok(engine: str, fmt: str | None, *extra: Any) -> bool:
