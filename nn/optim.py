@@ -25,12 +25,13 @@ rule exactly. (With a summed loss, use lr = η/m.)
 from __future__ import annotations
 
 import math
-import numbers
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 from pathgrad.autograd import Value
+
+from ._checks import positive_number
 
 __all__ = ["SGD", "Adam", "NonFiniteError", "Optimizer"]
 
@@ -39,18 +40,8 @@ class NonFiniteError(FloatingPointError):
     """A gradient or an updated parameter is nan or inf; nothing was changed."""
 
 
-def _positive(name: str, x: Any, allow_zero: bool = False) -> float:
-    if isinstance(x, bool) or not isinstance(x, numbers.Real):
-        raise TypeError(f"{name} must be a number, got {x!r} ({type(x).__name__})")
-    f = float(x)
-    if not math.isfinite(f) or f < 0 or (f == 0 and not allow_zero):
-        bound = ">= 0" if allow_zero else "> 0"
-        raise ValueError(f"{name} must be finite and {bound}, got {x!r}")
-    return f
-
-
 def _fraction(name: str, x: Any) -> float:
-    f = _positive(name, x, allow_zero=True)
+    f = positive_number(name, x, allow_zero=True)
     if f >= 1.0:
         raise ValueError(f"{name} must be in [0, 1), got {x!r}")
     return f
@@ -79,7 +70,7 @@ class Optimizer(ABC):
 
     @lr.setter
     def lr(self, value: float) -> None:
-        self._lr = _positive("lr", value)
+        self._lr = positive_number("lr", value)
 
     def zero_grad(self) -> None:
         """Set every parameter's ``.grad`` to 0."""
@@ -100,16 +91,40 @@ class Optimizer(ABC):
         label = self.params[i].label
         return f"parameter {i} ({label})" if label else f"parameter {i}"
 
-    def _commit(self, new: Sequence[float]) -> None:
+    def _check_state(self, what: str, values: Sequence[float]) -> None:
+        for i, x in enumerate(values):
+            if x - x != 0.0:
+                raise NonFiniteError(
+                    f"{type(self).__name__}.step: {what} of {self._name(i)} would be {x!r} "
+                    f"(gradient {self.params[i].grad!r}, lr={self.lr!r}); nothing was updated"
+                )
+
+    def _commit(self, new: Sequence[float], **state: list[float]) -> None:
+        """Assign the new parameters and optimizer state together, or nothing: every number
+        is computed and checked first, and an exception while assigning (a KeyboardInterrupt
+        from a signal) puts back what was there."""
         for i, x in enumerate(new):
             if x - x != 0.0:
                 raise NonFiniteError(
                     f"{type(self).__name__}.step: the update makes {self._name(i)} {x!r} "
                     f"(lr={self.lr!r}); nothing was updated"
                 )
-        for p, x in zip(self.params, new):
-            p.data = x
-        self.steps += 1
+        old_data = [p.data for p in self.params]
+        old_state = {name: getattr(self, name) for name in state}
+        old_steps = self.steps
+        try:
+            for name, values in state.items():
+                setattr(self, name, values)
+            for p, x in zip(self.params, new):
+                p.data = x
+            self.steps = old_steps + 1
+        except BaseException:
+            for p, x in zip(self.params, old_data):
+                p.data = x
+            for name, values in old_state.items():
+                setattr(self, name, values)
+            self.steps = old_steps
+            raise
 
     @abstractmethod
     def step(self) -> None:
@@ -142,7 +157,7 @@ class SGD(Optimizer):
     ) -> None:
         super().__init__(params, lr)
         self.momentum = _fraction("momentum", momentum)
-        self.weight_decay = _positive("weight_decay", weight_decay, allow_zero=True)
+        self.weight_decay = positive_number("weight_decay", weight_decay, allow_zero=True)
         if nesterov and self.momentum == 0.0:
             raise ValueError("nesterov momentum needs momentum > 0")
         self.nesterov = bool(nesterov)
@@ -162,9 +177,9 @@ class SGD(Optimizer):
             velocity = list(grads)
         else:
             velocity = [mu * b + g for b, g in zip(self.velocity, grads)]
+        self._check_state("the velocity", velocity)
         direction = [g + mu * b for g, b in zip(grads, velocity)] if self.nesterov else velocity
-        self._commit([w - lr * d for w, d in zip(data, direction)])
-        self.velocity = velocity
+        self._commit([w - lr * d for w, d in zip(data, direction)], velocity=velocity)
 
     def __repr__(self) -> str:
         return f"SGD(lr={self.lr}, momentum={self.momentum})"
@@ -196,8 +211,8 @@ class Adam(Optimizer):
         if not isinstance(betas, Sequence) or len(betas) != 2:
             raise ValueError(f"betas must be a pair (beta1, beta2), got {betas!r}")
         self.betas = (_fraction("beta1", betas[0]), _fraction("beta2", betas[1]))
-        self.eps = _positive("eps", eps)
-        self.weight_decay = _positive("weight_decay", weight_decay, allow_zero=True)
+        self.eps = positive_number("eps", eps)
+        self.weight_decay = positive_number("weight_decay", weight_decay, allow_zero=True)
         n = len(self.params)
         self.exp_avg = [0.0] * n
         self.exp_avg_sq = [0.0] * n
@@ -217,12 +232,13 @@ class Adam(Optimizer):
         else:
             m = [g - (g - mi) * (1.0 - w1) for mi, g in zip(self.exp_avg, grads)]
         v = [vi * b2 + (1.0 - b2) * g * g for vi, g in zip(self.exp_avg_sq, grads)]
+        self._check_state("the first moment (exp_avg)", m)
+        self._check_state("the second moment (exp_avg_sq)", v)
         step_size = self.lr / (1.0 - b1**t)
         c2 = math.sqrt(1.0 - b2**t)
         eps = self.eps
         new = [w - step_size * mi / (math.sqrt(vi) / c2 + eps) for w, mi, vi in zip(data, m, v)]
-        self._commit(new)
-        self.exp_avg, self.exp_avg_sq = m, v
+        self._commit(new, exp_avg=m, exp_avg_sq=v)
 
     def __repr__(self) -> str:
         return f"Adam(lr={self.lr}, betas={self.betas}, eps={self.eps})"

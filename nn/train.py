@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import math
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -87,14 +88,28 @@ def train_step(
     value = total.data
     if not math.isfinite(value):
         raise NonFiniteError(f"the loss is {value!r}; nothing was updated")
-    if hasattr(model, "zero_grad"):
-        model.zero_grad()
-    else:
-        optimizer.zero_grad()
-    total.backward()
     accuracy = loss_fn.accuracy(_output_data(outputs), targets)
-    optimizer.step()
+    touched = [*optimizer.params, *getattr(model, "parameters", list)()]
+    with _grads_kept_on_failure(touched):
+        if hasattr(model, "zero_grad"):
+            model.zero_grad()
+        else:
+            optimizer.zero_grad()
+        total.backward()
+        optimizer.step()
     return value, accuracy
+
+
+@contextmanager
+def _grads_kept_on_failure(params: Sequence[Value]) -> Iterator[None]:
+    """A step that raises (a non-finite update, an interrupt) leaves every ``.grad`` as it was."""
+    saved = [p.grad for p in params]
+    try:
+        yield
+    except BaseException:
+        for p, g in zip(params, saved):
+            p.grad = g
+        raise
 
 
 def _progress_bar() -> Any:
@@ -327,9 +342,10 @@ def _compiled_step(
         value = float(value)
         if not math.isfinite(value):
             raise NonFiniteError(f"the loss is {value!r}; nothing was updated")
-        for p, g in zip(params, np.asarray(grads, dtype=np.float64).tolist()):
-            p.grad = g
-        optimizer.step()
+        with _grads_kept_on_failure(params):
+            for p, g in zip(params, np.asarray(grads, dtype=np.float64).tolist()):
+                p.grad = g
+            optimizer.step()
         return value, accuracy
 
     return step
