@@ -48,6 +48,9 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from ._checks import positive_int, positive_number
+from .train import DivergenceError
+
 __all__ = [
     "ACTIVATIONS",
     "COSTS",
@@ -460,6 +463,8 @@ class Network:
             raise ValueError(
                 f"{what}: expected shape ({n}, 1), or ({n}, m) for m examples, got {x.shape}{hint}"
             )
+        if not np.isfinite(x).all():
+            raise ValueError(f"{what} contains nan or inf")
         return x
 
     def _pair(self, x: Any, y: Any) -> tuple[Array, Array]:
@@ -496,6 +501,9 @@ class Network:
                         f"{what}[{i}]: expected shape ({n}, 1), got {np.shape(column)}"
                     )
             raise TypeError(f"{what}: every entry must be a numeric ({n}, 1) array")
+        if not np.isfinite(stacked).all():
+            bad = int(np.argmax(~np.isfinite(stacked).reshape(m, -1).all(axis=1)))
+            raise ValueError(f"{what}[{bad}] contains nan or inf")
         return stacked.reshape(m, n).T
 
     # ---- forward ----------------------------------------------------------------------------
@@ -602,8 +610,11 @@ class Network:
             for nw, dnw in zip(nabla_w, delta_nabla_w):
                 nw += dnw
         step = eta / len(pairs)
-        self.weights = [w - step * nw for w, nw in zip(self.weights, nabla_w)]
-        self.biases = [b - step * nb for b, nb in zip(self.biases, nabla_b)]
+        new_w = [w - step * nw for w, nw in zip(self.weights, nabla_w)]
+        new_b = [b - step * nb for b, nb in zip(self.biases, nabla_b)]
+        if not all(np.isfinite(a).all() for a in (*new_w, *new_b)):
+            raise _diverged(self.activations[-1], eta)
+        self.weights, self.biases = new_w, new_b
 
     def update_mini_batch_matrix(self, mini_batch: Sequence[Example], eta: float) -> None:
         """The same step, fully matrix-based: the mini-batch's x's are the columns of X.
@@ -624,17 +635,26 @@ class Network:
         self._update(X, Y, _learning_rate(eta))
 
     def _update(self, X: Array, Y: Array, eta: float) -> None:
-        self._forward_backward(X, Y)
-        step = eta / X.shape[1]
-        buffers = self._nabla_w
-        for l, (w, b, delta, a_prev) in enumerate(
-            zip(self.weights, self.biases, self.deltas, self.activations)
-        ):
-            if buffers[l].shape != w.shape:  # the weights were replaced by other shapes
-                buffers[l] = np.empty_like(w)
-            scaled = delta * step  # (η/m) δ^l: n_l × m, smaller than ∂C/∂w^l to scale
-            w -= bp4_weight_gradient(scaled, a_prev, out=buffers[l])  # BP4, summed over x
-            b -= bp3_bias_gradient(scaled)  # BP3, summed over x
+        # All or nothing: every layer's new w and b are computed and checked first, then both
+        # lists are replaced in one step, so an error or an interrupt leaves the old network.
+        # numpy's overflow warnings are silenced: a non-finite result is a DivergenceError.
+        with np.errstate(over="ignore", invalid="ignore"):
+            self._forward_backward(X, Y)
+            step = eta / X.shape[1]
+            buffers = self._nabla_w
+            new_w, new_b = [], []
+            for l, (w, b, delta, a_prev) in enumerate(
+                zip(self.weights, self.biases, self.deltas, self.activations)
+            ):
+                if buffers[l].shape != w.shape:  # the weights were replaced by other shapes
+                    buffers[l] = np.empty_like(w)
+                scaled = delta * step  # (η/m) δ^l: n_l × m, smaller than ∂C/∂w^l to scale
+                new_w.append(w - bp4_weight_gradient(scaled, a_prev, out=buffers[l]))  # BP4
+                new_b.append(b - bp3_bias_gradient(scaled))  # BP3, summed over x
+        if not (all(np.isfinite(w).all() for w in new_w)
+                and all(np.isfinite(b).all() for b in new_b)):
+            raise _diverged(self.activations[-1], eta)
+        self.weights, self.biases = new_w, new_b
 
     def SGD(
         self,
@@ -654,9 +674,8 @@ class Network:
         (``verbose=False`` prints nothing). Returns the per-epoch ``evaluate`` counts.
         """
         eta = _learning_rate(eta)
-        for name, v in (("epochs", epochs), ("mini_batch_size", mini_batch_size)):
-            if isinstance(v, bool) or not isinstance(v, numbers.Integral) or v < 1:
-                raise ValueError(f"{name} must be a positive int, got {v!r}")
+        epochs = positive_int("epochs", epochs)
+        mini_batch_size = positive_int("mini_batch_size", mini_batch_size)
         X, Y = self._stack(training_data, "training_data")
         # examples as rows: a shuffled mini-batch is then a contiguous slice, transposed (a view)
         x_rows, y_rows = np.ascontiguousarray(X.T), np.ascontiguousarray(Y.T)
@@ -668,7 +687,15 @@ class Network:
             order = self.rng.permutation(n)
             xs, ys = x_rows[order], y_rows[order]
             for k in range(0, n, mini_batch_size):
-                self._update(xs[k : k + mini_batch_size].T, ys[k : k + mini_batch_size].T, eta)
+                try:
+                    self._update(xs[k : k + mini_batch_size].T, ys[k : k + mini_batch_size].T,
+                                 eta)
+                except DivergenceError as error:
+                    step = k // mini_batch_size + 1
+                    raise DivergenceError(
+                        str(error).replace("training diverged",
+                                           f"training diverged at epoch {j + 1}, step {step}"),
+                        j + 1, step) from None
             if test_data is not None:
                 correct = self._count_correct(X_test, labels)
                 history.append(correct)
@@ -712,9 +739,15 @@ class Network:
 
 
 def _learning_rate(eta: Any) -> float:
-    if isinstance(eta, bool) or not isinstance(eta, numbers.Real) or not math.isfinite(eta):
-        raise ValueError(f"the learning rate eta must be a finite number, got {eta!r}")
-    return float(eta)
+    return positive_number("the learning rate eta", eta)
+
+
+def _diverged(output: Array, eta: float) -> DivergenceError:
+    where = "the output a^L is not finite" if not np.isfinite(output).all() else (
+        "the update would make a weight or bias inf or nan")
+    return DivergenceError(
+        f"training diverged: {where} (eta={eta!r}); the network keeps its weights from before "
+        "this step — try a smaller eta", 0, 0)
 
 
 def load_digits_data(test_size: float = 0.25, seed: int = 0) -> tuple[list[Example], list[Example]]:
