@@ -45,7 +45,11 @@ def finite_number(name: str, x: Any) -> float:
 
 def positive_number(name: str, x: Any, allow_zero: bool = False) -> float:
     """``x`` as a finite float > 0 (or >= 0), or an error naming ``name``."""
-    f = finite_number(name, x)
+    bound = ">= 0" if allow_zero else "> 0"
+    try:
+        f = finite_number(name, x)
+    except ValueError:
+        raise ValueError(f"{name} must be finite and {bound}, got {x!r}") from None
     if f < 0 or (f == 0 and not allow_zero):
-        raise ValueError(f"{name} must be finite and {'>= 0' if allow_zero else '> 0'}, got {x!r}")
+        raise ValueError(f"{name} must be finite and {bound}, got {x!r}")
     return f
