@@ -35,8 +35,9 @@ def finite_number(name: str, x: Any) -> float:
     try:
         f = float(x)
     except OverflowError:
+        bits = x.bit_length() if isinstance(x, int) else "many"
         raise OverflowError(
-            f"{name} is an int too large for a float, got an int of {int(x).bit_length()} bits"
+            f"{name} is an int too large for a float, got an int of {bits} bits"
         ) from None
     if not math.isfinite(f):
         raise ValueError(f"{name} must be finite, got {x!r}")

@@ -12,9 +12,6 @@ parameter ``Value`` objects in row-major order. The default is one flat tensor o
 ``parameters()``, so a subclass that only defines ``parameters()`` can be saved too.
 
 >>> from pathgrad.autograd import Value
-from pathgrad.autograd._files import read_regular, write_atomic
-
-from ._checks import positive_int
 >>> class Line(Module):
 ...     def __init__(self):
 ...         self.w, self.b = Value(2.0, label="w"), Value(0.5, label="b")

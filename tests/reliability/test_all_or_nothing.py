@@ -61,18 +61,23 @@ class _Interrupt(BaseException):
 
 
 def _interrupted(fn, delay: float) -> bool:
-    """Run ``fn`` with a SIGALRM after ``delay`` seconds raising; True if it was interrupted."""
+    """Run ``fn`` with a SIGALRM after ``delay`` seconds raising; True if it cut ``fn`` short
+    (a signal that lands after ``fn`` returned does not count)."""
+    finished = False
 
     def handler(signum, frame):
-        raise _Interrupt
+        if not finished:
+            raise _Interrupt
 
     old = signal.signal(signal.SIGALRM, handler)
     signal.setitimer(signal.ITIMER_REAL, delay)
     try:
         fn()
+        finished = True
     except _Interrupt:
         return True
     finally:
+        finished = True
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, old)
     return False
