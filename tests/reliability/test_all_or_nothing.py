@@ -95,27 +95,29 @@ def test_a_signal_at_a_random_point_of_a_step_leaves_all_or_nothing(make):
     for p in params:
         p.grad = rng.uniform(-1, 1)
     opt.step()  # state exists: velocity / moments
-    # time one step to aim the signals inside it
+    # time one step to aim the signals inside it (the fastest of three: the machine is shared)
     import time
 
-    t0 = time.perf_counter()
-    probe = make([Value(0.0) for _ in range(30_000)])
-    for p in probe.params:
-        p.grad = 1.0
-    probe.step()
-    took = time.perf_counter() - t0
+    took = math.inf
+    for _ in range(3):
+        t0 = time.perf_counter()
+        probe = make([Value(0.0) for _ in range(30_000)])
+        for p in probe.params:
+            p.grad = 1.0
+        probe.step()
+        took = min(took, time.perf_counter() - t0)
     outcomes = {"none": 0, "all": 0}
-    for _ in range(12):
+    for _ in range(60):
         before = _state(opt)
-        delay = rng.uniform(0.05, 1.0) * took
-        if _interrupted(opt.step, delay):
-            after = _state(opt)
-            assert after == before, "an interrupted step changed something"
+        if _interrupted(opt.step, rng.uniform(0.02, 0.9) * took):
+            assert _state(opt) == before, "an interrupted step changed something"
             outcomes["none"] += 1
         else:
             assert opt.steps == before[2] + 1
             outcomes["all"] += 1
-    assert outcomes["none"] > 0  # the signals did land inside steps
+        if outcomes["none"] >= 4 and outcomes["all"] >= 1:
+            break
+    assert outcomes["none"] > 0, f"no signal landed inside a step: {outcomes}"
 
 
 def test_a_failed_fit_step_leaves_grads_and_parameters_as_they_were():
