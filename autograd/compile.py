@@ -307,35 +307,35 @@ class Compiled:
         import numpy as np
 
         xs = self._arrays(arrays)
-        if not ieee_on():
-            with np.errstate(all="ignore"):
+        with np.errstate(all="ignore"):
+            if not ieee_on():
                 self._refuse_non_finite(xs)
-        if self._trace is None:
-            self._build(xs)
-        tape = self._tape
-        collecting = gc.isenabled()
-        gc.disable()  # the replay makes no cycles; collections would only rescan the trace
-        try:
-            with np.errstate(all="ignore"):
-                out, grads = self._replay_all(tape, xs, with_grad)
-        except GuardFlip as flip:
-            raise self._flipped(flip) from None
-        except (ArithmeticError, ValueError):
-            self._diagnose(xs, np.arange(len(xs[0])))  # the engine's error, naming the example
-            raise
-        finally:
-            if collecting:
-                gc.enable()
-        if not ieee_on():
-            bad = ~np.isfinite(out)
-            if bad.any() or not np.isfinite(grads).all():
-                order = np.concatenate([np.flatnonzero(bad), np.flatnonzero(~bad)])
-                self._diagnose(xs, order)
-                raise OverflowError(
-                    f"{fn_name(self.fn)}: the gradient is not finite (an overflow in backward "
-                    "or while adding up the examples); use pathgrad.autograd.ieee() for IEEE "
-                    "inf/nan"
-                )
+            if self._trace is None:
+                self._build(xs)
+            collecting = gc.isenabled()
+            gc.disable()  # the replay makes no cycles; collections would only rescan the trace
+            try:
+                out, grads = self._replay_all(self._tape, xs, with_grad)
+            except GuardFlip as flip:
+                raise self._flipped(flip) from None
+            except (ArithmeticError, ValueError):
+                self._diagnose(xs, np.arange(len(xs[0])))  # the engine's error, named
+                raise
+            finally:
+                if collecting:
+                    gc.enable()
+            # inf or nan anywhere makes a sum non-finite (a finite overflow is looked at too)
+            total = np.add.reduce(out) + np.add.reduce(grads)
+            if total - total != 0.0 and not ieee_on():
+                bad = ~np.isfinite(out)
+                if bad.any() or not np.isfinite(grads).all():
+                    order = np.concatenate([np.flatnonzero(bad), np.flatnonzero(~bad)])
+                    self._diagnose(xs, order)
+                    raise OverflowError(
+                        f"{fn_name(self.fn)}: the gradient is not finite (an overflow in "
+                        "backward or while adding up the examples); use "
+                        "pathgrad.autograd.ieee() for IEEE inf/nan"
+                    )
         return out, grads
 
     def _replay_all(
@@ -356,7 +356,7 @@ class Compiled:
                 s = S.tolist()
             out, gs = self._replay(name).run(xs, s if name == "python" else S, with_grad)
         if not with_grad:
-            return out, np.zeros(len(S))
+            return out, np.zeros(len(S) + 1)
         return out, self._prologue.scalar_grads(gs, s, S)
 
     def _flipped(self, flip: GuardFlip) -> TraceMismatchError:
@@ -396,10 +396,10 @@ class Compiled:
         if reduction not in _REDUCTIONS:
             raise ValueError(f"reduction must be 'mean' or 'sum', got {reduction!r}")
         out, gs = self._run(arrays, with_grad=True)
-        grads = np.append(gs, 0.0)[self._param_pos]
+        grads = gs.take(self._param_pos)  # gs ends with a 0.0 for parameters fn does not use
         with np.errstate(all="ignore"):
             total = float(np.add.reduce(out))
-        if not ieee_on() and not math.isfinite(total):
+        if not math.isfinite(total) and not ieee_on():
             raise OverflowError(
                 f"{fn_name(self.fn)}: the sum over the batch overflows ({total!r}); use "
                 "pathgrad.autograd.ieee() for IEEE inf/nan semantics"

@@ -180,7 +180,8 @@ class ScalarReplay:
         self._pad = [0.0] * len(tape.scalar_ops)
         self.S = np.zeros(n)
         """The scalars' values, written in place by every call (array replays keep views)."""
-        self.GS = np.zeros(n)
+        self._GS = np.zeros(n + 1)  # one more, always 0.0: the adjoint of an unused parameter
+        self.GS = self._GS[:n]
         """Their adjoints, summed over the batch, likewise."""
 
     def scalars(self) -> tuple[list[float] | None, np.ndarray]:
@@ -204,20 +205,21 @@ class ScalarReplay:
 
     def scalar_grads(self, gs: Any, s: list[float] | None, S: np.ndarray) -> np.ndarray:
         """Carry batch-summed adjoints of the scalars back to the leaves (``s``, ``S``: what
-        ``scalars`` gave); ``gs`` is ``GS`` itself or a list."""
+        ``scalars`` gave); ``gs`` is ``GS`` itself or a list. The result has one more entry,
+        0.0 (for parameters the graph does not use)."""
         G = self.GS
         if gs is not G:
             G[:] = gs
         if not self._segments:
-            return G
+            return self._GS
         if not self._vectorised:
             g = G.tolist()
             for _, _, backward in reversed(self._segments):
                 for f in backward:
                     f(s, g)
             G[:] = g
-            return G
+            return self._GS
         for _, _, backward in reversed(self._segments):
             for f in backward:
                 f(S, G)
-        return G
+        return self._GS
