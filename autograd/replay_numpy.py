@@ -40,12 +40,15 @@ from .tape import Group, GuardFlip, Tape, build, chunks, plan
 
 __all__ = ["MAX_ENTRIES", "MIN_CHUNK", "NumpyReplay"]
 
-MAX_ENTRIES = 1 << 22
-"""The value and gradient buffers hold at most this many floats each (32 MB) ..."""
+MAX_ENTRIES = 1 << 24
+"""The value and gradient buffers hold at most this many floats each (128 MB) ..."""
 
-MIN_CHUNK = 512
-"""... unless that would cut the batch into chunks of fewer examples than this: a numpy call
-costs ~1 µs whatever its length, so short chunks make a long narrow graph slow per example."""
+MIN_CHUNK = 2048
+"""... unless that would cut the batch into chunks of fewer examples than this (then a buffer
+holds rows × 2048 floats: 164 MB for a 10,000-op chain). A numpy call costs ~1 µs whatever its
+length, so short chunks made a long narrow graph slow per example: a 10,000-op chain replayed
+at 13.4 ns per node and example in chunks of 512 examples, 5.0 ns in chunks of 2,048 (CPU time,
+2-core machine under load; a 1,000-op chain: 3.0 ns)."""
 
 
 class _Code:
