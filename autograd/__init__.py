@@ -8,11 +8,11 @@
 0.839949
 """
 
-from .backprop import backward, grad
+from .backprop import grad
 from .check import GradcheckError, NumericGradient, gradcheck, numeric_grad
 from .compile import TraceMismatchError, compile
 from .forward import jvp
-from .graph import ancestors, toposort
+from .graph import toposort
 from .modes import ieee, is_grad_enabled, no_grad
 from .paths import (
     Contributions,
@@ -34,8 +34,6 @@ __all__ = [
     "Path",
     "TraceMismatchError",
     "Value",
-    "ancestors",
-    "backward",
     "compile",
     "contributions",
     "count_paths",

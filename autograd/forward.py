@@ -20,7 +20,7 @@ import numbers
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from .graph import toposort
+from .graph import forward_sweep, toposort
 from .modes import ieee_on, recording
 from .value import Value
 
@@ -99,24 +99,8 @@ def jvp(
             raise TypeError(f"jvp: f must return a Value or a number, got {y!r} "
                             f"({type(y).__name__})")
         return JVP(0.0, _number(y, "output", 0))
-    tangent: dict[Value, float] = {}
-    for leaf, t in zip(leaves, directions):
-        tangent[leaf] = t
-    get = tangent.get
-    for node in toposort(y):
-        edges = node._edges
-        if not edges:
-            continue
-        acc = 0.0
-        moved = False
-        for i in range(0, len(edges) - 1, 2):  # parents at even places; a constant may end it
-            dt = get(edges[i])
-            if dt is not None:
-                acc += edges[i + 1] * dt
-                moved = True
-        if moved:
-            tangent[node] = acc
-    derivative = get(y, 0.0)
+    tangent = forward_sweep(toposort(y), dict(zip(leaves, directions)))
+    derivative = tangent.get(y, 0.0)
     if derivative - derivative != 0.0 and not ieee_on():
         raise OverflowError(
             f"jvp: the directional derivative is {derivative!r}: a product of rate factors and "

@@ -1,26 +1,56 @@
-"""The one graph walk: topological order with an explicit stack, never recursion.
+"""The graph walks: one topological order, one forward and one reverse sweep.
 
-Graphs can be a million nodes deep, so every walk in pathgrad (backward, grad, paths, viz)
-goes through ``toposort``.
+Graphs can be a million nodes deep, so every walk in pathgrad goes through ``toposort`` (an
+explicit stack, never recursion). A node's edges are ``(parent0, rate0, parent1, rate1, ...)``:
+the rate factors sit beside their parents, and nothing else is in the tuple.
+
+"Every derivative is a sum over paths of the product of the rate factors" is one function here,
+run in either direction and parameterised by how numbers combine along a path (``times``) and
+across paths (``plus``): (+, ×) gives gradients, ``jvp``, ``count_paths`` and ``contributions``;
+(max, + log|rate|) gives the best-path bound of ``top_paths``.
 
 >>> from pathgrad.autograd import Value
 >>> x = Value(1.0, label="x")
 >>> y = x * x + x
->>> [n.label or n.op for n in toposort(y)]
+>>> order = toposort(y)
+>>> [n.label or n.op for n in order]
 ['x', 'mul', 'add']
+>>> reverse_sweep(order, 1.0)[x]                      # dy/dx = 2x + 1: three paths
+3.0
+>>> reverse_sweep(order, 1, times=lambda n, rate: n)[x]  # count them
+3
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import numbers
+import operator
+import threading
+from collections.abc import Callable, Iterable
+from typing import Any, Protocol, TypeVar
 
-if TYPE_CHECKING:
-    from .value import Value
+from .modes import ieee_on
 
-__all__ = ["ancestors", "toposort"]
+__all__ = ["ancestors", "forward_sweep", "reverse_sweep", "toposort"]
+
+Combine = Callable[[Any, Any], Any]
 
 
-def toposort(root: Value) -> list[Value]:
+class Node(Protocol):
+    """What a walk reads of a node (``autograd.value.Value``; this module does not import it)."""
+
+    grad: float
+    label: str
+    _edges: tuple[Any, ...]
+
+    @property
+    def op(self) -> str: ...
+
+
+V = TypeVar("V", bound=Node)
+
+
+def toposort(root: V) -> list[V]:
     """Every node ``root`` depends on, itself included, each after all of its parents.
 
     Depth-first post-order with a stack of bare nodes: a node is expanded the first time it
@@ -29,8 +59,8 @@ def toposort(root: Value) -> list[Value]:
     """
     if not hasattr(root, "_edges"):
         raise TypeError(f"toposort needs a Value, got {root!r} ({type(root).__name__})")
-    order: list[Value] = []
-    state: dict[Value, bool] = {}  # False: expanded, parents pending; True: emitted
+    order: list[V] = []
+    state: dict[V, bool] = {}  # False: expanded, parents pending; True: emitted
     stack = [root]
     push, pop, get, emit = stack.append, stack.pop, state.get, order.append
     while stack:
@@ -39,12 +69,11 @@ def toposort(root: Value) -> list[Value]:
         if done is None:
             state[node] = False
             edges = node._edges
-            n = len(edges)
-            if n == 2 or n == 3:  # the common unary node (with or without a constant)
+            if len(edges) == 2:  # the common unary node: no slice
                 parent = edges[0]
                 if parent not in state:
                     push(parent)
-            elif n:
+            else:
                 # pushed last-first, so the first operand's sub-graph comes first in the order
                 for parent in edges[-2::-2]:
                     if parent not in state:
@@ -57,13 +86,136 @@ def toposort(root: Value) -> list[Value]:
     return order
 
 
-def ancestors(root: Value) -> set[Value]:
+def ancestors(root: V) -> set[V]:
     """The set of nodes ``root`` depends on (itself included), in no particular order."""
     seen = {root}
     stack = [root]
     while stack:
-        for parent in stack.pop().parents:
+        for parent in stack.pop()._edges[0::2]:
             if parent not in seen:
                 seen.add(parent)
                 stack.append(parent)
     return seen
+
+
+def reverse_sweep(
+    order: list[V], seed: Any, plus: Combine = operator.add, times: Combine = operator.mul
+) -> dict[V, Any]:
+    """For every node n of ``order`` (topological, output last): the ``plus``-sum over the paths
+    from n to the output of the ``times``-product of the seed and the path's rate factors.
+
+    Nodes the output does not depend on are absent. With (+, ×) and seed 1 it is the gradient.
+    """
+    acc: dict[V, Any] = {order[-1]: seed}
+    get = acc.get
+    if plus is operator.add and times is operator.mul:  # the gradient: written out, it is 2x
+        for node in reversed(order):
+            g = get(node)
+            if g is not None:
+                it = iter(node._edges)
+                for parent, rate in zip(it, it):
+                    acc[parent] = get(parent, 0.0) + g * rate
+        return acc
+    for node in reversed(order):
+        g = get(node)
+        if g is None:
+            continue
+        it = iter(node._edges)
+        for parent, rate in zip(it, it):
+            term = times(g, rate)
+            acc[parent] = plus(acc[parent], term) if parent in acc else term
+    return acc
+
+
+def forward_sweep(
+    order: Iterable[V],
+    seeds: dict[V, Any],
+    plus: Combine = operator.add,
+    times: Combine = operator.mul,
+) -> dict[V, Any]:
+    """For every node n of ``order`` (topological): the ``plus``-sum over the paths from the
+    seeded nodes to n of the ``times``-product of the seed and the path's rate factors.
+
+    Nodes no seeded node reaches are absent. With (+, ×) and tangents as seeds it is ``jvp``.
+    """
+    acc = dict(seeds)
+    get = acc.get
+    for node in order:
+        total = None
+        it = iter(node._edges)
+        for parent, rate in zip(it, it):
+            v = get(parent)
+            if v is not None:
+                term = times(v, rate)
+                total = term if total is None else plus(total, term)
+        if total is not None:
+            acc[node] = plus(acc[node], total) if node in acc else total
+    return acc
+
+
+def fill_grads(output: Node, gradient: float) -> None:
+    """``Value.backward``: the reverse sweep with (+, ×), kept in ``.grad`` (the fast path).
+
+    Intermediate nodes get the value afresh on every call; leaves (no parents) accumulate
+    (PyTorch's rule). If anything raises part-way, every ``.grad`` is as it was before.
+    """
+    if isinstance(gradient, bool) or not isinstance(gradient, numbers.Real):
+        raise TypeError(f"backward: gradient must be a number, got {gradient!r} "
+                        f"({type(gradient).__name__})")
+    try:
+        gradient = float(gradient)
+    except OverflowError:
+        raise OverflowError("backward: gradient is an int too large for a float") from None
+    if gradient - gradient != 0.0 and not ieee_on():
+        raise ValueError(f"backward: gradient must be finite, got {gradient!r}")
+    order = toposort(output)
+    with _BACKWARD_LOCK:
+        _accumulate(order, output, gradient)
+
+
+_BACKWARD_LOCK = threading.Lock()
+"""One backward pass at a time: a pass zeroes and restores ``.grad`` of the nodes it reaches,
+so two threads sharing a leaf would otherwise lose each other's updates (PyTorch locks too)."""
+
+
+def _accumulate(order: list[V], output: Node, gradient: float) -> None:
+    saved = [node.grad for node in order]
+    try:
+        for node in order:
+            node.grad = 0.0
+        output.grad = float(gradient)
+        for node in reversed(order):
+            edges = node._edges
+            n = len(edges)
+            if n == 2:  # unary and binary nodes without an iterator: most of a graph
+                edges[0].grad += node.grad * edges[1]
+            elif n == 4:
+                g = node.grad
+                edges[0].grad += g * edges[1]
+                edges[2].grad += g * edges[3]
+            elif n:
+                g = node.grad
+                it = iter(edges)
+                for parent, rate in zip(it, it):
+                    parent.grad += g * rate
+        # Leaves accumulate: this call's whole gradient is added to what they held before.
+        # Every node has a path to a leaf, so an overflow anywhere shows at some leaf.
+        for node, before in zip(order, saved):
+            if not node._edges:
+                node.grad += before
+                if node.grad - node.grad != 0.0 and not ieee_on():
+                    raise overflow_error("backward", node)
+    except BaseException:
+        for node, before in zip(order, saved):
+            node.grad = before
+        raise
+
+
+def overflow_error(where: str, node: Node) -> OverflowError:
+    """The error for a gradient that overflowed a float at ``node``."""
+    name = repr(node.label) if node.label else f"a {node.op or 'leaf'} node"
+    return OverflowError(
+        f"{where}: the gradient at {name} is {node.grad if where == 'backward' else 'not finite'}"
+        " — a product of rate factors overflowed a float; use pathgrad.autograd.ieee() for "
+        "IEEE inf/nan"
+    )

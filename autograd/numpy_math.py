@@ -4,8 +4,9 @@
 the engine under ``ieee()`` to get IEEE 754 results (inf, nan) where Python's ``math`` raises.
 ``array_math(xp)`` builds the same namespace over another array library with numpy's names
 (``jax.numpy``, or ``autograd.replay_array``'s PyTorch shim), so the JAX and PyTorch replays
-run the very same rows. Kinks are masks, never Python branches, and each function gives the
-same numbers as ``FLOAT_MATH`` does on floats.
+run the very same rows. Kinks are masks (``where``), never Python branches; σ, σ′, tanh′,
+softplus, step, sign and relu are the helpers of ``autograd.rules``, written once for floats,
+arrays and Values.
 
 This is the only module of ``autograd`` that needs numpy; nothing imports it until it is needed.
 
@@ -23,6 +24,8 @@ from typing import Any
 
 import numpy as np
 
+from .rules import math_namespace
+
 __all__ = ["NUMPY_MATH", "array_math"]
 
 
@@ -32,26 +35,11 @@ def _no_errstate(**_: str) -> Iterator[None]:
 
 
 def array_math(xp: Any) -> SimpleNamespace:
-    """The math namespace over array library ``xp`` (numpy's names: exp, where, heaviside ...).
+    """The math namespace over array library ``xp`` (numpy's names: exp, where, maximum ...).
 
     >>> array_math(np).relu(np.array([-2.0, 3.0]))
     array([0., 3.])
     """
-
-    def sigmoid(x: Any) -> Any:
-        # The same two branches as rules.sigmoid, so replay and eager give the same bits.
-        e = xp.exp(-xp.abs(x))
-        return xp.where(x >= 0.0, 1.0 / (1.0 + e), e / (1.0 + e))
-
-    def softplus(x: Any) -> Any:
-        return xp.maximum(x, 0.0) + xp.log1p(xp.exp(-xp.abs(x)))
-
-    def step(x: Any) -> Any:
-        return xp.heaviside(x, 0.0)  # 1 where x > 0, 0 where x <= 0 (also −0.0); nan stays nan
-
-    def relu(x: Any) -> Any:
-        return xp.where(x <= 0.0, 0.0, x)  # nan stays nan, −0.0 becomes 0.0
-
     quiet = np.errstate if xp is np else _no_errstate  # the masked-out lanes may overflow
 
     def powgrad(x: Any, c: Any) -> Any:
@@ -60,22 +48,13 @@ def array_math(xp: Any) -> SimpleNamespace:
         with quiet(divide="ignore", invalid="ignore", over="ignore"):
             return xp.where(c == 0.0, 0.0, c * x ** (c - 1.0))
 
-    def dtanh(x: Any) -> Any:
-        e = xp.exp(-2.0 * xp.abs(x))
-        return 4.0 * e / ((1.0 + e) * (1.0 + e))
-
-    def dsigmoid(x: Any) -> Any:
-        e = xp.exp(-xp.abs(x))
-        return e / ((1.0 + e) * (1.0 + e))
-
     def xlogy(o: Any, x: Any) -> Any:
         with quiet(divide="ignore", invalid="ignore"):
             return xp.where((o == 0.0) | (x == 0.0), 0.0, o * xp.log(x))
 
-    return SimpleNamespace(
-        exp=xp.exp, log=xp.log, sqrt=xp.sqrt, tanh=xp.tanh, sin=xp.sin, cos=xp.cos,
-        abs=xp.abs, sign=xp.sign, sigmoid=sigmoid, softplus=softplus, step=step, relu=relu,
-        powgrad=powgrad, xlogy=xlogy, dtanh=dtanh, dsigmoid=dsigmoid,
+    return math_namespace(
+        exp=xp.exp, log=xp.log, log1p=xp.log1p, sqrt=xp.sqrt, tanh=xp.tanh, sin=xp.sin,
+        cos=xp.cos, abs=xp.abs, maximum=xp.maximum, where=xp.where, powgrad=powgrad, xlogy=xlogy,
     )
 
 

@@ -31,13 +31,14 @@ import gc
 import heapq
 import math
 import numbers
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from .graph import toposort
+from .graph import forward_sweep, reverse_sweep, toposort
 from .modes import ieee_on
+from .notation import MINUS, Name, const_text, number_text
 from .value import Value
 
 __all__ = [
@@ -45,126 +46,40 @@ __all__ = [
     "top_paths",
 ]
 
-MINUS = "−"  # the typographic minus, as the source texts print it
-
-
-# ---- formatting numbers ---------------------------------------------------------------------
-def _fmt(x: float, digits: int = 2) -> str:
-    """``x`` to ``digits`` significant digits, plain notation where it stays short."""
-    if x != x:
-        return "nan"
-    if x in (math.inf, -math.inf):
-        return ("" if x > 0 else MINUS) + "inf"
-    if x == 0.0:
-        return "0"
-    mag = abs(x)
-    if 1e-4 <= mag < 10.0 ** max(digits, 6):
-        decimals = max(0, digits - 1 - math.floor(math.log10(mag)))
-        text = f"{mag:.{decimals}f}"
-    else:
-        text = f"{mag:.{max(digits - 1, 0)}e}"
-    return (MINUS if x < 0 else "") + text
-
-
-def _const(c: float) -> str:
-    """A constant operand as users wrote it: ``2``, ``0.5``, ``1e-06``."""
-    return f"{c:g}".replace("-", MINUS)
-
-
-_SUPERSCRIPT = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
-
-
-def _power(base: str, atomic: bool, exponent: float) -> str:
-    b = base if atomic else f"({base})"
-    if exponent == 1.0:
-        return b
-    if exponent == int(exponent) and abs(exponent) < 10:
-        return b + str(int(exponent)).translate(_SUPERSCRIPT)
-    return f"{b}^{_const(exponent)}"
-
-
-# ---- naming nodes and factors ---------------------------------------------------------------
-# A node's name is its label; an unlabeled node is shown as a short expression of its operands'
+# ---- naming nodes and factors: each row writes its own -----------------------------------------
+# A node's name is its label; an unlabeled node is shown as its row's ``text`` over its operands'
 # names, two levels deep at most (three compositions below, no recursion), so ``(a - y)`` built
 # from labeled ``a`` and ``y`` reads ``a−y``.
-Name = tuple[str, bool]  # (text, atomic: needs no parentheses as an operand)
-
-_FUNCTIONS = {
-    "exp": "exp", "log": "log", "tanh": "tanh", "sigmoid": "σ", "relu": "ReLU",
-    "softplus": "softplus", "sin": "sin", "cos": "cos", "sqrt": "√",
-}
+_fmt = number_text
 
 
 def _leaf_or_label(v: Value) -> Name | None:
     if v.label:
-        return v.label, True
+        return Name(v.label, True)
     if not v._edges:
-        return _const(v.data), v.data >= 0.0
+        return Name(const_text(v.data), v.data >= 0.0)
     return None
 
 
 def _wrap(name: Name) -> str:
-    return name[0] if name[1] else f"({name[0]})"
+    return f"{name:w}"
 
 
-def _render(v: Value, sub: Callable[[Value], Name]) -> Name:
+def _render(v: Value, sub: Callable[[Value], tuple[str, bool]]) -> Name:
     """``v`` as an expression whose operands are named by ``sub``."""
     known = _leaf_or_label(v)
     if known is not None:
         return known
-    op, ps, c = v.op, v.parents, v.constant
-    if op == "wsum":
-        n = (len(ps) - 1) // 2
-        terms = [f"{_wrap(sub(ps[k]))}·{_wrap(sub(ps[n + k]))}" for k in range(n)]
-        if len(terms) > 2:
-            terms = [terms[0], "…", terms[-1]]
-        return "+".join([*terms, sub(ps[-1])[0]]), False
-    if op == "sum":
-        names = [sub(p)[0] for p in ps]
-        if len(names) > 3:
-            names = [names[0], "…", names[-1]]
-        return "+".join(names), False
-    x = sub(ps[0])
-    if op in _FUNCTIONS:
-        if op == "sqrt" and x[1]:
-            return f"√{x[0]}", True
-        return f"{_FUNCTIONS[op]}({x[0]})", True
-    if op == "abs":
-        return f"|{x[0]}|", True
-    if op == "neg":
-        return f"{MINUS}{_wrap(x)}", False
-    if c is not None:
-        if op == "add_c":
-            return (f"{x[0]}{MINUS}{_const(-c)}" if c < 0 else f"{x[0]}+{_const(c)}"), False
-        if op == "sub_c":
-            return f"{x[0]}{MINUS}{_const(c)}", False
-        if op == "rsub_c":
-            return f"{_const(c)}{MINUS}{_wrap(x)}", False
-        if op == "mul_c":
-            return f"{_const(c)}·{_wrap(x)}", False
-        if op == "div_c":
-            return f"{_wrap(x)}/{_const(c)}", False
-        if op == "rdiv_c":
-            return f"{_const(c)}/{_wrap(x)}", False
-        if op == "pow_c":
-            return _power(x[0], x[1], c), True
-        if op == "rpow_c":
-            return f"{_const(c)}^{_wrap(x)}", True
-    if len(ps) == 2:
-        y = sub(ps[1])
-        symbol = {"add": "+", "sub": MINUS, "mul": "·", "div": "/", "pow": "^"}.get(op)
-        if symbol == "+":
-            return f"{x[0]}+{y[0]}", False
-        if symbol is not None:
-            return f"{_wrap(x)}{symbol}{_wrap(y)}", symbol == "^"
-    return f"{op}(…)", True
+    rule = v._rule
+    if rule is None:  # made under no_grad(): it names its op but has no operands
+        return Name(f"{v.op}(…)", True)
+    names = [Name(*sub(p)) for p in v.parents]
+    return Name(rule.node_text(names, v.constant), rule.atomic)
 
 
 def _elided(v: Value) -> Name:
     known = _leaf_or_label(v)
-    if known is not None:
-        return known
-    return "…", True
+    return known if known is not None else Name("…", True)
 
 
 def _name1(v: Value) -> Name:
@@ -179,18 +94,38 @@ def node_name(v: Value) -> str:
     >>> node_name((a - y) ** 2), node_name(a * 0.5)
     ('(a−y)²', '0.5·a')
     """
-    return _render(v, _name1)[0]
+    return _render(v, _name1).text
 
 
 def _operand(v: Value) -> Name:
     return _render(v, _name1)
 
 
+class _Names(Sequence[Name]):
+    """The operands' names, each made when a row's formula first reads it (a Σ over 784
+    inputs names only the operands its rate factor shows)."""
+
+    def __init__(self, parents: tuple[Value, ...]) -> None:
+        self._parents = parents
+        self._made: dict[int, Name] = {}
+
+    def __len__(self) -> int:
+        return len(self._parents)
+
+    def __getitem__(self, i: Any) -> Any:
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(len(self)))]
+        i = range(len(self))[i]
+        if i not in self._made:
+            self._made[i] = _operand(self._parents[i])
+        return self._made[i]
+
+
 def factor_name(child: Value, k: int) -> str:
-    """The name of the rate factor ∂child/∂child.parents[k], by the child's op.
+    """The name of the rate factor ∂child/∂child.parents[k], from the child's row.
 
     For ``mul`` the rate towards one operand is the other operand; for ``sigmoid`` it is
-    σ'(z); for ``x ** 2`` it is 2x; unknown ops fall back to ``∂child/∂parent``.
+    σ'(z); for ``x ** 2`` it is 2x; a row that names no rate gives ``∂child/∂parent``.
 
     >>> from pathgrad.autograd import Value
     >>> w, a_prev = Value(0.8, label="w"), Value(0.3, label="a_prev")
@@ -198,56 +133,13 @@ def factor_name(child: Value, k: int) -> str:
     >>> factor_name(z, 0), factor_name(z.sigmoid(), 0)
     ('a_prev', "σ'(z)")
     """
-    op, ps, c = child.op, child.parents, child.constant
+    ps = child.parents
     if not 0 <= k < len(ps):
         raise IndexError(f"factor_name: {node_name(child)} has no operand {k}")
-    x = _operand(ps[k])
-    if op in ("add", "add_c", "sub_c", "sum") or (op == "sub" and k == 0):
-        return "1"
-    if op in ("neg", "rsub_c") or (op == "sub" and k == 1):
-        return f"{MINUS}1"
-    if op == "mul":
-        return _operand(ps[1 - k])[0]
-    if op == "mul_c" and c is not None:
-        return _const(c)
-    if op == "div":
-        a, b = _operand(ps[0]), _operand(ps[1])
-        return f"1/{_wrap(b)}" if k == 0 else f"{MINUS}{_wrap(a)}/{_power(b[0], b[1], 2.0)}"
-    if op == "div_c" and c is not None:
-        return f"1/{_const(c)}"
-    if op == "rdiv_c" and c is not None:
-        return f"{MINUS}{_const(c)}/{_power(x[0], x[1], 2.0)}"
-    if op == "pow_c" and c is not None:
-        if c == 0.0:
-            return "0"
-        if c == 1.0:
-            return "1"
-        rest = _power(x[0], x[1], c - 1.0)  # 2(a−y), 2x, 3(a−y)², 0.5·x^−0.5
-        glue = "" if rest.startswith("(") or (len(x[0]) == 1 and x[0].isalpha()) else "·"
-        return f"{_const(c)}{glue}{rest}"
-    if op == "rpow_c" and c is not None:
-        return f"{_const(c)}^{_wrap(x)}·ln {_const(c)}"
-    if op == "pow":
-        a, b = _operand(ps[0]), _operand(ps[1])
-        if k == 0:
-            return f"{_wrap(b)}·{_wrap(a)}^({b[0]}{MINUS}1)"
-        return f"{_wrap(a)}^{_wrap(b)}·ln {_wrap(a)}"
-    if op == "wsum":
-        n = (len(ps) - 1) // 2
-        if k < n:
-            return _operand(ps[n + k])[0]
-        if k < 2 * n:
-            return _operand(ps[k - n])[0]
-        return "1"
-    unary = {
-        "sigmoid": "σ'({})", "tanh": "tanh'({})", "relu": "ReLU'({})", "softplus": "σ({})",
-        "exp": "exp({})", "sin": "cos({})", "cos": MINUS + "sin({})", "abs": "sign({})",
-        "log": "1/{}", "sqrt": "1/(2√{})",
-    }
-    if op in unary:
-        inner = x[0] if op not in ("log", "sqrt") else _wrap(x)
-        return unary[op].format(inner)
-    return f"∂{_wrap(_operand(child))}/∂{_wrap(x)}"
+    names = _Names(ps)
+    rule = child._rule
+    text = rule.rate_name(k, names, child.constant) if rule is not None else ""
+    return text or f"∂{_operand(child):w}/∂{names[k]:w}"
 
 
 # ---- the Path object ------------------------------------------------------------------------
@@ -363,12 +255,11 @@ def _forward_edges(output: Value, node: Value) -> tuple[list[Value], dict[Value,
                 started = True
                 kept.append(v)
             continue
-        edges = v._edges
         hit = False
-        for i in range(0, len(edges) - 1, 2):  # parents at even places; a constant may end it
-            p = edges[i]
+        it = iter(v._edges)
+        for k, (p, rate) in enumerate(zip(it, it)):
             if p in inside:
-                children.setdefault(p, []).append((v, i >> 1, edges[i + 1]))
+                children.setdefault(p, []).append((v, k, rate))
                 hit = True
         if hit:
             inside.add(v)
@@ -395,20 +286,12 @@ def count_paths(output: Value, node: Value) -> int:
     (1, 0)
     """
     _check(output, node, "count_paths")
-    count: dict[Value, int] = {node: 1}
-    get = count.get
-    started = False
-    for v in toposort(output):
-        if not started:
-            started = v is node
-            continue
-        edges = v._edges
-        total = 0
-        for i in range(0, len(edges) - 1, 2):
-            total += get(edges[i], 0)
-        if total:
-            count[v] = total
-    return get(output, 0) if started else 0
+    order = toposort(output)
+    return forward_sweep(order, {node: 1}, times=_count_edge).get(output, 0)
+
+
+def _count_edge(n: int, rate: float) -> int:
+    return n  # every edge is one way on: the count ignores the rate
 
 
 def log_count_paths(output: Value, node: Value) -> float:
@@ -559,26 +442,37 @@ def top_paths(output: Value, node: Value, k: int = 10) -> list[Path]:
         return _best_first(output, node, k)
 
 
-def _best_first(output: Value, node: Value, k: int) -> list[Path]:
-    kept, children = _forward_edges(output, node)
-    if not kept:
-        return []
-    if node is output:
-        return [Path((node,), (), ())]
-    # best[v]: max over paths v -> output of Σ log|rate|; ranked[v]: v's edges, best
-    # continuation first: (score = log|rate| + best[child], child, operand position, rate,
-    # log|rate|).
-    best: dict[Value, float] = {output: 0.0}
-    ranked: dict[Value, list[tuple[float, Value, int, float, float]]] = {}
-    for v in reversed(kept[:-1]):
+Option = tuple[float, Value, int, float, float]  # (score, child, position, rate, log|rate|)
+
+
+def _ranked_options(
+    kept: list[Value], children: dict[Value, list[Edge]]
+) -> tuple[dict[Value, float], dict[Value, list[Option]]]:
+    """best[v]: max over paths v -> output of Σ log|rate|, the reverse sweep with (max, +log);
+    ranked[v]: v's edges, best continuation first, scored log|rate| + best[child]."""
+    best = reverse_sweep(kept, 0.0, plus=max, times=_extend_log)
+    ranked: dict[Value, list[Option]] = {}
+    for v in kept[:-1]:
         scored = []
         for child, pos, rate in children[v]:
             log_rate = _log_magnitude(rate)
             scored.append((_add_logs(log_rate, best[child]), child, pos, rate, log_rate))
         scored.sort(key=lambda e: -e[0])  # stable: ties keep operand order
         ranked[v] = scored
-        best[v] = scored[0][0]
+    return best, ranked
 
+
+def _extend_log(best: float, rate: float) -> float:
+    return _add_logs(best, _log_magnitude(rate))
+
+
+def _best_first(output: Value, node: Value, k: int) -> list[Path]:
+    kept, children = _forward_edges(output, node)
+    if not kept:
+        return []
+    if node is output:
+        return [Path((node,), (), ())]
+    best, ranked = _ranked_options(kept, children)
     # An entry (−bound, id, base, depth, logp, rank): the first ``depth`` edges of path number
     # ``base`` (found earlier, or being built now), Σ log|rate| = logp so far, going on along
     # option ``rank`` of the node reached; the bound logp + that option's score is exact, so
@@ -598,13 +492,7 @@ def _best_first(output: Value, node: Value, k: int) -> list[Path]:
         room = k - len(built) - 1  # pops left after this one
         while floor and (len(queued) > room or floor[0][1] not in queued):
             queued.discard(heapq.heappop(floor)[1])
-        if base < 0:
-            nodes, factors, positions = [node], [], []
-        else:
-            prefix = built[base]
-            nodes = list(prefix.nodes[: depth + 1])
-            factors = list(prefix.factors[:depth])
-            positions = list(prefix.edge_indices[:depth])
+        nodes, factors, positions = _prefix(built[base], depth) if base >= 0 else ([node], [], [])
         me = len(built)
         v = nodes[-1]
         while True:
@@ -631,6 +519,16 @@ def _best_first(output: Value, node: Value, k: int) -> list[Path]:
                 break
         built.append(Path(tuple(nodes), tuple(factors), tuple(positions)))
         logs.append(logp)
+    return _largest_first(built, logs)
+
+
+def _prefix(path: Path, depth: int) -> tuple[list[Value], list[float], list[int]]:
+    """The first ``depth`` edges of ``path``: its nodes, factors and operand positions."""
+    nodes, factors = list(path.nodes[: depth + 1]), list(path.factors[:depth])
+    return nodes, factors, list(path.edge_indices[:depth])
+
+
+def _largest_first(built: list[Path], logs: list[float]) -> list[Path]:
     order = list(range(len(built)))
     if all(0.0 < abs(math.prod(p.factors)) < math.inf for p in built):
         order.sort(key=lambda i: -abs(built[i].product))  # exact where the floats can say it
@@ -740,24 +638,27 @@ def contributions(output: Value, node: Value, k: int = 5) -> Contributions:
     k = _count_arg(k, "contributions")
     if k < 1:
         raise ValueError(f"contributions: k must be >= 1, got {k}")
-    kept, children = _forward_edges(output, node)
+    kept, _ = _forward_edges(output, node)
     if not kept:
         return Contributions(output, node, 0, 0.0, 0.0, ())
-    count: dict[Value, int] = {node: 1}
-    total: dict[Value, float] = {node: 1.0}
-    flow: dict[Value, float] = {node: 1.0}
-    for v in kept:
-        for child, _, rate in children.get(v, ()):
-            count[child] = count.get(child, 0) + count[v]
-            total[child] = total.get(child, 0.0) + total[v] * rate
-            flow[child] = flow.get(child, 0.0) + flow[v] * abs(rate)
-    gradient, abs_total = total[output], flow[output]
+    # count, Σ products (= the gradient), Σ |products|: one forward sweep over the subgraph
+    start = (1, 1.0, 1.0)
+    sums = forward_sweep(kept, {node: start}, plus=_add3, times=_extend3)[output]
+    n_paths, gradient, abs_total = sums
     if (gradient - gradient != 0.0 or abs_total - abs_total != 0.0) and not ieee_on():
         what = "Σ products" if gradient - gradient != 0.0 else "Σ|products|"
         raise OverflowError(
-            f"contributions: {what} over {_count_text(count[output])} paths from "
+            f"contributions: {what} over {_count_text(n_paths)} paths from "
             f"{node_name(node)} to {node_name(output)} is not finite: a product of rate "
             "factors or their sum overflowed a float; use pathgrad.autograd.ieee() for IEEE inf"
         )
     top = tuple(top_paths(output, node, k))
-    return Contributions(output, node, count[output], gradient, abs_total, top)
+    return Contributions(output, node, n_paths, gradient, abs_total, top)
+
+
+def _add3(a: tuple[int, float, float], b: tuple[int, float, float]) -> tuple[int, float, float]:
+    return a[0] + b[0], a[1] + b[1], a[2] + b[2]
+
+
+def _extend3(a: tuple[int, float, float], rate: float) -> tuple[int, float, float]:
+    return a[0], a[1] * rate, a[2] * abs(rate)

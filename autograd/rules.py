@@ -7,17 +7,22 @@ Each row names a primitive, how to compute it, and its partial derivative toward
 * Python floats (``FLOAT_MATH``): the eager engine stores these numbers on the edges;
 * ``Value`` objects (``autograd.value.VALUE_MATH``): ``grad(..., create_graph=True)``
   rebuilds each rate factor as a graph of its own, so derivatives can be differentiated again;
-* numpy arrays (``autograd.compile``): a recorded graph is replayed over a whole batch;
-* tangents in forward mode (``autograd.forward.jvp``).
+* numpy arrays (``autograd.numpy_math.NUMPY_MATH``): a recorded graph is replayed over a batch;
+* any other namespace a caller brings (a symbolic one writes the row out as code).
 
-The graph walks (``backward``, ``grad``, ``paths``) know no op: they only multiply the
-numbers stored on the edges.
+The row is the only place that knows its op: how ``paths`` names a node and each rate factor
+(``text``, ``rate_text``), the symbol in pictures (``symbol``), micrograd's ``_op``
+(``micrograd``), where it is undefined (``domain``). The graph walks know no op: they only
+multiply the numbers stored on the edges.
 
 Operands: ``args`` are the operands in order. For ops with a constant (a plain number on one
 side, as in ``y * 0.999``) the constant is the *last* argument and gets no partial: the
-number does not become a node, the node keeps one parent and one rate factor, and pictures
-show the constant in the op's label. micrograd wraps the number in a node of its own; the
-numbers are the same either way.
+number does not become a node, the node keeps one parent and one rate factor and keeps the
+number in its ``constant`` slot. micrograd wraps the number in a node of its own; the numbers
+are the same either way.
+
+A new op is one row here (``register`` adds one at run time), plus a function in each math
+namespace if it needs one the namespaces lack (``FLOAT_MATH`` below, ``NUMPY_MATH``).
 
 >>> ROWS["mul"].partials(FLOAT_MATH, 6.0, 2.0, 3.0)
 (3.0, 2.0)
@@ -28,104 +33,120 @@ numbers are the same either way.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from types import SimpleNamespace
 from typing import Any
 
-__all__ = ["FLOAT_MATH", "ROWS", "Rule", "sigmoid", "softplus"]
+from .notation import MINUS, Const, Name, const_text, power_text
+
+__all__ = [
+    "FLOAT_MATH", "HELPERS", "ROWS", "Rule", "math_namespace", "register", "sigmoid", "softplus",
+]
 
 
-def sigmoid(x: float) -> float:
-    """σ(x) = 1 / (1 + e^(-x)), computed without overflow for any finite x.
-
-    >>> sigmoid(0.0)
-    0.5
-    """
-    if x >= 0.0:
-        return 1.0 / (1.0 + math.exp(-x))
-    e = math.exp(x)
-    return e / (1.0 + e)
+# ---- helpers, written once against the math namespace m (floats, numpy arrays, Values) -------
+# Branches are m.where (a mask on arrays); nan (only under ieee()) stays nan.
+def _sigmoid(m: Any, x: Any) -> Any:
+    # σ(x) = 1 / (1 + e^(−x)), from e^(−|x|): no overflow for any finite x
+    e = m.exp(-m.abs(x))
+    return m.where(x >= 0.0, 1.0 / (1.0 + e), e / (1.0 + e))
 
 
-def softplus(x: float) -> float:
-    """log(1 + e^x), computed without overflow: max(x, 0) + log1p(e^(-|x|)).
-
-    >>> round(softplus(0.0), 12) == round(math.log(2.0), 12)
-    True
-    """
-    return max(x, 0.0) + math.log1p(math.exp(-abs(x)))
+def _softplus(m: Any, x: Any) -> Any:
+    # log(1 + e^x) = max(x, 0) + log1p(e^(−|x|)), without overflow
+    return m.maximum(x, 0.0) + m.log1p(m.exp(-m.abs(x)))
 
 
-def _step(x: float) -> float:
+def _dsigmoid(m: Any, x: Any) -> Any:
+    # σ'(x) = σ(x)(1 − σ(x)) (Nielsen eq. 40) = σ(x)σ(−x): exact in both tails, and smooth, so
+    # create_graph can differentiate it again
+    return m.sigmoid(x) * m.sigmoid(-x)
+
+
+def _dtanh(m: Any, x: Any) -> Any:
+    # tanh'(x) = sech²(x) = 4σ(2x)σ(−2x): no cancellation where tanh saturates (1 − tanh² is
+    # 0.0 in floats from |x| ≈ 19 on, while the true slope is still ~1e−16)
+    return 4.0 * m.sigmoid(2.0 * x) * m.sigmoid(-2.0 * x)
+
+
+def _step(m: Any, x: Any) -> Any:
     # relu'(x): 1 for x > 0, else 0. The kink at 0 takes 0, as micrograd, PyTorch and tinygrad do.
-    # nan (only under ieee()) stays nan.
-    return 1.0 if x > 0.0 else (0.0 if x <= 0.0 else x)
+    return m.where(x > 0.0, 1.0, m.where(x <= 0.0, 0.0, x))
 
 
-def _dtanh(x: float) -> float:
-    # tanh'(x) = sech²(x) = 4e/(1+e)² with e = exp(−2|x|): no cancellation where tanh saturates
-    # (1 − tanh² is 0.0 in floats from |x| ≈ 19 on, while the true slope is still ~1e−16).
-    e = math.exp(-2.0 * abs(x))
-    return 4.0 * e / ((1.0 + e) * (1.0 + e))
+def _sign(m: Any, x: Any) -> Any:
+    # abs'(x): the sign of x, and 0 at the kink x = 0 (PyTorch's convention)
+    return m.where(x > 0.0, 1.0, m.where(x < 0.0, -1.0, m.where(x >= 0.0, 0.0, x)))
 
 
-def _dsigmoid(x: float) -> float:
-    # σ'(x) = σ(x)(1 − σ(x)) (eq. 40) = e/(1+e)² with e = exp(−|x|), exact in both tails.
-    e = math.exp(-abs(x))
-    return e / ((1.0 + e) * (1.0 + e))
+def _relu(m: Any, x: Any) -> Any:
+    return m.where(x <= 0.0, 0.0, x)  # −0.0 becomes 0.0
+
+
+HELPERS: dict[str, Callable[..., Any]] = {
+    "sigmoid": _sigmoid, "softplus": _softplus, "dsigmoid": _dsigmoid, "dtanh": _dtanh,
+    "step": _step, "sign": _sign, "relu": _relu,
+}
+"""The functions rows use beyond a namespace's primitives, each written once against ``m``."""
+
+
+def math_namespace(**functions: Any) -> SimpleNamespace:
+    """A math namespace: the given primitives, plus each of ``HELPERS`` not given, bound to it.
+
+    >>> import math
+    >>> m = math_namespace(exp=math.exp, abs=abs, where=lambda c, a, b: a if c else b)
+    >>> m.sigmoid(0.0), m.step(-1.0)
+    (0.5, 0.0)
+    """
+    m = SimpleNamespace(**functions)
+    for name, helper in HELPERS.items():
+        if name not in functions:
+            setattr(m, name, partial(helper, m))
+    return m
+
+
+def _where(condition: bool, a: Any, b: Any) -> Any:
+    return a if condition else b
 
 
 def _xlogy(o: float, x: float) -> float:
     # o · log x, taken as 0 where o = 0 or x = 0: d(b^e)/de = b^e · log b is 0 at b = 0, e >= 0
-    # (PyTorch's rule; the forward already refused e < 0 there).
+    # (PyTorch's rule; the forward already refused e < 0 there)
     return 0.0 if o == 0.0 or x == 0.0 else o * math.log(x)
 
 
-def _sign(x: float) -> float:
-    # abs'(x): the sign of x, and 0 at the kink x = 0 (PyTorch's convention).
-    return 1.0 if x > 0.0 else (-1.0 if x < 0.0 else (0.0 if x == 0.0 else x))
-
-
-def _relu(x: float) -> float:
-    return 0.0 if x <= 0.0 else x  # nan (only under ieee()) stays nan, as in PyTorch
-
-
 def _powgrad(x: float, c: float) -> float:
-    # d(x^c)/dx = c·x^(c−1), taken as 0 where c = 0: x^0 is flat, also at x = 0.
+    # d(x^c)/dx = c·x^(c−1), taken as 0 where c = 0: x^0 is flat, also at x = 0
     return 0.0 if c == 0.0 else c * x ** (c - 1.0)
 
 
-FLOAT_MATH = SimpleNamespace(
-    exp=math.exp,
-    log=math.log,
-    sqrt=math.sqrt,
-    tanh=math.tanh,
-    sin=math.sin,
-    cos=math.cos,
-    abs=abs,
-    sigmoid=sigmoid,
-    softplus=softplus,
-    step=_step,
-    sign=_sign,
-    xlogy=_xlogy,
-    dtanh=_dtanh,
-    dsigmoid=_dsigmoid,
-    relu=_relu,
-    powgrad=_powgrad,
+FLOAT_MATH = math_namespace(
+    exp=math.exp, log=math.log, log1p=math.log1p, sqrt=math.sqrt, tanh=math.tanh, sin=math.sin,
+    cos=math.cos, abs=abs, maximum=max, where=_where, xlogy=_xlogy, powgrad=_powgrad,
 )
-"""The math namespace for Python floats: the eager engine's fast path."""
+"""The math namespace for Python floats: the eager engine's rates."""
+
+sigmoid: Callable[[float], float] = FLOAT_MATH.sigmoid
+"""σ(x) = 1 / (1 + e^(−x)) on a float, without overflow: ``sigmoid(0.0)`` is 0.5."""
+softplus: Callable[[float], float] = FLOAT_MATH.softplus
+"""log(1 + e^x) on a float, without overflow."""
 
 
+# ---- the row ----------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Rule:
-    """One primitive: its forward computation and its local derivatives.
+    """One primitive: its forward computation, its local derivatives, and how it is written.
 
     ``forward(m, *args)`` gives the output; ``partials(m, out, *args)`` gives a tuple with one
     rate factor per ``Value`` operand, in operand order. ``n_values`` is the number of Value
     operands (``None``: any number), ``n_consts`` the number of trailing constant operands.
-    ``symbol`` is how pictures and path formulas show the op; ``micrograd`` is micrograd's
-    ``_op`` for it (``{c}`` stands for the constant operand, as in ``'**{c}'``).
+    ``symbol`` is how pictures show the op; ``micrograd`` is micrograd's ``_op`` for it
+    (``{c}`` stands for the constant, as in ``'**{c}'``). ``text`` names a node from its
+    operands' names and ``rate_text`` names each rate factor, as ``notation`` templates over
+    ``x``, ``y`` (operands) and ``c`` (the constant; ``k`` is its number), or as functions of
+    (names, constant) and (position, names, constant) where the arity varies.
     """
 
     name: str
@@ -134,9 +155,12 @@ class Rule:
     n_values: int | None
     n_consts: int = 0
     symbol: str = ""
+    micrograd: str = ""
+    text: str | Callable[[Sequence[Name], float | None], str] = ""
+    atomic: bool = True
+    rate_text: tuple[str, ...] | Callable[[int, Sequence[Name], float | None], str] = ()
     note: str = ""
     domain: str = ""
-    micrograd: str = ""
 
     def micrograd_op(self, const: float | None = None) -> str:
         """micrograd's ``_op`` string for a node of this rule: ``'*'``, ``'**2'``, ``'ReLU'``.
@@ -145,10 +169,40 @@ class Rule:
         ('**2', '**-0.5')
         """
         if const is None:
-            return self.micrograd
+            return self.micrograd or self.name
         return self.micrograd.format(c=int(const) if const.is_integer() else const)
 
+    def node_text(self, names: Sequence[Name], const: float | None = None) -> str:
+        """A node of this rule written with its operands' names.
 
+        >>> ROWS["pow_c"].node_text([Name("a−y", False)], 2.0)
+        '(a−y)²'
+        """
+        if callable(self.text):
+            return self.text(names, const)
+        template = self.text or (self.symbol or self.name) + "({x})"
+        return _fill(template, names, const)
+
+    def rate_name(self, k: int, names: Sequence[Name], const: float | None = None) -> str:
+        """The rate factor towards operand ``k``, or ``''`` where the row does not name it.
+
+        >>> ROWS["sigmoid"].rate_name(0, [Name("z", True)])
+        "σ'(z)"
+        """
+        if callable(self.rate_text):
+            return self.rate_text(k, names, const)
+        if k < len(self.rate_text):
+            return _fill(self.rate_text[k], names, const)
+        return ""
+
+
+def _fill(template: str, names: Sequence[Name], const: float | None) -> str:
+    x = names[0] if names else None
+    y = names[1] if len(names) > 1 else None
+    return template.format(x=x, y=y, c=Const(const), k=const)
+
+
+# ---- rows of variable arity or with a constant-dependent formula ------------------------------
 def _wsum_forward(m: Any, *args: Any) -> Any:
     n = (len(args) - 1) // 2
     acc = args[-1]
@@ -163,6 +217,19 @@ def _wsum_partials(m: Any, out: Any, *args: Any) -> tuple[Any, ...]:
     return (*args[n : 2 * n], *args[:n], 1.0)
 
 
+def _wsum_text(names: Sequence[Name], const: float | None) -> str:
+    n = (len(names) - 1) // 2
+    terms = [f"{names[k]:w}·{names[n + k]:w}" for k in range(n)]
+    if len(terms) > 2:
+        terms = [terms[0], "…", terms[-1]]
+    return "+".join([*terms, names[-1].text])
+
+
+def _wsum_rate(k: int, names: Sequence[Name], const: float | None) -> str:
+    n = (len(names) - 1) // 2
+    return names[n + k].text if k < n else names[k - n].text if k < 2 * n else "1"
+
+
 def _sum_forward(m: Any, *args: Any) -> Any:
     acc = args[0]
     for a in args[1:]:
@@ -170,166 +237,110 @@ def _sum_forward(m: Any, *args: Any) -> Any:
     return acc
 
 
+def _sum_text(names: Sequence[Name], const: float | None) -> str:
+    texts = [n.text for n in names]
+    return "+".join(texts if len(texts) <= 3 else [texts[0], "…", texts[-1]])
+
+
+def _pow_c_rate(k: int, names: Sequence[Name], c: float | None) -> str:
+    # 2(a−y), 2x, 3(a−y)², 0.5·x^−0.5; 0 and 1 for the flat and the identity power
+    if c is None or c in (0.0, 1.0):
+        return "?" if c is None else str(int(c))
+    x = names[0]
+    rest = power_text(x.text, x.atomic, c - 1.0)
+    glue = "" if rest.startswith("(") or (len(x.text) == 1 and x.text.isalpha()) else "·"
+    return f"{const_text(c)}{glue}{rest}"
+
+
+def _row(name: str, forward: Callable[..., Any], partials: Callable[..., Any], **kw: Any) -> Rule:
+    n_values = kw.pop("n_values", forward.__code__.co_argcount - 1 - kw.get("n_consts", 0))
+    return Rule(name, forward, partials, n_values, **kw)
+
+
+M = MINUS
 _ROW_LIST = [
-    Rule("add", lambda m, x, y: x + y, lambda m, o, x, y: (1.0, 1.0), 2, symbol="+", micrograd="+"),
-    Rule(
-        "sub", lambda m, x, y: x - y, lambda m, o, x, y: (1.0, -1.0), 2, symbol="−", micrograd="-"
-    ),
-    Rule("mul", lambda m, x, y: x * y, lambda m, o, x, y: (y, x), 2, symbol="×", micrograd="*"),
-    Rule(
-        "div",
-        lambda m, x, y: x / y,
-        lambda m, o, x, y: (1.0 / y, -o / y),
-        2,
-        symbol="÷",
-        micrograd="/",
-        note="one node with two rate factors reads better than x · y**-1",
-    ),
-    Rule(
-        "pow",
-        lambda m, x, y: x**y,
-        lambda m, o, x, y: (m.powgrad(x, y), m.xlogy(o, x)),
-        2,
-        symbol="^",
-        micrograd="**",
-        domain="a Value exponent needs a base > 0 (or 0 with exponent > 0)",
-    ),
-    Rule(
-        "add_c", lambda m, x, c: x + c, lambda m, o, x, c: (1.0,), 1, 1, symbol="+", micrograd="+"
-    ),
-    Rule(
-        "sub_c", lambda m, x, c: x - c, lambda m, o, x, c: (1.0,), 1, 1, symbol="−", micrograd="-"
-    ),
-    Rule(
-        "rsub_c", lambda m, x, c: c - x, lambda m, o, x, c: (-1.0,), 1, 1, symbol="−", micrograd="-"
-    ),
-    Rule("mul_c", lambda m, x, c: x * c, lambda m, o, x, c: (c,), 1, 1, symbol="×", micrograd="*"),
-    Rule(
-        "div_c",
-        lambda m, x, c: x / c,
-        lambda m, o, x, c: (1.0 / c,),
-        1,
-        1,
-        symbol="÷",
-        micrograd="/",
-    ),
-    Rule(
-        "rdiv_c",
-        lambda m, x, c: c / x,
-        lambda m, o, x, c: (-o / x,),
-        1,
-        1,
-        symbol="÷",
-        micrograd="/",
-    ),
-    Rule(
-        "pow_c",
-        lambda m, x, c: x**c,
-        lambda m, o, x, c: (m.powgrad(x, c),),
-        1,
-        1,
-        symbol="^",
-        micrograd="**{c}",
-        domain="x ** c needs x > 0 for a fractional c, and x != 0 where c < 1",
-    ),
-    Rule(
-        "rpow_c",
-        lambda m, x, c: c**x,
-        lambda m, o, x, c: (m.xlogy(o, c),),
-        1,
-        1,
-        symbol="^",
-        micrograd="**",
-        domain="c ** x needs a base c > 0",
-    ),
-    Rule("neg", lambda m, x: -x, lambda m, o, x: (-1.0,), 1, symbol="−", micrograd="-"),
-    Rule(
-        "abs",
-        lambda m, x: m.abs(x),
-        lambda m, o, x: (m.sign(x),),
-        1,
-        symbol="abs",
-        micrograd="abs",
-        note="abs'(0) = 0",
-    ),
-    Rule("exp", lambda m, x: m.exp(x), lambda m, o, x: (o,), 1, symbol="exp", micrograd="exp"),
-    Rule(
-        "log",
-        lambda m, x: m.log(x),
-        lambda m, o, x: (1.0 / x,),
-        1,
-        symbol="log",
-        micrograd="log",
-        domain="log needs x > 0",
-    ),
-    Rule(
-        "sqrt",
-        lambda m, x: m.sqrt(x),
-        lambda m, o, x: (0.5 / o,),
-        1,
-        symbol="√",
-        micrograd="sqrt",
-        domain="sqrt needs x > 0 (at 0 its derivative is infinite)",
-    ),
-    Rule(
-        "tanh",
-        lambda m, x: m.tanh(x),
-        lambda m, o, x: (m.dtanh(x),),
-        1,
-        symbol="tanh",
-        micrograd="tanh",
-        note="tanh' = 1 − tanh², computed as sech² so it stays exact where tanh saturates",
-    ),
-    Rule(
-        "sigmoid",
-        lambda m, x: m.sigmoid(x),
-        lambda m, o, x: (m.dsigmoid(x),),
-        1,
-        symbol="σ",
-        micrograd="sigmoid",
-        note="σ'(z) = σ(z)(1 − σ(z)), Nielsen eq. (40), computed without cancellation",
-    ),
-    Rule(
-        "relu",
-        lambda m, x: m.relu(x),
-        lambda m, o, x: (m.step(x),),
-        1,
-        symbol="ReLU",
-        micrograd="ReLU",
-        note="relu'(0) = 0, as micrograd and PyTorch",
-    ),
-    Rule(
-        "softplus",
-        lambda m, x: m.softplus(x),
-        lambda m, o, x: (m.sigmoid(x),),
-        1,
-        symbol="softplus",
-        micrograd="softplus",
-    ),
-    Rule(
-        "sin", lambda m, x: m.sin(x), lambda m, o, x: (m.cos(x),), 1, symbol="sin", micrograd="sin"
-    ),
-    Rule(
-        "cos", lambda m, x: m.cos(x), lambda m, o, x: (-m.sin(x),), 1, symbol="cos", micrograd="cos"
-    ),
-    Rule(
-        "wsum",
-        _wsum_forward,
-        _wsum_partials,
-        None,
-        symbol="Σ",
-        micrograd="wsum",
-        note="Nielsen's weighted input z = Σ_k w_k a_k + b as one node; operands w…, a…, b",
-    ),
-    Rule(
-        "sum",
-        _sum_forward,
-        lambda m, o, *args: (1.0,) * len(args),
-        None,
-        symbol="Σ",
-        micrograd="+",
-    ),
+    _row("add", lambda m, x, y: x + y, lambda m, o, x, y: (1.0, 1.0), symbol="+", micrograd="+",
+         text="{x}+{y}", atomic=False, rate_text=("1", "1")),
+    _row("sub", lambda m, x, y: x - y, lambda m, o, x, y: (1.0, -1.0), symbol=M, micrograd="-",
+         text="{x:w}" + M + "{y:w}", atomic=False, rate_text=("1", M + "1")),
+    _row("mul", lambda m, x, y: x * y, lambda m, o, x, y: (y, x), symbol="×", micrograd="*",
+         text="{x:w}·{y:w}", atomic=False, rate_text=("{y}", "{x}")),
+    _row("div", lambda m, x, y: x / y, lambda m, o, x, y: (1.0 / y, -o / y), symbol="÷",
+         micrograd="/", text="{x:w}/{y:w}", atomic=False,
+         rate_text=("1/{y:w}", M + "{x:w}/{y:^2}"),
+         note="one node with two rate factors reads better than x · y**-1"),
+    _row("pow", lambda m, x, y: x**y, lambda m, o, x, y: (m.powgrad(x, y), m.xlogy(o, x)),
+         symbol="^", micrograd="**", text="{x:w}^{y:w}",
+         rate_text=("{y:w}·{x:w}^({y}" + M + "1)", "{x:w}^{y:w}·ln {x:w}"),
+         domain="a Value exponent needs a base > 0 (or 0 with exponent > 0)"),
+    _row("add_c", lambda m, x, c: x + c, lambda m, o, x, c: (1.0,), n_consts=1, symbol="+",
+         micrograd="+", text="{x}{c:+}", atomic=False, rate_text=("1",)),
+    _row("sub_c", lambda m, x, c: x - c, lambda m, o, x, c: (1.0,), n_consts=1, symbol=M,
+         micrograd="-", text="{x}" + M + "{c}", atomic=False, rate_text=("1",)),
+    _row("rsub_c", lambda m, x, c: c - x, lambda m, o, x, c: (-1.0,), n_consts=1, symbol=M,
+         micrograd="-", text="{c}" + M + "{x:w}", atomic=False, rate_text=(M + "1",)),
+    _row("mul_c", lambda m, x, c: x * c, lambda m, o, x, c: (c,), n_consts=1, symbol="×",
+         micrograd="*", text="{c}·{x:w}", atomic=False, rate_text=("{c}",)),
+    _row("div_c", lambda m, x, c: x / c, lambda m, o, x, c: (1.0 / c,), n_consts=1, symbol="÷",
+         micrograd="/", text="{x:w}/{c}", atomic=False, rate_text=("1/{c}",)),
+    _row("rdiv_c", lambda m, x, c: c / x, lambda m, o, x, c: (-o / x,), n_consts=1, symbol="÷",
+         micrograd="/", text="{c}/{x:w}", atomic=False, rate_text=(M + "{c}/{x:^2}",)),
+    _row("pow_c", lambda m, x, c: x**c, lambda m, o, x, c: (m.powgrad(x, c),), n_consts=1,
+         symbol="^", micrograd="**{c}", text="{x:^{k}}", rate_text=_pow_c_rate,
+         domain="x ** c needs x > 0 for a fractional c, and x != 0 where c < 1"),
+    _row("rpow_c", lambda m, x, c: c**x, lambda m, o, x, c: (m.xlogy(o, c),), n_consts=1,
+         symbol="^", micrograd="**", text="{c}^{x:w}", rate_text=("{c}^{x:w}·ln {c}",),
+         domain="c ** x needs a base c > 0"),
+    _row("neg", lambda m, x: -x, lambda m, o, x: (-1.0,), symbol=M, micrograd="-",
+         text=M + "{x:w}", atomic=False, rate_text=(M + "1",)),
+    _row("abs", lambda m, x: m.abs(x), lambda m, o, x: (m.sign(x),), symbol="abs",
+         micrograd="abs", text="|{x}|", rate_text=("sign({x})",), note="abs'(0) = 0"),
+    _row("exp", lambda m, x: m.exp(x), lambda m, o, x: (o,), symbol="exp", micrograd="exp",
+         rate_text=("exp({x})",)),
+    _row("log", lambda m, x: m.log(x), lambda m, o, x: (1.0 / x,), symbol="log",
+         micrograd="log", rate_text=("1/{x:w}",), domain="log needs x > 0"),
+    _row("sqrt", lambda m, x: m.sqrt(x), lambda m, o, x: (0.5 / o,), symbol="√",
+         micrograd="sqrt", text="√{x:w}", rate_text=("1/(2√{x:w})",),
+         domain="sqrt needs x > 0 (at 0 its derivative is infinite)"),
+    _row("tanh", lambda m, x: m.tanh(x), lambda m, o, x: (m.dtanh(x),), symbol="tanh",
+         micrograd="tanh", rate_text=("tanh'({x})",),
+         note="tanh' = 1 − tanh², computed as sech² so it stays exact where tanh saturates"),
+    _row("sigmoid", lambda m, x: m.sigmoid(x), lambda m, o, x: (m.dsigmoid(x),), symbol="σ",
+         micrograd="sigmoid", rate_text=("σ'({x})",),
+         note="σ'(z) = σ(z)(1 − σ(z)), Nielsen eq. (40), computed without cancellation"),
+    _row("relu", lambda m, x: m.relu(x), lambda m, o, x: (m.step(x),), symbol="ReLU",
+         micrograd="ReLU", rate_text=("ReLU'({x})",),
+         note="relu'(0) = 0, as micrograd and PyTorch"),
+    _row("softplus", lambda m, x: m.softplus(x), lambda m, o, x: (m.sigmoid(x),),
+         symbol="softplus", micrograd="softplus", rate_text=("σ({x})",)),
+    _row("sin", lambda m, x: m.sin(x), lambda m, o, x: (m.cos(x),), symbol="sin", micrograd="sin",
+         rate_text=("cos({x})",)),
+    _row("cos", lambda m, x: m.cos(x), lambda m, o, x: (-m.sin(x),), symbol="cos",
+         micrograd="cos", rate_text=(M + "sin({x})",)),
+    _row("wsum", _wsum_forward, _wsum_partials, n_values=None, symbol="Σ", micrograd="wsum",
+         text=_wsum_text, atomic=False, rate_text=_wsum_rate,
+         note="Nielsen's weighted input z = Σ_k w_k a_k + b as one node; operands w…, a…, b"),
+    _row("sum", _sum_forward, lambda m, o, *args: (1.0,) * len(args), n_values=None, symbol="Σ",
+         micrograd="+", text=_sum_text, atomic=False, rate_text=lambda k, names, c: "1"),
 ]
 
 ROWS: dict[str, Rule] = {rule.name: rule for rule in _ROW_LIST}
 """Every primitive by name. A meta-test checks that every op of ``Value`` has a row here."""
+
+_ON_REGISTER: list[Callable[[Rule], None]] = []  # autograd.value: Value's method, VALUE_MATH
+
+
+def register(rule: Rule) -> Rule:
+    """Add a row at run time; a unary row gets its ``Value`` method (``x.<name>()``) too.
+
+    The op also needs its functions in ``FLOAT_MATH`` and ``NUMPY_MATH`` where the namespaces
+    lack them (``README.md``, "Adding an op").
+    """
+    if not isinstance(rule, Rule):
+        raise TypeError(f"register needs a Rule, got {rule!r} ({type(rule).__name__})")
+    if rule.name in ROWS:
+        raise ValueError(f"there is already a row named {rule.name!r}")
+    ROWS[rule.name] = rule
+    for hook in _ON_REGISTER:
+        hook(rule)
+    return rule

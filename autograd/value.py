@@ -2,14 +2,14 @@
 
 Every op makes a node whose edges point to its operands and carry the op's **local
 derivative** — Nielsen's *rate factor* — taken from the one table in ``autograd.rules``.
-Edges are stored flat, ``(parent0, rate0, parent1, rate1, ...)``, with a plain-number operand
-(the constant of ``x * 0.5``) as one more entry at the end: one tuple and five slots per node
-keep a node at a quarter of micrograd's memory. Parents keep order and duplicates, so
+Edges are stored flat, ``(parent0, rate0, parent1, rate1, ...)``: one tuple and six slots per
+node keep a node at about a quarter of micrograd's memory. Parents keep order and duplicates, so
 ``x * x`` has two edges to ``x`` and two paths.
 
 A plain number operand does not become a node: ``y * 0.999`` is one node with one parent and
-the rate factor 0.999, and the number is kept as the node's ``constant`` (pictures show it in
-the op's label). micrograd wraps the number in a node of its own; gradients are the same.
+the rate factor 0.999, and the number is kept in the node's ``constant`` slot (pictures show it
+in the op's label; ``None`` for the other nodes). micrograd wraps the number in a node of its
+own; the gradients are the same.
 
 >>> a, b = Value(2.0, label="a"), Value(-3.0, label="b")
 >>> c = a * b + 10
@@ -26,12 +26,11 @@ import math
 import numbers
 from collections.abc import Callable, Sequence
 from contextvars import ContextVar
-from types import SimpleNamespace
 from typing import Any
 
+from .graph import fill_grads, toposort
 from .modes import NO_GRAD_ALIVE, grad_on, ieee, ieee_on
-from .rules import FLOAT_MATH, ROWS, Rule, _dsigmoid, _dtanh
-from .rules import sigmoid as _sigmoid
+from .rules import _ON_REGISTER, FLOAT_MATH, ROWS, Rule, _where, math_namespace
 
 __all__ = ["VALUE_MATH", "Value"]
 
@@ -42,9 +41,12 @@ _TANH, _SIGMOID, _WSUM, _SUM = (ROWS[n] for n in ("tanh", "sigmoid", "wsum", "su
 Number = int | float
 _new = object.__new__
 _INF = math.inf
+# the float helpers the inlined tanh and sigmoid use (the rows use the same ones)
+_float_sigmoid, _float_dsigmoid = FLOAT_MATH.sigmoid, FLOAT_MATH.dsigmoid
+_float_dtanh = FLOAT_MATH.dtanh
 
 
-def _make(data: float, edges: tuple[Any, ...], rule: Rule) -> Value:
+def _make(data: float, edges: tuple[Any, ...], rule: Rule, const: float | None = None) -> Value:
     # How ops make nodes: under no_grad() they record no parents. The hottest ops (+, −, ×,
     # relu) write these lines out in place: a call here costs a fifth of their time.
     v = _new(Value)
@@ -52,6 +54,7 @@ def _make(data: float, edges: tuple[Any, ...], rule: Rule) -> Value:
     v.grad = 0.0
     v._edges = edges if not NO_GRAD_ALIVE or grad_on() else ()
     v._rule = rule
+    v._const = const
     v.label = ""
     return v
 
@@ -139,9 +142,7 @@ def _apply(rule: Rule, values: tuple[Value, ...], const: float | None = None) ->
     edges: tuple[Any, ...] = ()
     for v, d in zip(values, local):
         edges += (v, d)
-    if const is not None:
-        edges += (const,)
-    return _make(out, edges, rule)
+    return _make(out, edges, rule, const)
 
 
 def _overflow(symbol: str, a: float, b: float, out: float) -> float:
@@ -192,13 +193,14 @@ class Value:
     TypeError: Value needs an int or float, got 'a' (str)
     """
 
-    __slots__ = ("_edges", "_rule", "data", "grad", "label")
+    __slots__ = ("_const", "_edges", "_rule", "data", "grad", "label")
 
     data: float
     grad: float
     label: str
     _edges: tuple[Any, ...]
     _rule: Rule | None  # the row that made this node; None for a leaf
+    _const: float | None  # the plain-number operand of ops like x * 0.5; None otherwise
 
     def __init__(self, data: Number, label: str = "") -> None:
         if isinstance(data, bool) or not isinstance(data, numbers.Real):
@@ -216,13 +218,13 @@ class Value:
         self.grad = 0.0
         self._edges = ()
         self._rule = None
+        self._const = None
         self.label = label
 
     @property
     def parents(self) -> tuple[Value, ...]:
         """The operands, in order, duplicates kept (``x * x`` has ``(x, x)``)."""
-        edges = self._edges
-        return edges[0 : len(edges) - 1 : 2] if len(edges) & 1 else edges[0::2]
+        return self._edges[0::2]
 
     @property
     def local_grads(self) -> tuple[float, ...]:
@@ -254,10 +256,7 @@ class Value:
     @property
     def constant(self) -> float | None:
         """The plain-number operand of ops like ``x * 0.5`` (None otherwise)."""
-        edges = self._edges
-        return edges[-1] if len(edges) & 1 else None
-
-    _const = constant  # the name the rule-table code reads
+        return self._const
 
     @property
     def _prev(self) -> set[Value]:
@@ -279,7 +278,7 @@ class Value:
         """
         g = self.grad
         it = iter(self._edges)
-        for parent, rate in zip(it, it):  # a trailing constant has no partner: zip drops it
+        for parent, rate in zip(it, it):
             parent.grad += rate * g
 
     def __float__(self) -> float:
@@ -325,6 +324,7 @@ class Value:
             v.grad = 0.0
             v._edges = (self, 1.0, other, 1.0) if not NO_GRAD_ALIVE or grad_on() else ()
             v._rule = _ADD
+            v._const = None
             v.label = ""
             return v
         c = other if type(other) is float and other - other == 0.0 else _as_constant(other)
@@ -336,8 +336,9 @@ class Value:
         v = _new(Value)
         v.data = out
         v.grad = 0.0
-        v._edges = (self, 1.0, c) if not NO_GRAD_ALIVE or grad_on() else ()
+        v._edges = (self, 1.0) if not NO_GRAD_ALIVE or grad_on() else ()
         v._rule = _ADD_C
+        v._const = c
         v.label = ""
         return v
 
@@ -355,6 +356,7 @@ class Value:
             v.grad = 0.0
             v._edges = (self, 1.0, other, -1.0) if not NO_GRAD_ALIVE or grad_on() else ()
             v._rule = _SUB
+            v._const = None
             v.label = ""
             return v
         c = _as_constant(other)
@@ -363,7 +365,7 @@ class Value:
         out = self.data - c
         if out - out != 0.0:
             out = _overflow("-", self.data, c, out)
-        return _make(out, (self, 1.0, c), _SUB_C)
+        return _make(out, (self, 1.0), _SUB_C, c)
 
     def __rsub__(self, other: Number) -> Value:
         """``other - self`` for a number ``other``; rate −1."""
@@ -373,7 +375,7 @@ class Value:
         out = c - self.data
         if out - out != 0.0:
             out = _overflow("-", c, self.data, out)
-        return _make(out, (self, -1.0, c), _RSUB_C)
+        return _make(out, (self, -1.0), _RSUB_C, c)
 
     def __mul__(self, other: Value | Number) -> Value:
         """``self * other``; the rate towards each operand is the other operand."""
@@ -387,6 +389,7 @@ class Value:
             v.grad = 0.0
             v._edges = (self, b, other, a) if not NO_GRAD_ALIVE or grad_on() else ()
             v._rule = _MUL
+            v._const = None
             v.label = ""
             return v
         c = other if type(other) is float and other - other == 0.0 else _as_constant(other)
@@ -398,8 +401,9 @@ class Value:
         v = _new(Value)
         v.data = out
         v.grad = 0.0
-        v._edges = (self, c, c) if not NO_GRAD_ALIVE or grad_on() else ()
+        v._edges = (self, c) if not NO_GRAD_ALIVE or grad_on() else ()
         v._rule = _MUL_C
+        v._const = c
         v.label = ""
         return v
 
@@ -476,14 +480,14 @@ class Value:
         x = self.data
         if x - x != 0.0 and not ieee_on():
             raise _nonfinite_operand("tanh", (x,))
-        return _make(math.tanh(x), (self, _dtanh(x)), _TANH)
+        return _make(math.tanh(x), (self, _float_dtanh(x)), _TANH)
 
     def sigmoid(self) -> Value:
         """σ(x) = 1/(1 + e^(−x)); rate σ(1 − σ), Nielsen's eq. (40)."""
         x = self.data
         if x - x != 0.0 and not ieee_on():
             raise _nonfinite_operand("sigmoid", (x,))
-        return _make(_sigmoid(x), (self, _dsigmoid(x)), _SIGMOID)
+        return _make(_float_sigmoid(x), (self, _float_dsigmoid(x)), _SIGMOID)
 
     def relu(self) -> Value:
         """max(x, 0); rate 1 for x > 0 else 0 (relu'(0) = 0, as micrograd)."""
@@ -502,6 +506,7 @@ class Value:
         v.grad = 0.0
         v._edges = (self, rate) if not NO_GRAD_ALIVE or grad_on() else ()
         v._rule = _RELU
+        v._const = None
         v.label = ""
         return v
 
@@ -519,14 +524,12 @@ class Value:
 
     def __deepcopy__(self, memo: dict[int, Any]) -> Value:
         # copy.deepcopy would recurse once per level of the graph; copy in topological order.
-        from .graph import toposort
-
         for node in toposort(self):
             if id(node) in memo:
                 continue
             twin = _new(Value)
             twin.data, twin.grad, twin.label = node.data, node.grad, node.label
-            twin._rule = node._rule
+            twin._rule, twin._const = node._rule, node._const
             twin._edges = tuple(memo[id(e)] if isinstance(e, Value) else e for e in node._edges)
             memo[id(node)] = twin
         return memo[id(self)]
@@ -537,8 +540,6 @@ class Value:
         # parameters shared.
         if not self._edges:
             return (_leaf, (self.data, self.grad, self.label))
-        from .graph import toposort
-
         order = toposort(self)
         leaves = [n for n in order if not n._edges]
         index = {n: i for i, n in enumerate(order)}
@@ -562,14 +563,12 @@ class Value:
 
         Intermediate nodes get their grad afresh; leaves accumulate (PyTorch's rule).
         """
-        from .backprop import backward
-
-        backward(self, gradient)
+        fill_grads(self, gradient)
 
 
 def _leaf(data: float, grad: float, label: str) -> Value:
     v = _new(Value)
-    v.data, v.grad, v.label, v._edges, v._rule = data, grad, label, (), None
+    v.data, v.grad, v.label, v._edges, v._rule, v._const = data, grad, label, (), None, None
     return v
 
 
@@ -584,7 +583,7 @@ def _unflatten(leaf_positions: list[int], leaves: list[Value], records: list[tup
         edges: tuple[Any, ...] = ()
         for p, r in zip(parents, rates):
             edges += (nodes[p], r)
-        v._edges = edges if const is None else (*edges, const)
+        v._edges, v._const = edges, const
         nodes[position] = v
     return nodes[position]
 
@@ -653,15 +652,6 @@ def sum_values(values: Sequence[Value | Number]) -> Value:
     return _make(acc, tuple(edges), _SUM)
 
 
-def _value_step(x: Any) -> float:
-    return 1.0 if _data(x) > 0.0 else 0.0
-
-
-def _value_sign(x: Any) -> float:
-    d = _data(x)
-    return 1.0 if d > 0.0 else (-1.0 if d < 0.0 else 0.0)
-
-
 def _data(x: Any) -> float:
     return x.data if isinstance(x, Value) else float(x)
 
@@ -670,20 +660,6 @@ def _value_xlogy(o: Any, x: Any) -> Any:
     if _data(o) == 0.0 or _data(x) == 0.0:
         return 0.0
     return o * (x.log() if isinstance(x, Value) else math.log(x))
-
-
-def _value_dtanh(x: Any) -> Any:
-    # sech² x = 4 σ(2x) σ(−2x): smooth (differentiable again) and exact where tanh saturates.
-    if not isinstance(x, Value):
-        return FLOAT_MATH.dtanh(x)
-    return 4.0 * (2.0 * x).sigmoid() * (-2.0 * x).sigmoid()
-
-
-def _value_dsigmoid(x: Any) -> Any:
-    # σ'(x) = σ(x) σ(−x), smooth and exact in both tails.
-    if not isinstance(x, Value):
-        return FLOAT_MATH.dsigmoid(x)
-    return x.sigmoid() * (-x).sigmoid()
 
 
 def _value_powgrad(x: Any, c: Any) -> Any:
@@ -700,29 +676,42 @@ def _value_powgrad(x: Any, c: Any) -> Any:
     return c * x ** (c - 1.0)
 
 
-def _lift(method: Any, fallback: Any) -> Any:
-    return lambda x: method(x) if isinstance(x, Value) else fallback(x)
+def _lift(name: str) -> Callable[[Any], Any]:
+    # The row's function on a Value (a node, so the rate is a graph), on a float FLOAT_MATH's.
+    method = getattr(Value, name)
+    return lambda x: method(x) if isinstance(x, Value) else getattr(FLOAT_MATH, name)(x)
 
 
-VALUE_MATH = SimpleNamespace(
-    exp=_lift(Value.exp, math.exp),
-    log=_lift(Value.log, math.log),
-    sqrt=_lift(Value.sqrt, math.sqrt),
-    tanh=_lift(Value.tanh, math.tanh),
-    sin=_lift(Value.sin, math.sin),
-    cos=_lift(Value.cos, math.cos),
-    abs=abs,
-    sigmoid=_lift(Value.sigmoid, FLOAT_MATH.sigmoid),
-    softplus=_lift(Value.softplus, FLOAT_MATH.softplus),
-    relu=_lift(Value.relu, FLOAT_MATH.relu),
-    step=_value_step,
-    sign=_value_sign,
-    xlogy=_value_xlogy,
-    dtanh=_value_dtanh,
-    dsigmoid=_value_dsigmoid,
-    powgrad=_value_powgrad,
+def _is_unary(rule: Rule) -> bool:
+    return rule.n_values == 1 and rule.n_consts == 0
+
+
+def _install(rule: Rule) -> None:
+    """A unary row without a hand-written method gets ``x.<name>()``; VALUE_MATH its function."""
+    if not _is_unary(rule):
+        return
+    if not hasattr(Value, rule.name):
+
+        def method(self: Value) -> Value:
+            return _apply(rule, (self,))
+
+        method.__name__ = method.__qualname__ = rule.name
+        method.__doc__ = f"{rule.name} x, from its row in ``autograd.rules.ROWS``. {rule.note}"
+        setattr(Value, rule.name, method)
+    if rule.name not in VALUE_MATH.__dict__:
+        setattr(VALUE_MATH, rule.name, _lift(rule.name))
+
+
+VALUE_MATH = math_namespace(
+    abs=abs, where=_where, xlogy=_value_xlogy, powgrad=_value_powgrad,
+    **{r.name: _lift(r.name) for r in ROWS.values() if _is_unary(r) and hasattr(Value, r.name)},
 )
 """The rule table's math namespace on Values: rates as graphs, for ``create_graph=True``.
 
-Kinks (relu's step, abs's sign) are constants there: their own derivative is 0.
+Each unary row's function is the row itself (a node); σ′ and tanh′ are the shared helpers, so
+smooth and differentiable again. Kinks (relu's step, abs's sign) are constants there: their own
+derivative is 0.
 """
+for _rule in ROWS.values():
+    _install(_rule)
+_ON_REGISTER.append(_install)

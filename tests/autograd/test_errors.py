@@ -6,7 +6,8 @@ import math
 
 import pytest
 
-from pathgrad.autograd import Value, backward, grad, ieee, no_grad
+from pathgrad.autograd import Value, grad, ieee, no_grad
+from pathgrad.autograd.backprop import backward
 
 
 @pytest.mark.parametrize("bad", ["a", None, [1.0], 1j, True])

@@ -1,0 +1,90 @@
+"""How the engine writes numbers and names in formulas (paths, pictures): one formatter each.
+
+The rows of ``autograd.rules`` write their node names and rate-factor names as templates over
+``Name`` and ``Const`` objects, whose format specs say how an operand appears:
+
+* ``{x}`` the operand's name, ``{x:w}`` wrapped in parentheses unless it is atomic,
+  ``{x:^2}`` raised to a power (``x²``, ``(a−y)²``, ``x^0.5``);
+* ``{c}`` the constant operand as written (``0.5``, ``−2``), ``{c:+}`` with its sign (``+2``).
+
+>>> x, c = Name("a−y", atomic=False), Const(-2.0)
+>>> f"{x:w}·{c} and {x:^2} and z{c:+}"
+'(a−y)·−2 and (a−y)² and z−2'
+>>> number_text(-0.0625), number_text(1234567.0), number_text(0.00001234)
+('−0.062', '1.2e+06', '1.2e-05')
+"""
+
+from __future__ import annotations
+
+import math
+from typing import NamedTuple
+
+__all__ = ["MINUS", "Const", "Name", "const_text", "number_text", "power_text"]
+
+MINUS = "−"  # the typographic minus, as the source texts print it
+_SUPERSCRIPT = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
+
+
+def number_text(x: float, digits: int = 2) -> str:
+    """``x`` to ``digits`` significant digits, plain notation where it stays short."""
+    if x != x:
+        return "nan"
+    if x in (math.inf, -math.inf):
+        return ("" if x > 0 else MINUS) + "inf"
+    if x == 0.0:
+        return "0"
+    mag = abs(x)
+    if 1e-4 <= mag < 10.0 ** max(digits, 6):
+        decimals = max(0, digits - 1 - math.floor(math.log10(mag)))
+        text = f"{mag:.{decimals}f}"
+    else:
+        text = f"{mag:.{max(digits - 1, 0)}e}"
+    return (MINUS if x < 0 else "") + text
+
+
+def const_text(c: float) -> str:
+    """A constant operand as users wrote it: ``2``, ``0.5``, ``1e-06``."""
+    return f"{c:g}".replace("-", MINUS)
+
+
+def power_text(base: str, atomic: bool, exponent: float) -> str:
+    """``base`` to the power ``exponent``: ``x²``, ``(a−y)²``, ``x^0.5``; ``x`` for 1."""
+    b = base if atomic else f"({base})"
+    if exponent == 1.0:
+        return b
+    if exponent == int(exponent) and abs(exponent) < 10:
+        return b + str(int(exponent)).translate(_SUPERSCRIPT)
+    return f"{b}^{const_text(exponent)}"
+
+
+class Name(NamedTuple):
+    """An operand's name in a formula, and whether it needs no parentheses as an operand."""
+
+    text: str
+    atomic: bool
+
+    def __format__(self, spec: str) -> str:
+        if spec == "":
+            return self.text
+        if spec == "w":
+            return self.text if self.atomic else f"({self.text})"
+        if spec.startswith("^"):
+            return power_text(self.text, self.atomic, float(spec[1:]))
+        raise ValueError(f"unknown name format {spec!r}")
+
+
+class Const:
+    """The constant operand of a node (``x * 0.5``), formatted as the user wrote it."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: float | None) -> None:
+        self.value = value
+
+    def __format__(self, spec: str) -> str:
+        c = self.value
+        if c is None:
+            return "?"
+        if spec == "+":
+            return f"{MINUS}{const_text(-c)}" if c < 0 else f"+{const_text(c)}"
+        return const_text(c)
