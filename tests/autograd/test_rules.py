@@ -5,40 +5,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from op_table import MAKERS
 
-from pathgrad.autograd import ROWS, Value, sum_values, weighted_sum
+from pathgrad.autograd import ROWS, Value
 from pathgrad.autograd.numpy_math import NUMPY_MATH
 from pathgrad.autograd.rules import FLOAT_MATH
 from pathgrad.autograd.value import VALUE_MATH
-
-MAKERS = {
-    "add": lambda x, y: x + y,
-    "sub": lambda x, y: x - y,
-    "mul": lambda x, y: x * y,
-    "div": lambda x, y: x / y,
-    "pow": lambda x, y: x**y,
-    "add_c": lambda x, y: x + 0.3,
-    "sub_c": lambda x, y: x - 0.3,
-    "rsub_c": lambda x, y: 0.3 - x,
-    "mul_c": lambda x, y: x * 0.3,
-    "div_c": lambda x, y: x / 0.3,
-    "rdiv_c": lambda x, y: 0.3 / x,
-    "pow_c": lambda x, y: x**2.5,
-    "rpow_c": lambda x, y: 1.7**x,
-    "neg": lambda x, y: -x,
-    "abs": lambda x, y: abs(x),
-    "exp": lambda x, y: x.exp(),
-    "log": lambda x, y: x.log(),
-    "sqrt": lambda x, y: x.sqrt(),
-    "tanh": lambda x, y: x.tanh(),
-    "sigmoid": lambda x, y: x.sigmoid(),
-    "relu": lambda x, y: x.relu(),
-    "softplus": lambda x, y: x.softplus(),
-    "sin": lambda x, y: x.sin(),
-    "cos": lambda x, y: x.cos(),
-    "wsum": lambda x, y: weighted_sum([x, y], [y, x], Value(0.4)),
-    "sum": lambda x, y: sum_values([x, y, x]),
-}
 
 
 def test_every_row_has_a_maker_and_every_maker_a_row() -> None:
