@@ -311,24 +311,16 @@ def log_count_paths(output: Value, node: Value) -> float:
     -inf
     """
     _check(output, node, "log_count_paths")
-    log_count: dict[Value, float] = {node: 0.0}
-    get = log_count.get
-    started = False
-    for v in toposort(output):
-        if not started:
-            started = v is node
-            continue
-        edges = v._edges
-        total = -math.inf
-        for i in range(0, len(edges) - 1, 2):
-            c = get(edges[i])
-            if c is None:
-                continue
-            hi, lo = (c, total) if c > total else (total, c)
-            total = hi + math.log1p(math.exp(lo - hi)) if lo > -math.inf else hi
-        if total > -math.inf:
-            log_count[v] = total
-    return get(output, -math.inf) if started else -math.inf
+    order = toposort(output)
+    return forward_sweep(order, {node: 0.0}, plus=_log_add, times=_count_edge).get(
+        output, -math.inf
+    )
+
+
+def _log_add(a: float, b: float) -> float:
+    # log(e^a + e^b) without leaving floats: max + log1p(e^(min − max))
+    hi, lo = (a, b) if a > b else (b, a)
+    return hi + math.log1p(math.exp(lo - hi))
 
 
 def paths(output: Value, node: Value) -> Iterator[Path]:
