@@ -57,7 +57,7 @@ def _cells(cells: list[str], look: Look, fill: str | None) -> tuple[str, float]:
     bg = f' BGCOLOR="{fill}"' if fill else ""
     font = f'<FONT COLOR="{look.ink()}">'
     row = "".join(f"<TD{bg}>{font}{c}</FONT></TD>" for c in cells)
-    return row, sum(text_width(_plain(c)) + 10 for c in cells)
+    return row, sum(text_width(_plain(c)) + 8 for c in cells)
 
 
 def _plain(html_text: str) -> str:
@@ -90,7 +90,7 @@ def value_label(v: Value, digits: int, look: Look, op: bool = False) -> tuple[st
     border, cellborder, color = _frame(look)
     style = ' STYLE="dashed"' if look.factor and not look.color else ""
     return (f'<<TABLE BORDER="{border}" CELLBORDER="{cellborder}" CELLSPACING="0" '
-            f'CELLPADDING="4" COLOR="{color}"{style}><TR>{row}</TR></TABLE>>',
+            f'CELLPADDING="3" COLOR="{color}"{style}><TR>{row}</TR></TABLE>>',
             width + 2 * int(border), 23.0 + 2 * int(border))
 
 
@@ -121,10 +121,11 @@ def _triple(name: str, v: Value, digits: int) -> list[str]:
     return [esc(name), f"data {number(v.data, digits)}", f"grad {number(v.grad, digits)}"]
 
 
-def box_label(box: NeuronBox, digits: int, look: Look, looks: dict[Value, Look]
-              ) -> tuple[str, float, float]:
+def box_label(box: NeuronBox, digits: int, look: Look, looks: dict[Value, Look],
+              listed: int = _BOX_WEIGHTS) -> tuple[str, float, float]:
     """A neuron's box: title, z and a rows, its weights (lit ones first) and bias, each with
-    data and grad; ``looks`` frames or lights single rows (``wrt``, factors)."""
+    data and grad (``listed`` of them, more when lit); ``looks`` frames or lights single rows
+    (``wrt``, factors)."""
     ink = look.ink()
     z, a = box.z, box.activation
     weights = box.weights
@@ -136,12 +137,16 @@ def box_label(box: NeuronBox, digits: int, look: Look, looks: dict[Value, Look]
     if a is not None:
         rows.append(_row(_triple(a.label or f"{act}(z)", a, digits), ink, "a"))
     lit = [w for w in weights if w in looks]
-    shown = (lit + [w for w in weights if w not in lit])[: max(_BOX_WEIGHTS, len(lit))]
+    shown = (lit + [w for w in weights if w not in lit])[: max(listed, len(lit))]
     for w in sorted(shown, key=weights.index):
         rows.append(_lit_row(_triple(w.label or "w", w, digits), looks.get(w), ink))
-    if len(shown) < len(weights):
-        rows.append(f'<TR><TD COLSPAN="3" ALIGN="LEFT"><FONT COLOR="{ink}">… '
-                    f"{len(weights) - len(shown)} more w (hover for all)</FONT></TD></TR>")
+    rest = [w for w in weights if w not in shown]
+    if rest:
+        top = max(rest, key=lambda w: abs(w.grad))
+        rows.append(f'<TR><TD><FONT COLOR="{ink}">{"…" if shown else "w"}</FONT></TD>'
+                    f'<TD COLSPAN="2" ALIGN="LEFT"><FONT COLOR="{ink}">{len(rest)} '
+                    f"{'more ' if shown else ''}w, largest |grad| {number(abs(top.grad), 3)}"
+                    f" ({esc(top.label or 'w')})</FONT></TD></TR>")
     if box.bias is not None:
         rows.append(_lit_row(_triple(box.bias.label or "b", box.bias, digits),
                              looks.get(box.bias), ink))

@@ -32,8 +32,8 @@ WIDTH = 1000.0  # points: 10 pt text is 10 px when the picture is shown 1000 px 
 RATIO = 3.0
 _MARGIN = 0.85  # the estimates are rough: aim inside the limits
 _RANKSEP = 0.3  # inches
-_NODESEP = 0.12
-_LABEL = (34.0, 14.0)  # an edge label's size, points
+_NODESEP = 0.08
+_LABEL = (45.0, 14.0)  # an edge label's size, points
 _ECHO_SPAN = 4  # ranks a leaf's edge may span before the leaf is drawn again
 # Where edges leave and enter a port (a neuron box's row), so they do not wrap around it.
 _SIDES = {"LR": ("e", "w"), "RL": ("w", "e"), "TB": ("s", "n"), "BT": ("n", "s")}
@@ -141,7 +141,9 @@ def _bands(units: dict[str, Unit], links: list[Link], rank: dict[str, int], acro
     labelled = {rank[lk.head] - low for lk in links if lk.attrs.get("label")}
     gap = 72 * _RANKSEP
     for r in range(len(along)):
-        along[r] += gap + ((_LABEL[1] if across_tb else _LABEL[0]) if r in labelled else 0.0)
+        # dot gives an edge label a rank of its own: in LR that is one more gap too
+        extra = _LABEL[1] if across_tb else _LABEL[0] + gap
+        along[r] += gap + (extra if r in labelled else 0.0)
     return along, across
 
 
@@ -167,20 +169,24 @@ def _extent(along: list[float], across: list[float], cuts: list[int], tb: bool
 
 
 def _choose(along_of: dict[str, tuple[list[float], list[float]]]) -> tuple[str, list[int]]:
-    """The direction and cuts of the picture closest to the limits, fewest cuts first."""
+    """The direction and cuts of the picture closest to the limits, fewest cuts first. A
+    picture narrow enough as it is stays in one piece (cutting would only scatter it)."""
     best: tuple[float, int, str, list[int]] | None = None
     for direction, (along, across) in along_of.items():
-        # a graph of few ranks fits as it is; cutting it would only scatter it
-        for k in range(1, (len(along) // 6 if len(along) >= 12 else 1) + 1):
+        for k in range(1, max(len(along) // 3, 1) + 1):
             cuts = _cuts(along, k)
             w, h = _extent(along, across, cuts, direction == "TB")
+            if k > 1 and w > h and direction == "TB":
+                break  # more columns only widen it
             ratio = max(w / h, h / w) if w > 0 and h > 0 else 1.0
             badness = max(w / (WIDTH * _MARGIN), ratio / (RATIO * _MARGIN), 1.0)
+            if k == 1 and w <= WIDTH * _MARGIN and ratio <= RATIO:
+                badness = 1.0
+            if direction == "LR":
+                badness *= 1.1  # top-down reads better at README width: LR only when clearly so
             key = (badness, k, direction, cuts)
             if best is None or key[:2] < best[:2]:
                 best = key
-            if w < WIDTH * _MARGIN / 3 and direction == "TB":
-                break  # more columns only widen it
     assert best is not None
     return best[2], best[3]
 
@@ -209,7 +215,10 @@ def lay_out(g: Digraph, units: dict[str, Unit], links: list[Link], rankdir: str 
     # The segments share no edge: dot lays each out as a component and sets the components
     # side by side across the flow, in the order their nodes come (Graphviz's pack would do
     # the same but drops every edge label in dot).
-    for u in sorted(units.values(), key=lambda u: segment[u.id]):
+    # (left to right in TB; in LR dot stacks them upwards, so the first segment comes last)
+    last = max(segment.values())
+    for u in sorted(units.values(), key=lambda u: segment[u.id] if direction == "TB"
+                    else last - segment[u.id]):
         g.node(u.id, **u.attrs)
     out_side, in_side = _SIDES[direction]
     across = direction in ("LR", "RL")  # ports are rows: their cells' ends face the flow

@@ -67,7 +67,7 @@ def single_neuron() -> Digraph:
     C = 0.5 * (a - 1.0) ** 2
     C.label = "C"
     C.backward()
-    return draw_dot(C)
+    return draw_dot(C, "TB")  # seven operands side by side: wide, but each edge reads
 
 
 def _mlp_loss() -> tuple[MLP, Value]:
