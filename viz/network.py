@@ -184,8 +184,7 @@ def _num(x: float, digits: int) -> str:
 def _neuron_label(title: str, rows: list[tuple[str, float]], digits: int) -> str:
     cells = [f'<TR><TD><B>{esc(title)}</B></TD></TR>']
     for name, x in rows:
-        cells.append(f'<TR><TD><FONT POINT-SIZE="9">{esc(name)} {esc(_num(x, digits))}</FONT>'
-                     "</TD></TR>")
+        cells.append(f"<TR><TD>{esc(name)} {esc(_num(x, digits))}</TD></TR>")
     return (f'<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="0">'
             f'{"".join(cells)}</TABLE>>')
 
@@ -230,70 +229,90 @@ def draw_network(
             'draw_network(by="grad") needs gradients: call loss.backward() (nn.MLP) or '
             "net.backprop(x, y) (nn.matrix.Network) first"
         )
-    n_nodes = sum(view.sizes)
     n_edges = sum(a * b for a, b in zip(view.sizes, view.sizes[1:]))
-    too_many = (max_nodes is not None and n_nodes > max_nodes) or (
-        max_edges is not None and n_edges > max_edges)
-    if too_many:
-        message = (f"the network has {n_nodes:,} neurons and {n_edges:,} weights, over "
-                   f"max_nodes={max_nodes} / max_edges={max_edges}: a diagram that size is "
-                   "unreadable; draw a smaller network or pass max_nodes=None, max_edges=None")
-        warnings.warn(message, UserWarning, stacklevel=2)
-        g = Digraph(name="too_big")
-        g.node("note", message, shape="note", fontname=FONT)
-        return g
+    note = _too_big(view, n_edges, max_nodes, max_edges)
+    if note is not None:
+        return note
     if edge_labels is None:
         edge_labels = n_edges <= 20
-
     values = view.weights if by == "weight" else view.weight_grads
     assert values is not None
     biggest = max((abs(x) for rows in values for row in rows for x in row), default=0.0)
     g = Digraph(name="network")
     # A layered network needs no crossing minimisation: the order we write (j = 0 on top) is
     # the book's. With dot's default effort it shuffled columns (inputs drawn x2, x0, x1);
-    # mclimit=0.01 all but switches it off and keeps every layer in index order.
+    # mclimit=0.01 all but switches it off and keeps every layer in index order. Edges are
+    # drawn first, so the white circles cover them: lines end at the circles and never cross
+    # their text.
     g.attr(rankdir="LR", splines="line", nodesep="0.18", ranksep="1.6", fontname=FONT,
-           bgcolor="white", mclimit="0.01", remincross="false")
+           bgcolor="white", mclimit="0.01", remincross="false", outputorder="edgesfirst")
     g.attr("node", shape="circle", fontname=FONT, fontsize="10", color=INK, fixedsize="false",
            margin="0.02")
-    g.attr("edge", arrowhead="none", fontname=FONT, fontsize="8")
+    g.attr("edge", arrowhead="none", fontname=FONT, fontsize="10")
+    _add_layers(g, view, digits, edge_labels)
+    _add_weights(g, view, values, biggest, digits, edge_labels)
+    what = "w" if by == "weight" else "∂C/∂w"
+    g.attr(label=f"edges: {what} (blue +, vermillion −; thickness ∝ |{what}|, "
+           f"largest {_num(biggest, digits)})", labelloc="b", fontsize="11")
+    return g
+
+
+def _too_big(view: NetworkView, n_edges: int, max_nodes: int | None, max_edges: int | None
+             ) -> Digraph | None:
+    """A note instead of the diagram when it would be over the limits (with a warning)."""
+    n_nodes = sum(view.sizes)
+    if not ((max_nodes is not None and n_nodes > max_nodes)
+            or (max_edges is not None and n_edges > max_edges)):
+        return None
+    message = (f"the network has {n_nodes:,} neurons and {n_edges:,} weights, over "
+               f"max_nodes={max_nodes} / max_edges={max_edges}: a diagram that size is "
+               "unreadable; draw a smaller network or pass max_nodes=None, max_edges=None")
+    warnings.warn(message, UserWarning, stacklevel=3)
+    g = Digraph(name="too_big")
+    g.node("note", message, shape="note", fontname=FONT)
+    return g
+
+
+def _neuron_rows(view: NetworkView, li: int, j: int) -> tuple[str, list[tuple[str, float]]]:
+    """A neuron's title and its (name, number) rows: a, z, δ where known, and b."""
+    a = view.a[li]
+    if li == 0:
+        return f"x{j}", ([("a", a[j])] if a is not None else [])
+    rows: list[tuple[str, float]] = []
+    z, d = view.z[li - 1], view.delta[li - 1]
+    for name, column in (("a", a), ("z", z), ("δ", d)):
+        if column is not None:
+            rows.append((name, column[j]))
+    rows.append(("b", view.biases[li - 1][j]))
+    return f"j = {j}", rows
+
+
+def _add_layers(g: Digraph, view: NetworkView, digits: int, edge_labels: bool) -> None:
     last = len(view.sizes)
     for li, size in enumerate(view.sizes):
         l = li + 1
         with g.subgraph(name=f"cluster_layer{l}") as c:
-            c.attr(label=_layer_title(l, last, view.activation_names[li - 1] if li else ""),
-                   color="white", fontsize="11", labelloc="t")
+            caption = _layer_title(l, last, view.activation_names[li - 1] if li else "")
+            c.attr(label=caption, color="white", fontsize="11", labelloc="t")
             # Graphviz stacks a rank's nodes bottom-up in LR when nothing else decides:
             # emitted last to first, neuron 0 ends on top, as in Nielsen's figures. Edge
             # labels put a virtual node before each layer, which flips that stacking.
             flip = li > 0 and edge_labels
-            for j in range(size) if flip else reversed(range(size)):
-                rows: list[tuple[str, float]] = []
-                a = view.a[li]
-                if li == 0:
-                    title = f"x{j}"
-                    if a is not None:
-                        rows.append(("a", a[j]))
-                else:
-                    title = f"j = {j}"
-                    z, d = view.z[li - 1], view.delta[li - 1]
-                    if a is not None:
-                        rows.append(("a", a[j]))
-                    if z is not None:
-                        rows.append(("z", z[j]))
-                    if d is not None:
-                        rows.append(("δ", d[j]))
-                    rows.append(("b", view.biases[li - 1][j]))
-                fill = "#EAF2FA" if li == 0 else "#FFFFFF"
+            order = list(range(size)) if flip else list(reversed(range(size)))
+            for j in order:
+                title, rows = _neuron_rows(view, li, j)
                 c.node(f"L{l}_{j}", _neuron_label(title, rows, digits), style="filled",
-                       fillcolor=fill, tooltip=title)
+                       fillcolor="#EAF2FA" if li == 0 else "#FFFFFF", tooltip=title)
+
+
+def _add_weights(g: Digraph, view: NetworkView, values: list[list[list[float]]],
+                 biggest: float, digits: int, edge_labels: bool) -> None:
     for li in range(1, len(view.sizes)):
         l = li + 1
         for j in range(view.sizes[li]):
             for k in range(view.sizes[li - 1]):
                 x = values[li - 1][j][k]
-                w = view.weights[li - 1][j][k]
-                tip = f"w{l}[{j},{k}] = {w!r}"
+                tip = f"w{l}[{j},{k}] = {view.weights[li - 1][j][k]!r}"
                 if view.weight_grads is not None:
                     tip += f", ∂C/∂w = {view.weight_grads[li - 1][j][k]!r}"
                 width = 0.4 + 3.6 * (abs(x) / biggest if biggest > 0 else 0.0)
@@ -301,8 +320,3 @@ def draw_network(
                 extra = {"label": _num(x, digits), "fontcolor": color} if edge_labels else {}
                 g.edge(f"L{l - 1}_{k}", f"L{l}_{j}", color=color + "CC",
                        penwidth=f"{width:.2f}", tooltip=tip, id=f"w{l}_{j}_{k}", **extra)
-    what = "w" if by == "weight" else "∂C/∂w"
-    g.attr(label=f"edges: {what} (blue +, vermillion −; thickness ∝ |{what}|, "
-           f"largest {_num(biggest, digits)})", labelloc="b", fontsize="10")
-    return g
-
