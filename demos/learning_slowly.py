@@ -199,7 +199,8 @@ def main(fast: bool = False, out_dir: str = DEFAULT_OUT) -> dict[str, Any]:
         ax.set_ylabel("cost")
         ax.set_ylim(bottom=0)
     ax1.annotate(f"slow start: ∂C/∂w = {q['dw'][0]:.3f}\n(σ'(z) ≈ 0.018)",
-                 xy=(5, q["cost"][5]), xytext=(60, q["cost"][0] * 0.55), fontsize=9,
+                 # below the plateau, left of where the curve falls: the curve never crosses it
+                 xy=(5, q["cost"][5]), xytext=(5, q["cost"][0] * 0.25), fontsize=9,
                  arrowprops={"arrowstyle": "->", "color": "0.3"})
     ax2.annotate(f"fast start: ∂C/∂w = {c['dw'][0]:.3f}\n(σ'(z) cancelled)",
                  xy=(5, c["cost"][5]), xytext=(60, c["cost"][0] * 0.55), fontsize=9,
