@@ -108,19 +108,24 @@ PICTURES: dict[str, Callable[[], Digraph]] = {
 """Each picture's file stem and the function that draws it."""
 
 
-def make_pictures(outdir: str | Path = "docs/img", formats: tuple[str, ...] = ("png", "svg")
-                  ) -> list[Path]:
-    """Render every picture in ``PICTURES`` into ``outdir``; returns the files written."""
+def make_pictures(outdir: str | Path = "docs/img",
+                  formats: tuple[str, ...] = ("png", "svg", "gif")) -> list[Path]:
+    """Render every picture in ``PICTURES`` into ``outdir`` (and, with "gif", the chain's
+    backward pass as ``chain_3b1b_backward.gif``); returns the files written."""
     out = Path(outdir)
     out.mkdir(parents=True, exist_ok=True)
     written = []
     for stem, draw in PICTURES.items():
         graph = draw()
-        for fmt in formats:
+        for fmt in (f for f in formats if f != "gif"):
             path = render(graph, out / f"{stem}.{fmt}")
             if fmt == "png":
                 _shrink_png(path)
             written.append(path)
+    if "gif" in formats:  # the backward pass of the chain as a film, one frame per step
+        from .animate import animate
+
+        written.append(animate(chain_3b1b_values()["C"], out / "chain_3b1b_backward.gif"))
     return written
 
 
