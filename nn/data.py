@@ -18,10 +18,13 @@ from typing import Any
 
 import numpy as np
 
+from ._checks import positive_int
+
 __all__ = [
     "blobs",
     "circles",
     "digits",
+    "load_digits_data",
     "moons",
     "one_hot",
     "spirals",
@@ -30,12 +33,6 @@ __all__ = [
 ]
 
 Arrays = tuple[np.ndarray, np.ndarray]
-
-
-def _count(name: str, n: Any, minimum: int = 1) -> int:
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < minimum:
-        raise ValueError(f"{name} must be an int >= {minimum}, got {n!r}")
-    return int(n)
 
 
 def _nonnegative(name: str, x: Any) -> float:
@@ -72,7 +69,7 @@ def moons(n_samples: int = 100, noise: float = 0.0, seed: int | None = None, *,
     >>> X.round(3).tolist(), y.tolist()
     ([[1.0, 0.0], [-1.0, 0.0], [0.0, 0.5], [2.0, 0.5]], [0, 0, 1, 1])
     """
-    n = _count("n_samples", n_samples, 2)
+    n = positive_int("n_samples", n_samples, 2)
     noise = _nonnegative("noise", noise)
     rng = np.random.default_rng(seed)
     n_out = n // 2
@@ -97,7 +94,7 @@ def circles(n_samples: int = 100, noise: float = 0.0, factor: float = 0.8,
     >>> np.round(np.hypot(X[:, 0], X[:, 1]), 6)[np.argsort(y)].tolist()
     [1.0, 1.0, 1.0, 1.0, 0.5, 0.5, 0.5, 0.5]
     """
-    n = _count("n_samples", n_samples, 2)
+    n = positive_int("n_samples", n_samples, 2)
     noise = _nonnegative("noise", noise)
     if isinstance(factor, bool) or not isinstance(factor, numbers.Real) or not 0 < factor < 1:
         raise ValueError(f"factor must be in (0, 1), got {factor!r}")
@@ -124,7 +121,7 @@ def xor(n_samples: int = 200, noise: float = 0.0, seed: int | None = None, *,
     >>> bool(np.all(y == ((X[:, 0] > 0) != (X[:, 1] > 0))))
     True
     """
-    n = _count("n_samples", n_samples)
+    n = positive_int("n_samples", n_samples)
     noise = _nonnegative("noise", noise)
     rng = np.random.default_rng(seed)
     X = rng.uniform(-1.0, 1.0, size=(n, 2))
@@ -143,8 +140,8 @@ def spirals(n_samples: int = 300, n_classes: int = 2, noise: float = 0.2,
     >>> X.shape, np.bincount(y).tolist()
     ((300, 2), [100, 100, 100])
     """
-    n = _count("n_samples", n_samples, 2)
-    k = _count("n_classes", n_classes, 2)
+    n = positive_int("n_samples", n_samples, 2)
+    k = positive_int("n_classes", n_classes, 2)
     noise = _nonnegative("noise", noise)
     rng = np.random.default_rng(seed)
     counts = [n // k + (1 if j < n % k else 0) for j in range(k)]
@@ -170,12 +167,12 @@ def blobs(n_samples: int = 100, centers: int | Any = 3, n_features: int = 2,
     >>> np.round(X[y == 1].mean(axis=0)).tolist()
     [5.0, 5.0]
     """
-    n = _count("n_samples", n_samples)
+    n = positive_int("n_samples", n_samples)
     std = _nonnegative("cluster_std", cluster_std)
     rng = np.random.default_rng(seed)
     if isinstance(centers, (int, np.integer)) and not isinstance(centers, bool):
-        k = _count("centers", centers)
-        d = _count("n_features", n_features)
+        k = positive_int("centers", centers)
+        d = positive_int("n_features", n_features)
         lo, hi = center_box
         C = rng.uniform(lo, hi, size=(k, d))
     else:
@@ -210,6 +207,27 @@ def digits(*, scale: bool = False) -> Arrays:
     return np.ascontiguousarray(X), np.asarray(bunch.target, dtype=np.int64)
 
 
+def load_digits_data(
+    test_size: float = 0.25, seed: int = 0
+) -> tuple[list[tuple[np.ndarray, np.ndarray]], list[tuple[np.ndarray, int]]]:
+    """``digits(scale=True)`` in the book's format for ``nn.matrix``: ``(training, test)``.
+
+    x is a (64, 1) column with pixels in [0, 1]; training pairs have a one-hot (10, 1) y, test
+    pairs an int label (as ``load_data_wrapper`` in the book). The split is stratified and
+    seeded (scikit-learn's ``train_test_split``).
+    """
+    from sklearn.model_selection import train_test_split
+
+    images, labels = digits(scale=True)
+    x_train, x_test, y_train, y_test = train_test_split(
+        images, labels, test_size=test_size, random_state=seed, stratify=labels
+    )
+    eye = np.eye(10)
+    training = [(x.reshape(-1, 1), eye[:, [t]]) for x, t in zip(x_train, y_train)]
+    test = [(x.reshape(-1, 1), int(t)) for x, t in zip(x_test, y_test)]
+    return training, test
+
+
 def one_hot(y: Any, n_classes: int | None = None) -> np.ndarray:
     """Class labels as one-hot rows (Nielsen's ``vectorized_result``), float64.
 
@@ -221,7 +239,7 @@ def one_hot(y: Any, n_classes: int | None = None) -> np.ndarray:
         labels.size and labels.min() < 0
     ):
         raise ValueError("one_hot needs a 1-D array of class labels 0, 1, …")
-    k = int(labels.max()) + 1 if n_classes is None else _count("n_classes", n_classes)
+    k = int(labels.max()) + 1 if n_classes is None else positive_int("n_classes", n_classes)
     if labels.size and labels.max() >= k:
         raise ValueError(f"label {int(labels.max())} does not fit n_classes={k}")
     out = np.zeros((labels.size, k))

@@ -43,6 +43,7 @@ import numpy as np
 from pathgrad.autograd import Value, weighted_sum
 from pathgrad.autograd.numpy_math import NUMPY_MATH
 
+from ._checks import positive_int
 from .module import Module, Tensor
 
 __all__ = ["ACTIVATIONS", "INITS", "MLP", "Layer", "Neuron"]
@@ -79,11 +80,6 @@ def _check_activation(activation: Any) -> str:
     return activation
 
 
-def check_count(name: str, n: Any) -> int:
-    """``n`` as an int, or a ValueError naming ``name`` if it is not a positive int."""
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-        raise ValueError(f"{name} must be a positive int, got {n!r}")
-    return int(n)
 
 
 def _rng(seed: int | random.Random | None) -> Any:
@@ -154,7 +150,7 @@ class Neuron(Module):
         layer: int | None = None,
         index: int | None = None,
     ) -> None:
-        nin = check_count("nin", nin)
+        nin = positive_int("nin", nin)
         if isinstance(activation, bool):  # micrograd's positional flag: Neuron(nin, nonlin)
             if nonlin is not None:
                 raise ValueError("give either activation or micrograd's nonlin, not both")
@@ -251,7 +247,7 @@ class Layer(Module):
         fused: bool = True,
         layer: int = 2,
     ) -> None:
-        nin, nout = check_count("nin", nin), check_count("nout", nout)
+        nin, nout = positive_int("nin", nin), positive_int("nout", nout)
         if isinstance(layer, bool) or not isinstance(layer, int) or layer < 2:
             raise ValueError(f"layer is Nielsen's layer number (>= 2), got {layer!r}")
         rng = _rng(seed)
@@ -329,10 +325,10 @@ class MLP(Module):
         init: str = "uniform",
         fused: bool = True,
     ) -> None:
-        nin = check_count("nin", nin)
+        nin = positive_int("nin", nin)
         if isinstance(nouts, (str, bytes)) or not isinstance(nouts, Sequence) or not nouts:
             raise ValueError(f"nouts must be a non-empty list of layer sizes, got {nouts!r}")
-        sizes = [nin] + [check_count("each layer size", n) for n in nouts]
+        sizes = [nin] + [positive_int("each layer size", n) for n in nouts]
         n_layers = len(sizes) - 1
         if activation is None or isinstance(activation, str):
             hidden = _check_activation(activation or "relu")

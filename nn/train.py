@@ -26,7 +26,7 @@ import numpy as np
 from pathgrad.autograd import Value, no_grad
 
 from . import losses as _losses
-from .layers import check_count
+from ._checks import positive_int
 from .optim import NonFiniteError, Optimizer
 
 __all__ = ["DivergenceError", "History", "fit", "train_step"]
@@ -217,86 +217,106 @@ def fit(
     ``DivergenceError`` naming the epoch and step; the model keeps its last finite parameters.
     """
     loss_fn = _losses.get(loss)
-    if not isinstance(optimizer, Optimizer):
-        raise TypeError(f"optimizer must be an nn.optim optimizer, got {optimizer!r}")
-    X, y = _check_data(model, X, y)
-    epochs = check_count("epochs", epochs)
+    X, y, epochs, size = _check_fit(model, X, y, loss_fn, optimizer, epochs, batch_size, l2)
     n = len(X)
-    size = n if batch_size is None else min(check_count("batch_size", batch_size), n)
-    if l2:
-        _losses.l2(model.parameters(), l2)  # validates alpha
-    n_outputs = getattr(model, "n_outputs", None)
-    _check_targets(loss_fn, y, n_outputs if isinstance(n_outputs, int) else None)
     rng = np.random.default_rng(seed)
-
-    step_fn: Callable[[np.ndarray, np.ndarray], tuple[float, float | None]]
-    if compiled:
-        step_fn = _compiled_step(model, X, y, loss_fn, optimizer, l2)
-    else:
-        def step_fn(Xb: np.ndarray, yb: np.ndarray) -> tuple[float, float | None]:
-            return train_step(model, Xb, yb, loss_fn, optimizer, l2)
-
+    step_fn = _step_function(model, X, y, loss_fn, optimizer, l2, compiled)
     history = History()
     bar: Any = None
     epoch_iter: Sequence[int] | Any = range(epochs)
     if verbose and not _quiet():
         bar = _progress_bar()(range(epochs), desc="fit", unit="epoch", file=sys.stderr)
         epoch_iter = bar
-    n_batches = math.ceil(n / size)
     try:
         for epoch in epoch_iter:
             if lr_schedule is not None:
                 optimizer.lr = lr_schedule(epoch)
             order = rng.permutation(n) if (shuffle and size < n) else np.arange(n)
-            total, correct, counted = 0.0, 0.0, 0
-            for b in range(n_batches):
-                idx = order[b * size : (b + 1) * size]
-                try:
-                    value, acc = step_fn(X[idx], y[idx])
-                except (ArithmeticError, ValueError) as error:
-                    if isinstance(error, ValueError) and "domain error" not in str(error):
-                        raise
-                    raise DivergenceError(
-                        f"training diverged at epoch {epoch + 1}, step {b + 1} "
-                        f"(step {history.steps + 1} overall): {error}; the model keeps its "
-                        "parameters from before this step",
-                        epoch + 1,
-                        b + 1,
-                    ) from error
-                history.steps += 1
-                total += value * len(idx)
-                if acc is not None:
-                    correct += acc * len(idx)
-                    counted += len(idx)
-            history.loss.append(total / n)
-            history.accuracy.append(correct / counted if counted else None)
+            _run_epoch(step_fn, X, y, order, size, epoch, history)
             history.lr.append(optimizer.lr)
             if bar is not None:
-                post = {"loss": f"{history.loss[-1]:.4g}"}
-                if history.accuracy[-1] is not None:
-                    post["acc"] = f"{history.accuracy[-1]:.1%}"
-                bar.set_postfix(post)
+                bar.set_postfix(_postfix(history))
             if on_epoch_end is not None:
                 on_epoch_end(epoch, history)
     finally:
         if bar is not None:
             bar.close()
-    if compiled and history.steps:
-        _keep_last_delta(model, X[-1].tolist(), y[-1], loss_fn, size)
     return history
 
 
-def _keep_last_delta(model: Any, row: list[float], target: Any, loss_fn: _losses.Loss,
-                     batch: int) -> None:
-    """After a compiled fit, run one example eagerly so each neuron's last z, a and
-    δ = ∂C/∂z (``last_z.grad``, what ``viz.draw_network`` shows) are there, as after an eager
-    fit, at the final parameters; the parameters' grads are left as the last step set them."""
-    params = model.parameters()
-    kept = [p.grad for p in params]
-    cost = loss_fn.example(model(row), target) * (1.0 / batch)
-    cost.backward()
-    for p, g in zip(params, kept):
-        p.grad = g
+def _check_fit(
+    model: Any, X: Any, y: Any, loss_fn: _losses.Loss, optimizer: Any, epochs: Any,
+    batch_size: Any, l2: float,
+) -> tuple[np.ndarray, np.ndarray, int, int]:
+    """Every argument of ``fit`` checked before the first step: X, y, epochs, batch size."""
+    if not isinstance(optimizer, Optimizer):
+        raise TypeError(f"optimizer must be an nn.optim optimizer, got {optimizer!r}")
+    X, y = _check_data(model, X, y)
+    epochs = positive_int("epochs", epochs)
+    n = len(X)
+    size = n if batch_size is None else min(positive_int("batch_size", batch_size), n)
+    if l2:
+        _losses.l2(model.parameters(), l2)  # validates alpha
+    n_outputs = getattr(model, "n_outputs", None)
+    _check_targets(loss_fn, y, n_outputs if isinstance(n_outputs, int) else None)
+    return X, y, epochs, size
+
+
+def _postfix(history: History) -> dict[str, str]:
+    post = {"loss": f"{history.loss[-1]:.4g}"}
+    if history.accuracy[-1] is not None:
+        post["acc"] = f"{history.accuracy[-1]:.1%}"
+    return post
+
+
+_Step = Callable[[np.ndarray, np.ndarray], tuple[float, float | None]]
+
+
+def _step_function(
+    model: Any, X: np.ndarray, y: np.ndarray, loss_fn: _losses.Loss, optimizer: Optimizer,
+    l2: float, compiled: bool,
+) -> _Step:
+    """One gradient step on a batch: eager (``train_step``) or the compiled replay."""
+    if compiled:
+        return _compiled_step(model, X, y, loss_fn, optimizer, l2)
+
+    def step_fn(Xb: np.ndarray, yb: np.ndarray) -> tuple[float, float | None]:
+        return train_step(model, Xb, yb, loss_fn, optimizer, l2)
+
+    return step_fn
+
+
+def _run_epoch(
+    step_fn: _Step, X: np.ndarray, y: np.ndarray, order: np.ndarray, size: int, epoch: int,
+    history: History,
+) -> None:
+    """Every batch of one epoch; appends the epoch's mean loss and accuracy to ``history``.
+
+    A step whose numbers stop being finite becomes a ``DivergenceError`` naming the epoch and
+    step (the step itself changed nothing)."""
+    n = len(order)
+    total, correct, counted = 0.0, 0.0, 0
+    for b in range(math.ceil(n / size)):
+        idx = order[b * size : (b + 1) * size]
+        try:
+            value, acc = step_fn(X[idx], y[idx])
+        except (ArithmeticError, ValueError) as error:
+            if isinstance(error, ValueError) and "domain error" not in str(error):
+                raise
+            raise DivergenceError(
+                f"training diverged at epoch {epoch + 1}, step {b + 1} "
+                f"(step {history.steps + 1} overall): {error}; the model keeps its "
+                "parameters from before this step",
+                epoch + 1,
+                b + 1,
+            ) from error
+        history.steps += 1
+        total += value * len(idx)
+        if acc is not None:
+            correct += acc * len(idx)
+            counted += len(idx)
+    history.loss.append(total / n)
+    history.accuracy.append(correct / counted if counted else None)
 
 
 def _compiled_step(

@@ -203,7 +203,7 @@ def test_activation_choices():
     [
         (lambda: MLP(2, [3, 1], activation="softmax"), ValueError, "unknown activation"),
         (lambda: MLP(2, [3, 1], activation=["tanh"]), ValueError, "has 1 entries, the MLP has 2"),
-        (lambda: MLP(0, [3]), ValueError, "nin must be a positive int"),
+        (lambda: MLP(0, [3]), ValueError, "nin must be an int >= 1"),
         (lambda: MLP(2, []), ValueError, "non-empty list"),
         (lambda: MLP(2, 3), ValueError, "non-empty list"),
         (lambda: MLP(2, [3, -1]), ValueError, "each layer size"),

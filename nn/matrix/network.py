@@ -1,377 +1,37 @@
-"""Nielsen's ``network.py`` done right: the four equations of backpropagation in numpy.
+"""``Network``: Nielsen's trainer, feedforward, BP1–BP4 per example or per mini-batch, and SGD.
 
-The notation is the book's (chapter 2). ``weights[l]`` is the matrix w of one layer, shape
-(n_l, n_{l-1}), so that z = w a + b applies "the weight matrix to the activations" (eq. 25);
-``biases[l]`` is a column (n_l, 1). List index 0 is the first weight layer (the book's w^2).
-Examples are column vectors; a mini-batch is the matrix X = [x_1 x_2 ... x_m] whose columns
-are the examples (the chapter's "fully matrix-based approach" Problem).
-
-The four equations, one function each, usable on their own::
-
-    δ^L = ∇_a C ⊙ σ'(z^L)                       (BP1)  bp1_output_error
-    δ^l = ((w^{l+1})^T δ^{l+1}) ⊙ σ'(z^l)       (BP2)  bp2_backpropagate_error
-    ∂C/∂b^l = δ^l                               (BP3)  bp3_bias_gradient
-    ∂C/∂w^l = δ^l (a^{l-1})^T                   (BP4)  bp4_weight_gradient
-
-and the alternate form with the diagonal matrix Σ'(z) (eqs. 33–35): ``sigma_prime_matrix``,
-``deltas_sigma_prime`` and ``Network.backprop_sigma_prime``.
-
-The book's listing of ``backprop`` has index bugs inside its loop: ``z = zs[-1]`` must be
-``zs[-l]``, and ``nabla_b[-1]``, ``nabla_w[-1]`` must be ``nabla_b[-l]``, ``nabla_w[-l]``
-(as printed it reuses the output layer's z and overwrites the output layer's gradient). Its
-mini-batch pseudocode also updates ``w^{l+1}`` with layer l's gradient (should be w^l) and
-feeds forward with ``w^{l-1}`` (should be w^l); the four-equations notes' version of that step
-runs l = L−1, ..., 2 and so never updates w^L. The code below is the corrected algorithm;
-``tests/nn/test_matrix.py`` transcribes the printed versions and shows they disagree with the
-scalar engine while this module agrees with it to 1e-12.
-
+>>> import numpy as np
 >>> net = Network([2, 3, 1], seed=0)
->>> [w.shape for w in net.weights], [b.shape for b in net.biases]
-([(3, 2), (1, 3)], [(3, 1), (1, 1)])
->>> x, y = np.array([[0.5], [-1.0]]), np.array([[1.0]])
->>> nabla_b, nabla_w = net.backprop(x, y)
->>> [d.shape for d in net.deltas], [a.shape for a in net.activations]
-([(3, 1), (1, 1)], [(2, 1), (3, 1), (1, 1)])
->>> bool(np.allclose(nabla_b[-1], net.deltas[-1]))     # BP3
-True
+>>> [w.shape for w in net.weights]
+[(3, 2), (1, 3)]
 """
 
 from __future__ import annotations
 
 import math
 import numbers
-from abc import ABC, abstractmethod
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
-from ._checks import positive_int, positive_number
-from .train import DivergenceError
+from .._checks import positive_int, positive_number
+from ..train import DivergenceError
+from .activations import Activation, get_activation
+from .costs import UNBOUNDED, Cost, CrossEntropyCost, get_cost
+from .equations import (
+    Array,
+    Example,
+    bp2_backpropagate_error,
+    bp3_bias_gradient,
+    bp4_weight_gradient,
+    deltas_sigma_prime,
+)
+
+__all__ = ["Network"]
 
-__all__ = [
-    "ACTIVATIONS",
-    "COSTS",
-    "Activation",
-    "Cost",
-    "CrossEntropyCost",
-    "Network",
-    "QuadraticCost",
-    "bp1_output_error",
-    "bp2_backpropagate_error",
-    "bp3_bias_gradient",
-    "bp4_weight_gradient",
-    "deltas_sigma_prime",
-    "hadamard",
-    "load_digits_data",
-    "sigma_prime_matrix",
-]
 
-Array = NDArray[np.float64]
-Example = tuple[Any, Any]
-
-
-# ---- the Hadamard product and the four equations ---------------------------------------------
-def hadamard(s: Any, t: Any) -> NDArray[Any]:
-    """The Hadamard (elementwise) product s ⊙ t, (s ⊙ t)_j = s_j t_j (eq. 28).
-
-    >>> hadamard([1, 2], [3, 4])
-    array([3, 8])
-    """
-    s, t = np.asarray(s), np.asarray(t)
-    if s.shape != t.shape:
-        raise ValueError(f"hadamard: s has shape {s.shape} but t has shape {t.shape}")
-    return s * t
-
-
-def bp1_output_error(nabla_a_cost: Array, sigma_prime_z: Array) -> Array:
-    """(BP1) the error of the output layer: δ^L = ∇_a C ⊙ σ'(z^L).
-
-    ``nabla_a_cost`` holds ∂C/∂a_j^L (for the quadratic cost, a^L − y: eq. 30).
-
-    >>> bp1_output_error(np.array([[0.5], [-1.0]]), np.array([[0.25], [0.5]]))
-    array([[ 0.125],
-           [-0.5  ]])
-    """
-    return nabla_a_cost * sigma_prime_z
-
-
-def bp2_backpropagate_error(weights_next: Array, delta_next: Array, sigma_prime_z: Array) -> Array:
-    """(BP2) the error of layer l from the next one: δ^l = ((w^{l+1})^T δ^{l+1}) ⊙ σ'(z^l).
-
-    Multiplying by the transpose moves the error backward through the weights; the Hadamard
-    product with σ'(z^l) moves it back through the activation function.
-
-    >>> w_next = np.array([[1.0, 2.0]])                   # one neuron fed by two
-    >>> bp2_backpropagate_error(w_next, np.array([[0.5]]), np.array([[1.0], [0.25]]))
-    array([[0.5 ],
-           [0.25]])
-    """
-    delta = weights_next.T @ delta_next
-    delta *= sigma_prime_z
-    return delta
-
-
-def bp3_bias_gradient(delta: Array) -> Array:
-    """(BP3) ∂C/∂b^l = δ^l: the error is exactly the rate of change with respect to the bias.
-
-    With one column per example (a mini-batch), the columns are summed: Σ_x ∂C_x/∂b^l. The
-    result is always a new (n_l, 1) array.
-
-    >>> bp3_bias_gradient(np.array([[1.0, 2.0], [3.0, 4.0]]))
-    array([[3.],
-           [7.]])
-    """
-    return delta.sum(axis=1, keepdims=True)
-
-
-def bp4_weight_gradient(delta: Array, activation_prev: Array, out: Array | None = None) -> Array:
-    """(BP4) ∂C/∂w^l = δ^l (a^{l-1})^T, i.e. ∂C/∂w_jk^l = a_k^{l-1} δ_j^l = a_in δ_out.
-
-    With one column per example the matrix product sums over the examples by itself:
-    δ^l (a^{l-1})^T = Σ_x δ^{x,l} (a^{x,l-1})^T. ``out`` receives the result if given.
-
-    >>> bp4_weight_gradient(np.array([[2.0]]), np.array([[0.5], [3.0]]))
-    array([[1., 6.]])
-    """
-    if delta.shape[1] == 1:  # one example: an outer product, which np.matmul does without BLAS
-        return np.dot(delta, activation_prev.T, out=out)
-    return np.matmul(delta, activation_prev.T, out=out)
-
-
-def sigma_prime_matrix(sigma_prime_z: Array) -> Array:
-    """Σ'(z): the square matrix with σ'(z_j) on its diagonal and zeros elsewhere (eq. 33).
-
-    It acts on a vector by ordinary matrix multiplication: Σ'(z) v = σ'(z) ⊙ v.
-
-    >>> sigma_prime_matrix(np.array([[0.25], [0.5]]))
-    array([[0.25, 0.  ],
-           [0.  , 0.5 ]])
-    """
-    return np.diag(np.ravel(sigma_prime_z))
-
-
-def deltas_sigma_prime(
-    weights: Sequence[Array], sigma_primes: Sequence[Array], nabla_a_cost: Array
-) -> list[Array]:
-    """Every δ^l by eq. 35, with no Hadamard product: conventional matrix products only.
-
-    δ^L = Σ'(z^L) ∇_a C (eq. 33), δ^l = Σ'(z^l) (w^{l+1})^T δ^{l+1} (eq. 34), so
-    δ^l = Σ'(z^l) (w^{l+1})^T Σ'(z^{l+1}) ··· (w^L)^T Σ'(z^L) ∇_a C (eq. 35). The product of
-    matrices M^l = Σ'(z^l) (w^{l+1})^T M^{l+1} is formed first and then applied to ∇_a C, as
-    the equation is written. For one example (a column); slower than BP1–BP2 by design.
-
-    >>> w = [np.array([[1.0]]), np.array([[2.0]])]
-    >>> deltas_sigma_prime(w, [np.array([[0.5]]), np.array([[0.25]])], np.array([[1.0]]))
-    [array([[0.25]]), array([[0.25]])]
-    """
-    if len(weights) != len(sigma_primes):
-        raise ValueError(f"{len(weights)} weight matrices but {len(sigma_primes)} σ'(z) vectors")
-    product = sigma_prime_matrix(sigma_primes[-1])  # M^L = Σ'(z^L)
-    matrices = [product]
-    for l in range(len(weights) - 2, -1, -1):
-        product = sigma_prime_matrix(sigma_primes[l]) @ weights[l + 1].T @ product
-        matrices.append(product)
-    matrices.reverse()
-    return [m @ nabla_a_cost for m in matrices]
-
-
-# ---- activation functions ---------------------------------------------------------------------
-@dataclass(frozen=True)
-class Activation:
-    """An activation function σ with its derivative σ': all that BP1 and BP2 need of it.
-
-    The four equations hold for any f with a derivative (the chapter's "single modified
-    neuron" and "linear neurons" exercises): give ``function`` and ``derivative`` on arrays.
-    ``derivative_from_output``, if given, computes σ'(z) from a = σ(z) (for the sigmoid,
-    a(1 − a), eq. 40): cheaper, and what the fast path uses, as PyTorch's sigmoid and tanh
-    backward do. It is exact to ~1e-16 absolute but loses relative digits where σ' is tiny
-    (|z| ≳ 10 for the sigmoid); ``derivative(z)`` is exact there too, and ``backprop_sigma_prime``
-    uses it.
-
-    >>> square = Activation("square", lambda z: z * z, lambda z: 2 * z)
-    >>> square.prime(np.array([3.0]), np.array([9.0]))
-    array([6.])
-    """
-
-    name: str
-    function: Callable[[Array], Array]
-    derivative: Callable[[Array], Array]
-    derivative_from_output: Callable[[Array], Array] | None = None
-
-    def __call__(self, z: Array) -> Array:
-        return self.function(z)
-
-    def prime(self, z: Array, a: Array) -> Array:
-        """σ'(z), from the output a = σ(z) where that is cheaper."""
-        if self.derivative_from_output is not None:
-            return self.derivative_from_output(a)
-        return self.derivative(z)
-
-
-def _sigmoid(z: Array) -> Array:
-    # 1/(1 + e^(−z)) in place on one new array; e^(−z) = inf for z < −709 gives the right 0.0.
-    a = np.negative(z)
-    with np.errstate(over="ignore"):
-        np.exp(a, out=a)
-    a += 1.0
-    np.reciprocal(a, out=a)
-    return a
-
-
-def _sigmoid_prime(z: Array) -> Array:
-    # σ'(z) = e/(1+e)² with e = e^(−|z|): exact in both tails, where a(1 − a) loses digits.
-    e = np.exp(-np.abs(z))
-    d = 1.0 + e
-    return e / (d * d)
-
-
-def _sigmoid_prime_from_output(a: Array) -> Array:
-    s = 1.0 - a  # σ' = σ(1 − σ), eq. 40
-    s *= a
-    return s
-
-
-def _tanh_prime(z: Array) -> Array:
-    # sech²(z) = 4e/(1+e)² with e = e^(−2|z|), exact where 1 − tanh² would round to 0
-    e = np.exp(-2.0 * np.abs(z))
-    d = 1.0 + e
-    return 4.0 * e / (d * d)
-
-
-def _tanh_prime_from_output(a: Array) -> Array:
-    s = a * a
-    np.subtract(1.0, s, out=s)
-    return s
-
-
-def _softplus(z: Array) -> Array:
-    return np.maximum(z, 0.0) + np.log1p(np.exp(-np.abs(z)))
-
-
-def _relu_prime(z: Array) -> Array:
-    return (z > 0.0).astype(np.float64)  # relu'(0) = 0, as the engine, micrograd and PyTorch
-
-
-SIGMOID = Activation("sigmoid", _sigmoid, _sigmoid_prime, _sigmoid_prime_from_output)
-TANH = Activation("tanh", np.tanh, _tanh_prime, _tanh_prime_from_output)
-RELU = Activation("relu", lambda z: np.maximum(z, 0.0), _relu_prime)
-# σ(z) = z: the "linear neurons" exercise. a^l is z^l itself (no copy); σ' = 1 everywhere.
-LINEAR = Activation("linear", lambda z: z, np.ones_like)
-SOFTPLUS = Activation("softplus", _softplus, _sigmoid)
-
-ACTIVATIONS: dict[str, Activation] = {a.name: a for a in (SIGMOID, TANH, RELU, LINEAR, SOFTPLUS)}
-"""The activations known by name; any other ``Activation`` can be passed as an object."""
-
-
-# ---- cost functions ---------------------------------------------------------------------------
-class Cost(ABC):
-    """A cost C_x of one example's output a^L (columns: several examples, costs summed).
-
-    ``fn(a, y)`` is C, ``derivative(a, y)`` is ∇_a C, and ``delta(z, a, y, activation)`` is
-    the output error δ^L by BP1 (a cost may simplify it, as the cross-entropy does).
-    """
-
-    name = ""
-
-    @abstractmethod
-    def fn(self, a: Array, y: Array) -> float:
-        """C for the output a and the desired output y."""
-
-    @abstractmethod
-    def derivative(self, a: Array, y: Array) -> Array:
-        """∇_a C, the rate of change of C with the output activations."""
-
-    def delta(self, z: Array, a: Array, y: Array, activation: Activation) -> Array:
-        """(BP1) δ^L = ∇_a C ⊙ σ'(z^L)."""
-        return bp1_output_error(self.derivative(a, y), activation.prime(z, a))
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}()"
-
-
-class QuadraticCost(Cost):
-    """C_x = ½ ‖y − a^L‖² (eq. 27), so ∇_a C = a^L − y and δ^L = (a^L − y) ⊙ σ'(z^L) (eq. 30).
-
-    >>> QuadraticCost().fn(np.array([[1.0], [0.0]]), np.array([[0.0], [0.0]]))
-    0.5
-    """
-
-    name = "quadratic"
-
-    def fn(self, a: Array, y: Array) -> float:
-        d = a - y
-        return 0.5 * float(np.vdot(d, d))
-
-    def derivative(self, a: Array, y: Array) -> Array:
-        return a - y
-
-    def delta(self, z: Array, a: Array, y: Array, activation: Activation) -> Array:
-        d = a - y
-        d *= activation.prime(z, a)  # BP1 in place
-        return d
-
-
-class CrossEntropyCost(Cost):
-    """C_x = −Σ_j [y_j ln a_j + (1 − y_j) ln(1 − a_j)] (the book's chapter 3), a in (0, 1).
-
-    ∇_a C = (a − y) / (a (1 − a)). With sigmoid output neurons σ'(z) = a(1 − a) cancels in BP1
-    and δ^L = a^L − y exactly: no learning slow-down when an output saturates.
-
-    >>> CrossEntropyCost().fn(np.array([[0.5]]), np.array([[1.0]])) == math.log(2.0)
-    True
-    """
-
-    name = "cross-entropy"
-
-    def fn(self, a: Array, y: Array) -> float:
-        # 0 · ln 0 is taken as 0 (the limit), so a saturated, correct output costs 0.
-        with np.errstate(divide="ignore", invalid="ignore"):
-            t = np.where(y == 0.0, 0.0, y * np.log(a))
-            t += np.where(y == 1.0, 0.0, (1.0 - y) * np.log1p(-a))
-        return -float(t.sum())
-
-    def derivative(self, a: Array, y: Array) -> Array:
-        return (a - y) / (a * (1.0 - a))
-
-    def delta(self, z: Array, a: Array, y: Array, activation: Activation) -> Array:
-        if activation is SIGMOID:
-            return a - y  # BP1 with σ'(z) cancelled by hand
-        return super().delta(z, a, y, activation)
-
-
-COSTS: dict[str, Cost] = {
-    "quadratic": QuadraticCost(),
-    "cross-entropy": CrossEntropyCost(),
-    "cross_entropy": CrossEntropyCost(),
-}
-"""The costs known by name; any other ``Cost`` can be passed as an object."""
-
-_UNBOUNDED = {"linear", "relu", "tanh", "softplus"}  # outputs outside (0, 1)
-
-
-def _activation(spec: Any) -> Activation:
-    if isinstance(spec, Activation):
-        return spec
-    if isinstance(spec, str) and spec in ACTIVATIONS:
-        return ACTIVATIONS[spec]
-    known = ", ".join(sorted(ACTIVATIONS))
-    raise ValueError(f"unknown activation {spec!r}: choose one of {known}, or pass an Activation")
-
-
-def _cost(spec: Any) -> Cost:
-    if isinstance(spec, Cost):
-        return spec
-    if isinstance(spec, str) and spec in COSTS:
-        return COSTS[spec]
-    raise ValueError(
-        f"unknown cost {spec!r}: choose 'quadratic' or 'cross-entropy', or pass a Cost"
-    )
-
-
-# ---- the network ------------------------------------------------------------------------------
 class Network:
     """A feedforward network in the book's notation, trained by BP1–BP4 and SGD.
 
@@ -412,16 +72,16 @@ class Network:
                 raise ValueError(f"layer sizes must be at least 1, got {sizes!r}")
         n_weight_layers = len(sizes) - 1
         if isinstance(activation, (str, Activation)):
-            layer_activations = [_activation(activation)] * n_weight_layers
+            layer_activations = [get_activation(activation)] * n_weight_layers
         else:
-            layer_activations = [_activation(a) for a in activation]
+            layer_activations = [get_activation(a) for a in activation]
             if len(layer_activations) != n_weight_layers:
                 raise ValueError(
                     f"{len(layer_activations)} activations given for "
                     f"{n_weight_layers} non-input layers"
                 )
-        the_cost = _cost(cost)
-        if isinstance(the_cost, CrossEntropyCost) and layer_activations[-1].name in _UNBOUNDED:
+        the_cost = get_cost(cost)
+        if isinstance(the_cost, CrossEntropyCost) and layer_activations[-1].name in UNBOUNDED:
             raise ValueError(
                 f"the cross-entropy cost needs outputs in (0, 1), but the output activation "
                 f"is {layer_activations[-1].name!r}: use a sigmoid output layer"
@@ -738,6 +398,8 @@ class Network:
         return self.cost.fn(self.feedforward(X), Y) / X.shape[1]
 
 
+
+
 def _learning_rate(eta: Any) -> float:
     return positive_number("the learning rate eta", eta)
 
@@ -748,28 +410,3 @@ def _diverged(output: Array, eta: float) -> DivergenceError:
     return DivergenceError(
         f"training diverged: {where} (eta={eta!r}); the network keeps its weights from before "
         "this step — try a smaller eta", 0, 0)
-
-
-def load_digits_data(test_size: float = 0.25, seed: int = 0) -> tuple[list[Example], list[Example]]:
-    """scikit-learn's 8×8 digits in the book's format: ``(training_data, test_data)``.
-
-    Pixels are scaled to [0, 1]; x is a (64, 1) column. Training pairs have a one-hot (10, 1)
-    y, test pairs an int label (as ``load_data_wrapper`` in the book). The split is stratified
-    and seeded. The data ship inside scikit-learn: no download.
-    """
-    try:
-        from sklearn.datasets import load_digits
-        from sklearn.model_selection import train_test_split
-    except ImportError:  # pragma: no cover - the dev and digits extras install it
-        raise ImportError(
-            "load_digits_data needs scikit-learn: pip install 'pathgrad[digits]'"
-        ) from None
-    digits = load_digits()
-    images = digits.data.astype(np.float64) / 16.0
-    x_train, x_test, y_train, y_test = train_test_split(
-        images, digits.target, test_size=test_size, random_state=seed, stratify=digits.target
-    )
-    eye = np.eye(10)
-    training = [(x.reshape(-1, 1), eye[:, [t]]) for x, t in zip(x_train, y_train)]
-    test = [(x.reshape(-1, 1), int(t)) for x, t in zip(x_test, y_test)]
-    return training, test

@@ -1,0 +1,105 @@
+"""Activation functions σ with their derivatives σ′, taken from the engine's rule rows.
+
+The rows of ``autograd.rules`` run on numpy arrays through ``NUMPY_MATH``, so σ, σ′, tanh′,
+relu′ (the step) and softplus are written once for the scalar engine, the compiled replay and
+these matrices (the tail-exact forms: σ′ = e/(1+e)² with e = e^(−|z|), never a(1 − a) alone).
+
+>>> import numpy as np
+>>> SIGMOID.derivative(np.array([0.0]))
+array([0.25])
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from pathgrad.autograd.numpy_math import NUMPY_MATH
+from pathgrad.autograd.rules import ROWS
+
+from .equations import Array
+
+__all__ = ["ACTIVATIONS", "LINEAR", "RELU", "SIGMOID", "SOFTPLUS", "TANH", "Activation",
+           "get_activation"]
+
+
+@dataclass(frozen=True)
+class Activation:
+    """An activation function σ with its derivative σ': all that BP1 and BP2 need of it.
+
+    The four equations hold for any f with a derivative (the chapter's "single modified
+    neuron" and "linear neurons" exercises): give ``function`` and ``derivative`` on arrays.
+    ``derivative_from_output``, if given, computes σ'(z) from a = σ(z) (for the sigmoid,
+    a(1 − a), eq. 40): cheaper, and what the fast path uses, as PyTorch's sigmoid and tanh
+    backward do. It is exact to ~1e-16 absolute but loses relative digits where σ' is tiny
+    (|z| ≳ 10 for the sigmoid); ``derivative(z)`` is exact there too, and ``backprop_sigma_prime``
+    uses it.
+
+    >>> square = Activation("square", lambda z: z * z, lambda z: 2 * z)
+    >>> square.prime(np.array([3.0]), np.array([9.0]))
+    array([6.])
+    """
+
+    name: str
+    function: Callable[[Array], Array]
+    derivative: Callable[[Array], Array]
+    derivative_from_output: Callable[[Array], Array] | None = None
+
+    def __call__(self, z: Array) -> Array:
+        return self.function(z)
+
+    def prime(self, z: Array, a: Array) -> Array:
+        """σ'(z), from the output a = σ(z) where that is cheaper."""
+        if self.derivative_from_output is not None:
+            return self.derivative_from_output(a)
+        return self.derivative(z)
+
+
+def _from_row(name: str, from_output: Callable[[Array], Array] | None = None) -> Activation:
+    """The activation of the rule row ``name``: its forward and its one rate factor, on arrays."""
+    row = ROWS[name]
+
+    def function(z: Array) -> Array:
+        return np.asarray(row.forward(NUMPY_MATH, z), dtype=np.float64)
+
+    def derivative(z: Array) -> Array:
+        out = row.forward(NUMPY_MATH, z)
+        return np.asarray(row.partials(NUMPY_MATH, out, z)[0], dtype=np.float64)
+
+    return Activation(name, function, derivative, from_output)
+
+
+def _sigmoid_prime_from_output(a: Array) -> Array:
+    s = 1.0 - a  # σ' = σ(1 − σ), eq. 40
+    s *= a
+    return s
+
+
+def _tanh_prime_from_output(a: Array) -> Array:
+    s = a * a
+    np.subtract(1.0, s, out=s)
+    return s
+
+
+SIGMOID = _from_row("sigmoid", _sigmoid_prime_from_output)
+TANH = _from_row("tanh", _tanh_prime_from_output)
+RELU = _from_row("relu")
+SOFTPLUS = _from_row("softplus")
+# σ(z) = z: the "linear neurons" exercise. a^l is z^l itself (no copy); σ' = 1 everywhere.
+LINEAR = Activation("linear", lambda z: z, np.ones_like)
+
+ACTIVATIONS: dict[str, Activation] = {a.name: a for a in (SIGMOID, TANH, RELU, LINEAR, SOFTPLUS)}
+"""The activations known by name; any other ``Activation`` can be passed as an object."""
+
+
+def get_activation(spec: Any) -> Activation:
+    """An ``Activation`` given as itself or by name, or a ValueError listing the names."""
+    if isinstance(spec, Activation):
+        return spec
+    if isinstance(spec, str) and spec in ACTIVATIONS:
+        return ACTIVATIONS[spec]
+    known = ", ".join(sorted(ACTIVATIONS))
+    raise ValueError(f"unknown activation {spec!r}: choose one of {known}, or pass an Activation")
