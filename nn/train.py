@@ -218,15 +218,13 @@ def fit(
     """
     loss_fn = _losses.get(loss)
     X, y, epochs, size = _check_fit(model, X, y, loss_fn, optimizer, epochs, batch_size, l2)
-    n = len(X)
-    rng = np.random.default_rng(seed)
+    n, rng = len(X), np.random.default_rng(seed)
     step_fn = _step_function(model, X, y, loss_fn, optimizer, l2, compiled)
     history = History()
     bar: Any = None
-    epoch_iter: Sequence[int] | Any = range(epochs)
     if verbose and not _quiet():
         bar = _progress_bar()(range(epochs), desc="fit", unit="epoch", file=sys.stderr)
-        epoch_iter = bar
+    epoch_iter: Sequence[int] | Any = range(epochs) if bar is None else bar
     try:
         for epoch in epoch_iter:
             if lr_schedule is not None:
@@ -241,7 +239,22 @@ def fit(
     finally:
         if bar is not None:
             bar.close()
+    if compiled and history.steps:
+        _keep_last_delta(model, X[-1].tolist(), y[-1], loss_fn, size)
     return history
+
+
+def _keep_last_delta(model: Any, row: list[float], target: Any, loss_fn: _losses.Loss,
+                     batch: int) -> None:
+    """After a compiled fit, run one example eagerly so each neuron's last z, a and
+    δ = ∂C/∂z (``last_z.grad``, what ``viz.draw_network`` shows) are there, as after an eager
+    fit, at the final parameters; the parameters' grads are left as the last step set them."""
+    params = model.parameters()
+    kept = [p.grad for p in params]
+    cost = loss_fn.example(model(row), target) * (1.0 / batch)
+    cost.backward()
+    for p, g in zip(params, kept):
+        p.grad = g
 
 
 def _check_fit(
