@@ -96,6 +96,7 @@ class NumpyReplay:
         self.S, self.GS = S, GS
         self.row = [-1] * t.n
         self.n_rows = 0
+        self._written: list[bool] = []  # per row: has backward's code given it an adjoint yet
         self.input_rows = [-1] * t.n_inputs
         for i in range(t.n):
             if t.input_of[i] >= 0:
@@ -110,7 +111,6 @@ class NumpyReplay:
         code = _Code()
         if self.row[t.root] < 0:
             self._operand_row(t.root)
-        self._written = [False] * self.n_rows
         self._written[self.row[t.root]] = True
         backward: list[list[Any]] = []
         for level in levels:
@@ -143,6 +143,7 @@ class NumpyReplay:
 
     def _new_row(self, i: int) -> int:
         self.row[i] = self.n_rows
+        self._written.append(False)
         self.n_rows += 1
         return self.n_rows - 1
 
