@@ -200,6 +200,15 @@ class Value:
     _const: float | None  # the plain-number operand of ops like x * 0.5; None otherwise
 
     def __init__(self, data: Number, label: str = "") -> None:
+        if type(data) is float and data - data == 0.0 and type(label) is str:
+            # the common case first, checks that cost a type test each (micrograd: none)
+            self.data = data
+            self.grad = 0.0
+            self._edges = ()
+            self._rule = None
+            self._const = None
+            self.label = label
+            return
         if isinstance(data, bool) or not isinstance(data, numbers.Real):
             raise TypeError(f"Value needs an int or float, got {data!r} ({type(data).__name__})")
         data = _to_float(data, "Value")
