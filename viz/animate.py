@@ -5,7 +5,7 @@ topological order — it is framed, the edges into its operands are lit, each op
 by rate × grad, and the chain-rule line of that step is written under the graph. With ``wrt``
 the frames instead add the paths from ``wrt`` one at a time, and the running sum under the graph
 converges to ∂root/∂wrt. The graph is laid out once (Graphviz's ``dot``) and every frame is
-drawn at those positions (``neato -n2``), so nothing jumps between frames.
+drawn at those positions (Graphviz's ``nop2``, neato -n2), so nothing jumps between frames.
 
 >>> import os, tempfile
 >>> from pathgrad.autograd import Value
@@ -115,7 +115,9 @@ def _pinned_png(source: str, layout: Any) -> bytes:
             if ref.attr.get(key):
                 edge.attr[key] = ref.attr[key]
     g.graph_attr["bb"] = layout.graph_attr["bb"]
-    return bytes(g.draw(format="png", prog="neato", args="-n2"))
+    # nop2 is neato -n2 as an engine of its own: it keeps the given positions (pygraphviz
+    # runs layouts in-process and drops the -n2 argument)
+    return bytes(g.draw(format="png", prog="nop2"))
 
 
 def _frame_images(root: Value, frames: list[Frame]) -> list[Any]:
