@@ -99,8 +99,9 @@ def _install(python: Path, wheel: Path) -> None:
 
 
 USE_BOTH = """
-import autograd.numpy as anp
-from autograd import grad as hips_grad
+import importlib
+anp = importlib.import_module("autograd.numpy")  # HIPS autograd, the package we must not shadow
+hips_grad = importlib.import_module("autograd").grad
 from pathgrad.autograd import Value, grad
 from pathgrad.nn import MLP
 from pathgrad.viz import draw_dot
