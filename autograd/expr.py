@@ -178,11 +178,22 @@ class Expression:
     defined: tuple[str, ...]
     _trees: Mapping[str, ast.expr]
     _lines: tuple[str, ...]
+    made_up: str | None = None
+    """The name given to an expression written without one (``f`` for ``w*x``), else None."""
 
     @property
     def names(self) -> tuple[str, ...]:
         """Every name: the inputs, then the defined names."""
         return self.inputs + self.defined
+
+    @property
+    def written(self) -> tuple[str, ...]:
+        """The names the text itself writes (``names`` without a made-up output name).
+
+        >>> parse("w*x").written, parse("w*x").names
+        (('w', 'x'), ('w', 'x', 'f'))
+        """
+        return tuple(n for n in self.names if n != self.made_up)
 
     def text_of(self, name: str) -> str:
         """The source text of a definition: ``text_of("z") == "w*a_prev + b"``."""
@@ -512,6 +523,7 @@ def parse(text: str, outputs: list[str] | tuple[str, ...] | None = None) -> Expr
         used |= {n.id for n in _dependencies(unnamed)}
         name = next((n for n in _UNNAMED if n not in trees and n not in used), "output_")
         trees[name] = unnamed
+    made_up = name if unnamed is not None else None
 
     uses = {name: _dependencies(tree) for name, tree in trees.items()}
     order = _definition_order(trees, uses, frozen, targets)
@@ -533,9 +545,9 @@ def parse(text: str, outputs: list[str] | tuple[str, ...] | None = None) -> Expr
             if name not in known:
                 raise ExpressionError(
                     f"{name}: not a name in the expression (its names: "
-                    f"{', '.join([*inputs, *order])})")
+                    f"{', '.join(n for n in [*inputs, *order] if n != made_up)})")
         roots = tuple(outputs)
-    return Expression(source, inputs, roots, tuple(order), trees, frozen)
+    return Expression(source, inputs, roots, tuple(order), trees, frozen, made_up)
 
 
 def _definition_order(trees: Mapping[str, ast.expr], uses: Mapping[str, list[ast.Name]],

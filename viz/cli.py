@@ -33,6 +33,8 @@ from pathgrad.autograd.expr import (
     parse,
 )
 
+from .dot import MAX_NODES
+
 if TYPE_CHECKING:
     from pathgrad.autograd import Value
 
@@ -196,8 +198,8 @@ def build_parser() -> argparse.ArgumentParser:
     draw.add_argument("-k", type=_positive, default=3, metavar="K",
                       help="with --wrt, how many paths to highlight (default 3)")
     draw.add_argument("--max-nodes", type=_positive, default=None, metavar="N",
-                      help="refuse graphs of more than N values (default 500: beyond that a "
-                      "picture is unreadable and slow to lay out)")
+                      help=f"refuse graphs of more than N values (default {MAX_NODES}: beyond that "
+                      "a picture is unreadable and slow to lay out)")
     draw.add_argument("--timeout", type=_seconds, default=60.0, metavar="SECONDS",
                       help="stop the layout after this long (default 60)")
 
@@ -261,7 +263,7 @@ def _read(args: argparse.Namespace) -> tuple[Expression, dict[str, Value]]:
         for name in names:
             if name not in expr.names:
                 raise _Failure(f"{option} {name}: {name} is not a name in the expression "
-                               f"(its names: {', '.join(expr.names)})", 2)
+                               f"(its names: {', '.join(expr.written)})", 2)
     if args.of:
         expr = parse(args.expr, outputs=list(dict.fromkeys(args.of)))
     return expr, expr.evaluate(values)
@@ -345,7 +347,7 @@ def _check_target(path: str, extensions: Sequence[str]) -> Path:
 
 def _draw(args: argparse.Namespace) -> None:
     from pathgrad.autograd import toposort
-    from pathgrad.viz import MAX_NODES, draw_dot, draw_paths, render
+    from pathgrad.viz import draw_dot, draw_paths, render
     from pathgrad.viz.rendering import FORMATS
 
     target = _check_target(args.output, sorted(FORMATS))

@@ -378,3 +378,16 @@ def test_python_dash_m_runs_the_same_command() -> None:
                           timeout=60)
     assert done.returncode == 0, done.stderr
     assert done.stdout == "f = x*y = 6\n∂f/∂x = 3\n"
+
+
+def test_draw_help_states_the_real_node_limit(capsys: pytest.CaptureFixture[str]) -> None:
+    from pathgrad.viz import MAX_NODES
+
+    _, out, _, _ = run_main(capsys, "draw", "--help")
+    text = " ".join(out.split())
+    assert f"(default {MAX_NODES}:" in text, text
+
+
+def test_unknown_wrt_lists_only_the_names_written(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err, _ = run_main(capsys, "grad", "w*x", "--at", "w=1", "x=2", "--wrt", "q")
+    assert code == 2 and "(its names: w, x)" in err, err
