@@ -330,10 +330,17 @@ def _model_scene(model: Any, loss: Value | None, wrt: Value | None,
     net_svg = to_svg(draw_network(model, by=by))
     root = loss
     if root is None:
+        layers = getattr(model, "layers", None) or [model]
         outs = [getattr(n, "last_activation", None)
-                for n in getattr(getattr(model, "layers", [None])[-1], "neurons", [])]
-        if len(outs) == 1 and isinstance(outs[0], Value):
-            root = outs[0]
+                for n in getattr(layers[-1], "neurons", [])]
+        if any(isinstance(o, Value) for o in outs):
+            # The weights' .grad are ∂C/∂w of the loss C the user called backward() on; the
+            # model knows only its output, whose paths give ∂out/∂w, another number. A page
+            # of those beside .grad (and the diagram's "∂C/∂w") would teach the wrong thing.
+            raise ValueError(
+                "explore(model) needs the loss: the weights' .grad are ∂C/∂w for the loss C "
+                "you called backward() on, and the model does not know C (its graph ends at "
+                "its output). Pass it: explore(model, 'page.html', loss=C)")
     if root is None:
         data: dict[str, Any] = {"title": title or "pathgrad explorer", "svg": None,
                                 "nodes": [], "edges": [], "paths": [], "backward": [],
@@ -343,9 +350,12 @@ def _model_scene(model: Any, loss: Value | None, wrt: Value | None,
         note = ("this model has no graph of Values (a matrix Network, or one not called yet): "
                 "the network diagram only")
     else:
+        params = model.parameters() if hasattr(model, "parameters") else []
+        if params and not set(map(id, params)) & set(map(id, toposort(root))):
+            raise ValueError("explore: the loss does not depend on this model's weights: pass "
+                             "the loss computed from this model's output (loss=C)")
         data = scene(root, wrt=wrt, title=title, model=model)
-        note = ("" if loss is not None else
-                "paths end at the model's output; pass loss=C to end them at the cost")
+        note = ""
     weights: dict[str, int] = {}
     index = {n["label"]: i for i, n in enumerate(data["nodes"]) if n["label"]}
     for label, i in index.items():

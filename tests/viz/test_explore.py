@@ -131,9 +131,29 @@ def test_model_opens_on_the_network(tmp_path: Path) -> None:
     i = s["network"]["weights"]["w2_0_1"]
     assert s["nodes"][i]["label"] == w.label and s["nodes"][i]["grad"] == w.grad
     assert ["w2_0_1", "L2_0"] == s["paths"][i]["network"][0][:2]
-    # without the loss the graph ends at the model's output, and the page says so
-    s2 = build_scene(model)
-    assert s2["root_name"] == "z4[0]" and "loss=" in s2["network"]["note"]
+    # every number labelled ∂C/∂x is x.grad: the weights' and every other node's
+    for n in s["nodes"]:
+        assert n["grad"] == pytest.approx(n["user_grad"], rel=1e-12, abs=1e-15), n["name"]
+
+
+def test_model_without_its_loss_is_refused(tmp_path: Path) -> None:
+    """The reviewer's case: paths to the output (∂z4[0]/∂w3[3,2] = −0.0637) beside a .grad of
+    0.2240 under the diagram's "∂C/∂w". The page asks for loss= instead, and writes nothing."""
+    m = MLP(2, [4, 4, 1], seed=3)
+    loss = (m([0.5, -1.2]) - 1.0) ** 2
+    loss.backward()
+    target = tmp_path / "p.html"
+    with pytest.raises(ValueError, match=r"needs the loss.*loss=C"):
+        explore(m, target)
+    assert not target.exists()
+    s = _scene_of(explore(m, target, loss=loss))
+    w = m.layers[1].neurons[3].w[2]
+    i = s["network"]["weights"]["w3_3_2"]
+    assert s["nodes"][i]["grad"] == pytest.approx(w.grad, rel=1e-12)
+    assert s["paths"][i]["gradient"] == pytest.approx(w.grad, rel=1e-12)
+    other = MLP(2, [3, 1], seed=0)
+    with pytest.raises(ValueError, match="does not depend on this model"):
+        explore(other, tmp_path / "q.html", loss=loss)
 
 
 def test_matrix_network_shows_the_diagram_only(tmp_path: Path) -> None:
