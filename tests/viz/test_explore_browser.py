@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 import os
 import re
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -324,4 +325,109 @@ def test_grouped_graph_replays_every_grad_in_the_boxes(browser: Any, tmp_path: P
             checked += 1
     assert checked >= 33 * 3  # z, a and b of every neuron at least
     page.page.screenshot(path=str(tmp_path / "grouped.png"))
+    page.close()
+
+
+# ---- the acceptance review: clicks anywhere in a box, readable text, the stage, Play --------
+
+TEXT_SIZES = """() => {
+    const svg = [...document.querySelectorAll('.pg-canvas svg')].find(s => s.isConnected
+        && s.getBoundingClientRect().width > 0);
+    const sizes = [...svg.querySelectorAll('text')].filter(t => t.textContent.trim())
+        .map(t => [parseFloat(t.getAttribute('font-size')) * t.getScreenCTM().a,
+                   t.getBoundingClientRect().height]);
+    const box = svg.getBoundingClientRect(), stage = svg.parentElement.getBoundingClientRect();
+    return {font: Math.min(...sizes.map(s => s[0])), box: Math.min(...sizes.map(s => s[1])),
+            svg: [box.width, box.height], stage: [stage.width, stage.height, stage.bottom],
+            page: [document.documentElement.scrollHeight, innerHeight]};
+}"""
+
+
+def _open(browser: Any, path: Path, width: int, height: int) -> Page:
+    page = Page.__new__(Page)
+    page.requests, page.errors = [], []
+    page.page = browser.new_page(viewport={"width": width, "height": height})
+    page.page.set_default_timeout(3000)
+    page.page.on("request", lambda r: page.requests.append(r.url))
+    page.page.on("pageerror", lambda e: page.errors.append(str(e)))
+    page.page.route(re.compile(r"^(?!file://).*"), lambda route: route.abort())
+    page.url = path.resolve().as_uri()
+    page.page.goto(page.url)
+    page.page.wait_for_selector(".pg-root svg")
+    return page
+
+
+def _sizes(page: Page) -> dict[str, Any]:
+    return dict(page.page.evaluate(TEXT_SIZES))
+
+
+@pytest.mark.parametrize("width,height", [(1280, 800), (1920, 1080)])
+def test_text_is_readable_and_the_stage_fills_the_window(
+        browser: Any, chain: Any, mlp: Any, width: int, height: int, shots: Path) -> None:
+    model, C, folder = mlp
+    pages = {"chain": chain[1], "mlp": explore(C, folder / "mlp_loss.html"),
+             "model": explore(model, folder / "model_fit.html", loss=C)}
+    for name, path in pages.items():
+        page = _open(browser, path, width, height)
+        views = ["network", "graph"] if name == "model" else ["graph"]
+        for view in views:
+            if view == "graph" and name == "model":
+                page.button("Computation graph")
+            s = _sizes(page)
+            # the smallest text at the first view: its font size and its drawn box, in px
+            assert s["font"] >= 10 and s["box"] >= 10, (name, view, s)
+            # the stage reaches the window's bottom, and the page itself does not scroll
+            assert height - 30 <= s["stage"][2] <= height, (name, view, s)
+            assert s["page"][0] <= s["page"][1], (name, view, s)
+            page.page.screenshot(path=str(shots / f"{name}_{view}_{width}.png"))
+            # "fit": the whole picture, touching the stage on one side (enlarged if need be)
+            page.button("fit")
+            s = _sizes(page)
+            ratio = max(s["svg"][0] / s["stage"][0], s["svg"][1] / s["stage"][1])
+            assert 0.95 <= ratio <= 1.0 or s["font"] >= 19.5, (name, view, s)
+        page.close()
+
+
+def test_a_node_takes_clicks_over_its_whole_box(browser: Any, chain: Any) -> None:
+    nodes, path = chain
+    order = toposort(nodes["C0"])
+    page = _open(browser, path, 1280, 800)
+    page.page.locator("g.node", has=page.page.locator("title", has_text=re.compile(
+        r"^v%d$" % order.index(nodes["a2"])))).click(timeout=2000)
+    assert page.panel().startswith("a2:"), page.panel()
+    names = page.page.evaluate("JSON.parse(document.getElementById('pathgrad-scene')"
+                               ".textContent).nodes.map(n => n.name)")
+    for i, v in enumerate(order):
+        g = page.page.locator(f"g.node:has(> title:text-is('v{i}'))")
+        g.scroll_into_view_if_needed()
+        box = g.bounding_box()
+        assert box is not None
+        for fx, fy in ((0.97, 0.5), (0.03, 0.5), (0.5, 0.1), (0.6, 0.9)):
+            page.page.mouse.click(box["x"] + fx * box["width"], box["y"] + fy * box["height"])
+            assert page.panel().startswith(f"{names[i]}:"), (i, fx, fy, page.panel()[:60])
+    page.close()
+
+
+def test_tiny_network_note_and_play(browser: Any, tmp_path: Path) -> None:
+    model = MLP(2, [16, 16, 1], seed=3)
+    out = model([Value(0.3, label="a1[0]"), Value(-0.7, label="a1[1]")])
+    assert isinstance(out, Value)
+    C = (out - 1.0) ** 2
+    C.label = "C"
+    C.backward()
+    page = _open(browser, explore(model, tmp_path / "tiny.html", loss=C), 1280, 800)
+    note, hint = page.page.locator(".pg-note").inner_text(), page.panel()
+    assert "Click a weight (an edge)" in note and "Click a weight (an edge)" in hint
+    assert "Click a box" not in note + hint
+    page.button("Computation graph")
+    note, hint = page.page.locator(".pg-note").inner_text(), page.panel()
+    assert "Click a box" in note and "Click a box" in hint
+    n = len(toposort(C))
+    page.button("Play")
+    start = time.perf_counter()
+    page.page.wait_for_function(
+        f"document.querySelector('.pg-counter').textContent === 'backward step {n} / {n}'",
+        timeout=12000, polling=100)
+    took = time.perf_counter() - start
+    assert took <= 10, took
     page.close()

@@ -4,6 +4,9 @@
 // shows, hides and colours them. No network requests, no dependencies, no build step.
 
 const SVGNS = "http://www.w3.org/2000/svg";
+const READABLE = 10;  // px: the smallest text at the first view
+const MAX_TEXT = 20;  // px: "fit" enlarges a small picture until its smallest text is this
+const PLAY_MS = 6000;  // Play replays the whole sweep in about this long, whatever its length
 
 function h(tag, attrs = {}, ...children) {
   const e = document.createElement(tag);
@@ -38,6 +41,11 @@ class Picture {
       const m = /^v(\d+)op->v(\d+)$/.exec(title);
       this.edges.set(m ? "o" + m[2] : g.id, g);
     }
+    // edges' wide hover strokes, under the nodes so they never take a node's click
+    this.grips = document.createElementNS(SVGNS, "g");
+    this.grips.setAttribute("class", "pg-grips");
+    const first = [...this.graph.children].find((c) => c.tagName === "g");
+    this.graph.insertBefore(this.grips, first || null);
     this.overlay = document.createElementNS(SVGNS, "g");
     this.overlay.setAttribute("class", "pg-overlay");
     this.graph.append(this.overlay);
@@ -51,14 +59,42 @@ class Picture {
     this.svg.setAttribute("height", this.natural[1] * scale);
   }
 
-  fit() {
-    // the whole picture where the text stays readable (55%); scroll beyond that
-    const width = this.box.clientWidth - 10;
-    const height = Math.max(300, (window.innerHeight || 800) * 0.78 - 10);
-    if (width > 0) {
-      const s = Math.min(width / this.natural[0], height / this.natural[1]);
-      this.zoom(Math.max(0.55, Math.min(1.25, s)));
+  // The smallest text's size in px at scale 1 (Graphviz writes font sizes in the viewBox's
+  // units, points: the viewBox maps them to the natural width).
+  smallestText() {
+    if (this.small === undefined) {
+      const vb = this.svg.viewBox && this.svg.viewBox.baseVal;
+      const unit = vb && vb.width ? this.natural[0] / vb.width : 1;
+      let least = Infinity;
+      for (const t of this.svg.querySelectorAll("text")) {
+        if (!t.textContent.trim()) continue;
+        least = Math.min(least, parseFloat(t.getAttribute("font-size") || "14") * unit);
+      }
+      this.small = Number.isFinite(least) ? least : 14;
     }
+    return this.small;
+  }
+
+  // The scale that shows the whole picture in the stage, up as well as down (up to where the
+  // smallest text is MAX_TEXT px: a three-node graph need not fill a wide screen).
+  fitScale() {
+    const width = this.box.clientWidth - 12;
+    const height = this.box.clientHeight - 12;
+    if (width <= 0 || height <= 0) return null;
+    const s = Math.min(width / this.natural[0], height / this.natural[1]);
+    return Math.min(s, MAX_TEXT / this.smallestText());
+  }
+
+  fit() {
+    const s = this.fitScale();
+    if (s) this.zoom(s);
+  }
+
+  // The first view: the whole picture, unless its smallest text would be under READABLE px;
+  // then that size, and the stage scrolls.
+  open() {
+    const s = this.fitScale();
+    if (s) this.zoom(Math.max(s, (READABLE + 0.05) / this.smallestText()));  // + rounding
   }
 
   clear() {
@@ -151,6 +187,16 @@ function render({ model, el }) {
   const tip = h("div", { class: "pg-tip", role: "tooltip" });
   root.append(title, bar, note, h("div", { class: "pg-main" }, stage, panel), tip);
 
+  // the stage takes the height left in the window (a notebook cell: 78% of it)
+  function sizeStage() {
+    const top = stage.getBoundingClientRect().top + (window.scrollY || 0);
+    const room = standalone ? (window.innerHeight || 800) - top - 10
+      : (window.innerHeight || 800) * 0.78;
+    const height = `${Math.max(320, Math.round(room))}px`;
+    for (const p of [graph, network]) if (p) p.box.style.height = height;
+    panel.style.maxHeight = height;
+  }
+
   const graph = scene.svg ? new Picture(scene.svg) : null;
   const network = scene.network ? new Picture(scene.network.svg) : null;
   const pic = () => (S.view === "network" ? network : graph);
@@ -204,9 +250,11 @@ function render({ model, el }) {
 
   function setView(view) {
     S.view = view;
+    setNote();
     for (const b of views.children) b.classList.toggle("pg-on", b.textContent === (view === "network" ? "Network" : "Computation graph"));
     stage.replaceChildren(pic().box);
-    requestAnimationFrame(() => { if (pic().scale === 1) pic().fit(); });
+    sizeStage();
+    if (!pic().opened) { pic().opened = true; pic().open(); }
     redraw();
   }
 
@@ -226,10 +274,20 @@ function render({ model, el }) {
       `differs from ∂${scene.root_name}/∂node: backward() was not called on ${scene.root_name}, or leaves accumulated ` +
       `several calls. This page shows ∂${scene.root_name}/∂node from the engine's sweep.`);
   }
-  if (scene.grouped) notes.push("A large graph: each neuron is one box (its weights, bias, z and a). Click a box to choose one of them.");
   if (scene.network && scene.network.note) notes.push(scene.network.note[0].toUpperCase() + scene.network.note.slice(1) + ".");
-  note.textContent = notes.join(" ");
-  note.hidden = !notes.length;
+  // what to click depends on the picture shown: the note and the panel's hint say the same
+  function setNote() {
+    const more = [];
+    if (scene.grouped && S.view === "graph") {
+      more.push("A large graph: each neuron is one box (its z, a, weights and bias). Click a box, " +
+        "then choose one of them in the panel.");
+    } else if (scene.grouped) {
+      more.push("Click a weight (an edge) to light up its paths. The computation graph is large: " +
+        "there each neuron is one box.");
+    }
+    note.textContent = [...notes, ...more].join(" ");
+    note.hidden = !note.textContent;
+  }
 
   // ---- selection and paths ---------------------------------------------------------------
   function select(i) {
@@ -287,8 +345,10 @@ function render({ model, el }) {
     const i = S.selected;
     if (i === null || i === undefined) {
       const hint = scene.network && S.view === "network"
-        ? "Click a weight (an edge) to see its paths to the output."
-        : "Click any node to light up every path from it to " + scene.root_name + ".";
+        ? `Click a weight (an edge) to light up its paths to ${scene.root_name}.`
+        : scene.grouped
+          ? `Click a box, then choose its z, a, a weight or the bias, to light up every path to ${scene.root_name}.`
+          : `Click any node to light up every path from it to ${scene.root_name}.`;
       return [h("p", { class: "pg-hint" }, hint),
         h("p", { class: "pg-hint" }, "Step, Back, Play and Reset replay the backward pass node by node " +
           "(or the forward pass); the arrow keys step, Home and End jump, Escape clears the selection. " +
@@ -393,8 +453,15 @@ function render({ model, el }) {
   function play() {
     if (S.timer) { stop(); return; }
     if (S.mode === "paths" || S.step >= steps().length) go(0);
-    const delay = Math.max(80, Math.min(600, 6000 / steps().length));  // about 6 s in all
-    S.timer = setInterval(() => go(S.step + 1), delay);
+    // PLAY_MS for the whole sweep (at most 0.5 s a step): the step shown is read from the
+    // clock, so a slow redraw of a big graph skips steps rather than stretching the replay.
+    const n = steps().length;
+    const each = Math.min(500, PLAY_MS / n);
+    const start = performance.now() - S.step * each;
+    S.timer = setInterval(() => {
+      const due = Math.min(n, Math.floor((performance.now() - start) / each));
+      if (due > S.step) go(due);
+    }, Math.max(16, each));
     controls.querySelectorAll("button")[3].textContent = "Pause";
   }
 
@@ -445,7 +512,9 @@ function render({ model, el }) {
         grip.setAttribute("stroke", "transparent");
         grip.setAttribute("stroke-width", "12");
         grip.setAttribute("class", "pg-grip");
-        g.append(grip);
+        graph.grips.append(grip);
+        grip.addEventListener("mousemove", (ev) => showTip(ev, edge.tip, edge.rule));
+        grip.addEventListener("mouseleave", () => { tip.style.display = "none"; });
       }
       g.addEventListener("mousemove", (ev) => showTip(ev, edge.tip, edge.rule));
       g.addEventListener("mouseleave", () => { tip.style.display = "none"; });
@@ -488,12 +557,15 @@ function render({ model, el }) {
   (standalone ? document : root).addEventListener("keydown", onKey);
 
   if (network) setView("network");
-  else { stage.replaceChildren(graph.box); requestAnimationFrame(() => graph.fit()); }
+  else { setNote(); stage.replaceChildren(graph.box); sizeStage(); graph.opened = true; graph.open(); }
+  const onResize = () => { sizeStage(); };
+  if (standalone) window.addEventListener("resize", onResize);
   if (scene.select !== null && scene.select !== undefined) select(scene.select);
   else redraw();
   return () => {
     stop();
     if (standalone) document.removeEventListener("keydown", onKey);
+    if (standalone) window.removeEventListener("resize", onResize);
   };
 }
 
