@@ -411,8 +411,10 @@ def explore(root: Any, path: str | os.PathLike[str] = "graph.html", *,
 
     ``root`` is a Value (the output: a loss, after ``backward()`` or not — the page shows
     ∂root/∂node from the engine's sweep) or an ``nn`` model after a backward pass (then the
-    page opens on Nielsen's network diagram, the computation graph of ``loss`` — or of the
-    model's output — one toggle away; an ``nn.matrix.Network`` shows the diagram only).
+    page opens on Nielsen's network diagram, the computation graph of ``loss`` one toggle
+    away; ``loss=`` is required when the model holds a graph, since the weights' ``.grad``
+    are ∂loss/∂w and the model alone knows only its output; an ``nn.matrix.Network`` shows
+    the diagram only).
     ``wrt`` is a node to select when the page opens. Above ``MAX_NODES`` values the graph is
     drawn one box per neuron; a graph too big even then is refused with its size. The file is
     written atomically; a failed call writes nothing. Returns the path written.

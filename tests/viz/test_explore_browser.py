@@ -419,6 +419,14 @@ def test_tiny_network_note_and_play(browser: Any, tmp_path: Path) -> None:
     note, hint = page.page.locator(".pg-note").inner_text(), page.panel()
     assert "Click a weight (an edge)" in note and "Click a weight (an edge)" in hint
     assert "Click a box" not in note + hint
+    # the first view shows the whole diagram: all 16 neurons of each hidden layer
+    inside = page.page.evaluate("""() => {
+        const stage = document.querySelector('.pg-canvas').getBoundingClientRect();
+        return [...document.querySelectorAll('.pg-canvas g.node')].filter(g => {
+            const r = g.getBoundingClientRect();
+            return r.top >= stage.top - 1 && r.bottom <= stage.bottom + 1
+                && r.left >= stage.left - 1 && r.right <= stage.right + 1; }).length; }""")
+    assert inside == 2 + 16 + 16 + 1, inside
     page.button("Computation graph")
     note, hint = page.page.locator(".pg-note").inner_text(), page.panel()
     assert "Click a box" in note and "Click a box" in hint

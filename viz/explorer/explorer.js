@@ -90,11 +90,16 @@ class Picture {
     if (s) this.zoom(s);
   }
 
-  // The first view: the whole picture, unless its smallest text would be under READABLE px;
-  // then that size, and the stage scrolls.
+  // The first view: the whole picture, enlarged until its smallest text is READABLE px as
+  // long as at least half of it stays in view (then the stage scrolls); a picture bigger than
+  // that (a 16-neuron layer) opens whole, for its shape, and "+" reads its numbers.
   open() {
     const s = this.fitScale();
-    if (s) this.zoom(Math.max(s, (READABLE + 0.05) / this.smallestText()));  // + rounding
+    if (!s) return;
+    const readable = (READABLE + 0.05) / this.smallestText();  // + rounding
+    const over = Math.max(readable * this.natural[0] / (this.box.clientWidth - 12),
+      readable * this.natural[1] / (this.box.clientHeight - 12));
+    this.zoom(over <= 2 ? Math.max(s, readable) : s);
   }
 
   clear() {
