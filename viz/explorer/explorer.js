@@ -90,16 +90,17 @@ class Picture {
     if (s) this.zoom(s);
   }
 
-  // The first view: the whole picture, enlarged until its smallest text is READABLE px as
-  // long as at least half of it stays in view (then the stage scrolls); a picture bigger than
-  // that (a 16-neuron layer) opens whole, for its shape, and "+" reads its numbers.
+  // The first view: the whole picture, enlarged until its smallest text is READABLE px (then
+  // the stage scrolls). A diagram (shape = true) whose readable size would leave less than
+  // half of it in view (a 16-neuron layer) opens whole instead, for its shape; "+" reads it.
+  // A computation graph is read by its numbers: it always opens readable.
   open() {
     const s = this.fitScale();
     if (!s) return;
     const readable = (READABLE + 0.05) / this.smallestText();  // + rounding
     const over = Math.max(readable * this.natural[0] / (this.box.clientWidth - 12),
       readable * this.natural[1] / (this.box.clientHeight - 12));
-    this.zoom(over <= 2 ? Math.max(s, readable) : s);
+    this.zoom(over <= 2 || !this.shape ? Math.max(s, readable) : s);
   }
 
   clear() {
@@ -204,6 +205,7 @@ function render({ model, el }) {
 
   const graph = scene.svg ? new Picture(scene.svg) : null;
   const network = scene.network ? new Picture(scene.network.svg) : null;
+  if (network) network.shape = true;
   const pic = () => (S.view === "network" ? network : graph);
 
   // ---- value texts in the graph: "data …" / "grad …" cells, by (drawn element, slot) ----
