@@ -393,11 +393,11 @@ def test_a_node_takes_clicks_over_its_whole_box(browser: Any, chain: Any) -> Non
     order = toposort(nodes["C0"])
     page = _open(browser, path, 1280, 800)
     page.page.locator("g.node", has=page.page.locator("title", has_text=re.compile(
-        r"^v%d$" % order.index(nodes["a2"])))).click(timeout=2000)
+        rf"^v{order.index(nodes['a2'])}$"))).click(timeout=2000)
     assert page.panel().startswith("a2:"), page.panel()
     names = page.page.evaluate("JSON.parse(document.getElementById('pathgrad-scene')"
                                ".textContent).nodes.map(n => n.name)")
-    for i, v in enumerate(order):
+    for i in range(len(order)):
         g = page.page.locator(f"g.node:has(> title:text-is('v{i}'))")
         g.scroll_into_view_if_needed()
         box = g.bounding_box()
