@@ -130,14 +130,14 @@ def dense_dags(draw: st.DrawFn) -> tuple[Value, list[Value]]:
 
 
 # ---- the sum over paths is the gradient ------------------------------------------------------
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=30, deadline=None)
 @given(dense_dags())
 def test_sum_of_path_products_equals_grad_on_dense_dags(graph: tuple[Value, list[Value]]) -> None:
     out, _ = graph
     nodes = toposort(out)
     grads = grad(out, nodes)
     for node, g in zip(nodes, grads):
-        want = brute_paths(out, node) if count_paths(out, node) <= 4000 else None
+        want = brute_paths(out, node) if count_paths(out, node) <= 1000 else None
         if want is None:
             continue
         got = list(paths(out, node))
