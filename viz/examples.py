@@ -70,8 +70,9 @@ def single_neuron() -> Digraph:
     return draw_dot(C, "TB")  # seven operands side by side: wide, but each edge reads
 
 
-def _mlp_loss() -> tuple[MLP, Value]:
-    model = MLP(2, [4, 4, 1], activation="tanh", seed=1)
+def mlp_loss(hidden: tuple[int, ...] = (4, 4), seed: int = 1) -> tuple[MLP, Value]:
+    """A tanh MLP(2, [*hidden, 1]) on one example, its quadratic cost C after backward."""
+    model = MLP(2, [*hidden, 1], activation="tanh", seed=seed)
     out = model([Value(0.5, label="a1[0]"), Value(-1.0, label="a1[1]")])
     assert isinstance(out, Value)
     C = (out - 1.0) ** 2
@@ -82,18 +83,18 @@ def _mlp_loss() -> tuple[MLP, Value]:
 
 def mlp_grouped() -> Digraph:
     """MLP(2, [4, 4, 1]) with one box per neuron: z, a, grads, weights and bias in each box."""
-    return draw_dot(_mlp_loss()[1], group="neuron")
+    return draw_dot(mlp_loss()[1], group="neuron")
 
 
 def mlp_top_paths() -> Digraph:
     """The largest paths from the first-layer weight w2[0,0] to the cost, neuron boxes kept."""
-    model, C = _mlp_loss()
+    model, C = mlp_loss()
     return draw_paths(C, model.layers[0].neurons[0].w[0], k=3, group="neuron")
 
 
 def mlp_network() -> Digraph:
     """Nielsen's picture of the same MLP after backward: a, z, δ per neuron, edges ∂C/∂w."""
-    model, _ = _mlp_loss()
+    model, _ = mlp_loss()
     return draw_network(model, by="grad")
 
 

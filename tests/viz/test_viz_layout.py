@@ -11,6 +11,7 @@ from viz_helpers import layout
 from pathgrad.autograd import Value, toposort
 from pathgrad.nn.layers import MLP
 from pathgrad.viz import draw_dot, draw_network, draw_paths
+from pathgrad.viz.examples import mlp_loss
 
 
 def recurrence(ops: int) -> Value:
@@ -28,13 +29,7 @@ def recurrence(ops: int) -> Value:
 
 
 def mlp() -> tuple[MLP, Value]:
-    model = MLP(2, [16, 16, 1], activation="tanh", seed=0)
-    out = model([Value(0.5, label="a1[0]"), Value(-1.0, label="a1[1]")])
-    assert isinstance(out, Value)
-    C = (out - 1.0) ** 2
-    C.label = "C"
-    C.backward()
-    return model, C
+    return mlp_loss((16, 16), seed=0)
 
 
 def random_dag(ops: int, seed: int = 0) -> Value:
