@@ -147,6 +147,13 @@ def _seconds(text: str) -> float:
     return value
 
 
+def _output_args(command: argparse.ArgumentParser, what: str) -> None:
+    """``-o FILE`` and ``--timeout`` for a command that lays out a picture."""
+    command.add_argument("-o", "--output", required=True, metavar="FILE", help=what)
+    command.add_argument("--timeout", type=_seconds, default=60.0, metavar="SECONDS",
+                         help="stop the layout after this long (default 60)")
+
+
 def _expression_args(parser: argparse.ArgumentParser, wrt_help: str) -> None:
     parser.add_argument("expr", metavar="EXPR",
                         help="numbers, names, + - * / **, unary minus, parentheses and "
@@ -193,23 +200,17 @@ def build_parser() -> argparse.ArgumentParser:
     draw = add("draw", "the graph with every edge's rate factor; with --wrt, the top paths",
                f"{values} [-k K] [--max-nodes N] [--timeout S] -o FILE")
     _expression_args(draw, "highlight the top paths from this name, with their legend")
-    draw.add_argument("-o", "--output", required=True, metavar="FILE",
-                      help="the picture: .svg, .png, .pdf or .dot")
+    _output_args(draw, "the picture: .svg, .png, .pdf or .dot")
     draw.add_argument("-k", type=_positive, default=3, metavar="K",
                       help="with --wrt, how many paths to highlight (default 3)")
     draw.add_argument("--max-nodes", type=_positive, default=None, metavar="N",
                       help=f"refuse graphs of more than N values (default {MAX_NODES}: beyond that "
                       "a picture is unreadable and slow to lay out)")
-    draw.add_argument("--timeout", type=_seconds, default=60.0, metavar="SECONDS",
-                      help="stop the layout after this long (default 60)")
 
     explore = add("explore", "the explorer page: click a node, its paths light up",
                   f"{values} [--timeout S] -o FILE")
     _expression_args(explore, "the name selected when the page opens (its paths lit)")
-    explore.add_argument("-o", "--output", required=True, metavar="FILE",
-                         help="the page (.html)")
-    explore.add_argument("--timeout", type=_seconds, default=60.0, metavar="SECONDS",
-                         help="stop the layout after this long (default 60)")
+    _output_args(explore, "the page (.html)")
 
     demo = add("demo", "run one walk-through of the source texts, or list them",
                "[NAME] [--fast] [--out DIR]")
