@@ -18,6 +18,7 @@ $(STAMP): pyproject.toml | $(BIN)/python
 $(STAMP_BENCH): $(STAMP)
 	$(BIN)/python -m pip install -q -e '.[bench]'
 	-$(BIN)/python -m pip install -q 'torch==2.13.0' || echo "torch not installed: the PyTorch columns will be skipped"
+	-$(BIN)/python -m pip install -q -e '.[jax]' || echo "jax not installed: the JAX columns will be skipped"
 	touch $@
 
 demo: $(STAMP)
