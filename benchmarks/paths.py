@@ -32,10 +32,12 @@ from pathgrad.autograd.graph import toposort
 # ---- part 1: graphs ---------------------------------------------------------------------------
 
 
-def diamond_ladder(n_nodes: int, seed: int = 0) -> tuple[Value, Value]:
-    """v -> (v·c1, v·c2) -> their sum, repeated: three nodes and two paths per diamond."""
+def diamond_ladder(n_nodes: int, seed: int = 0, V: Any = Value) -> tuple[Value, Value]:
+    """v -> (v·c1, v·c2) -> their sum, repeated: three nodes and two paths per diamond.
+
+    ``V``: the Value class to build with (``benchmarks.ab`` passes an older commit's)."""
     rng = random.Random(seed)
-    x = Value(0.5, label="x")
+    x = V(0.5, label="x")
     v = x
     for _ in range(max(1, n_nodes // 3)):
         c1 = rng.uniform(0.3, 0.7)
