@@ -36,7 +36,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from .graph import forward_sweep, reverse_sweep, toposort
+from .graph import forward_sweep, toposort
 from .modes import ieee_on
 from .notation import MINUS, Name, const_text, number_text
 from .value import Value
@@ -376,13 +376,17 @@ def _walk(output: Value, node: Value) -> Iterator[Path]:
         next_edge.append(0)
 
 
+_log = math.log
+
+
 def _log_magnitude(x: float) -> float:
     # log|x| as a ranking key: no underflow on paths of thousands of edges whose products are
     # 0.0 as floats; log 0 = −inf; nan (only under ieee()) ranks first, like inf.
-    m = abs(x)
-    if m != m or m == math.inf:
-        return math.inf
-    return math.log(m) if m > 0.0 else -math.inf
+    try:
+        r = _log(abs(x))
+    except ValueError:  # log 0
+        return -math.inf
+    return r if r == r else math.inf
 
 
 def _add_logs(a: float, b: float) -> float:
@@ -440,22 +444,25 @@ Option = tuple[float, Value, int, float, float]  # (score, child, position, rate
 def _ranked_options(
     kept: list[Value], children: dict[Value, list[Edge]]
 ) -> tuple[dict[Value, float], dict[Value, list[Option]]]:
-    """best[v]: max over paths v -> output of Σ log|rate|, the reverse sweep with (max, +log);
-    ranked[v]: v's edges, best continuation first, scored log|rate| + best[child]."""
-    best = reverse_sweep(kept, 0.0, plus=max, times=_extend_log)
+    """best[v]: max over paths v -> output of Σ log|rate|; ranked[v]: v's edges, best
+    continuation first, scored log|rate| + best[child].
+
+    ``best`` is the reverse sweep with (max, +log), ``graph.reverse_sweep(kept, 0.0, max,
+    lambda b, rate: b + log|rate|)``, fused here with the ranking, which needs the same
+    log|rate| of every edge: one pass instead of two (a quarter of top_paths' time; a test pins
+    the two equal).
+    """
+    best: dict[Value, float] = {kept[-1]: 0.0}
     ranked: dict[Value, list[Option]] = {}
-    for v in kept[:-1]:
+    for v in reversed(kept[:-1]):
         scored = []
         for child, pos, rate in children[v]:
             log_rate = _log_magnitude(rate)
             scored.append((_add_logs(log_rate, best[child]), child, pos, rate, log_rate))
         scored.sort(key=lambda e: -e[0])  # stable: ties keep operand order
         ranked[v] = scored
+        best[v] = scored[0][0]
     return best, ranked
-
-
-def _extend_log(best: float, rate: float) -> float:
-    return _add_logs(best, _log_magnitude(rate))
 
 
 def _best_first(output: Value, node: Value, k: int) -> list[Path]:

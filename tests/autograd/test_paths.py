@@ -30,8 +30,14 @@ from pathgrad.autograd import (
     top_paths,
     weighted_sum,
 )
-from pathgrad.autograd.graph import toposort
-from pathgrad.autograd.paths import factor_name, node_name
+from pathgrad.autograd.graph import reverse_sweep, toposort
+from pathgrad.autograd.paths import (
+    _forward_edges,
+    _log_magnitude,
+    _ranked_options,
+    factor_name,
+    node_name,
+)
 
 Key = tuple[tuple[int, int], ...]  # ((id(child), operand position), ...) from node to output
 
@@ -207,6 +213,25 @@ def test_top_paths_equal_a_brute_force_sort(dag: Dag, k: int) -> None:
         for p in top:
             assert key_of(p) in valid
             assert_well_formed(p, out, node)
+
+
+@settings(max_examples=40, deadline=None)
+@given(dags())
+def test_top_paths_bound_is_the_max_plus_log_reverse_sweep(dag: Dag) -> None:
+    # top_paths fuses the (max, +log) sweep with its ranking; both must still be that sweep,
+    # and the best Σ log|rate| of a brute-force enumeration
+    out = dag.output
+    for node in toposort(out):
+        kept, children = _forward_edges(out, node)
+        if not kept or node is out:
+            continue
+        best, _ = _ranked_options(kept, children)
+        swept = reverse_sweep(kept, 0.0, max, lambda b, rate: b + _log_magnitude(rate))
+        assert best[node] == swept[node]
+        want = brute_paths(out, node)
+        if len(want) <= 3000:  # small graphs: no product underflows, log|Π| = Σ log|rate|
+            top = max(_log_magnitude(q) for _, q in want)
+            assert best[node] == top or math.isclose(best[node], top, abs_tol=1e-9)
 
 
 def test_sum_over_paths_against_sympy() -> None:
