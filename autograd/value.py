@@ -32,7 +32,7 @@ from .graph import fill_grads, toposort
 from .modes import NO_GRAD_ALIVE, grad_on, ieee, ieee_on
 from .rules import _ON_REGISTER, FLOAT_MATH, ROWS, Rule, _where, math_namespace
 
-__all__ = ["VALUE_MATH", "Value"]
+__all__ = ["VALUE_MATH", "Value", "sum_values", "weighted_sum", "weighted_sums"]
 
 _ADD, _ADD_C, _SUB, _SUB_C, _RSUB_C = (ROWS[n] for n in ("add", "add_c", "sub", "sub_c", "rsub_c"))
 _MUL, _MUL_C, _DIV, _NEG, _RELU = (ROWS[n] for n in ("mul", "mul_c", "div", "neg", "relu"))
@@ -612,33 +612,62 @@ def weighted_sum(weights: Sequence[Value], inputs: Sequence[Value | Number], bia
     >>> z.data, z.local_grads
     (-1.75, (2.0, 3.0, 0.5, -1.0, 1.0))
     """
-    n = len(weights)
-    if len(inputs) != n:
-        raise ValueError(f"weighted_sum: {n} weights but {len(inputs)} inputs")
+    return weighted_sums((weights,), inputs, (bias,))[0]
+
+
+def weighted_sums(
+    weights: Sequence[Sequence[Value]], inputs: Sequence[Value | Number], biases: Sequence[Value]
+) -> list[Value]:
+    """A layer's weighted inputs z_j = Σ_k w_jk a_k + b_j: one ``wsum`` node per row of weights.
+
+    The same nodes as ``weighted_sum`` row by row; the inputs are read once for the layer.
+
+    >>> a = [Value(2.0), Value(3.0)]
+    >>> zs = weighted_sums([[Value(1.0), Value(0.0)], [Value(0.5), Value(-1.0)]], a,
+    ...                    [Value(0.0), Value(0.25)])
+    >>> [z.data for z in zs]
+    [2.0, -1.75]
+    """
+    if len(weights) != len(biases):
+        raise ValueError(f"weighted_sums: {len(weights)} rows of weights but {len(biases)} biases")
     if all(type(x) is Value for x in inputs):
         xs: Sequence[Value] = inputs  # type: ignore[assignment]
     else:
         xs = [x if isinstance(x, Value) else Value(x) for x in inputs]
-    try:
-        wd = [w.data for w in weights]
-        acc = bias.data
-    except AttributeError:
-        raise TypeError("weighted_sum needs Value weights and a Value bias") from None
+    n = len(xs)
+    n2, n4 = 2 * n, 4 * n
     xd = [x.data for x in xs]
-    for w_k, a_k in zip(wd, xd):
-        acc += w_k * a_k
-    if acc - acc != 0.0 and not ieee_on():
-        if all(d - d == 0.0 for d in (*wd, *xd, bias.data)):
-            raise OverflowError("overflow in 'wsum': the weighted input is too large for a float")
-        raise _nonfinite_operand("wsum", tuple(d for d in (*wd, *xd, bias.data) if d - d != 0.0))
-    # edges: (w_1, a_1, ..., w_n, a_n, a_1, w_1, ..., a_n, w_n, b, 1.0), filled by slices
-    edges: list[Any] = [1.0] * (4 * n + 2)
-    edges[0 : 2 * n : 2] = weights
-    edges[1 : 2 * n : 2] = xd
-    edges[2 * n : 4 * n : 2] = xs
-    edges[2 * n + 1 : 4 * n : 2] = wd
-    edges[4 * n] = bias
-    return _make(acc, tuple(edges), _WSUM)
+    # edges: (w_1, a_1, ..., w_n, a_n, a_1, w_1, ..., a_n, w_n, b, 1.0); the inputs' half is the
+    # same for every row, so it is laid out once and copied.
+    base: list[Any] = [1.0] * (n4 + 2)
+    base[1:n2:2] = xd
+    base[n2:n4:2] = xs
+    out = []
+    for row, bias in zip(weights, biases):
+        if len(row) != n:
+            raise ValueError(f"weighted_sum: {len(row)} weights but {n} inputs")
+        try:
+            wd = [w.data for w in row]
+            acc = bias.data
+        except AttributeError:
+            raise TypeError("weighted_sum needs Value weights and a Value bias") from None
+        for w_k, a_k in zip(wd, xd):
+            acc += w_k * a_k
+        if acc - acc != 0.0 and not ieee_on():
+            _wsum_nonfinite(wd, xd, bias.data)
+        edges = base.copy()
+        edges[0:n2:2] = row
+        edges[n2 + 1 : n4 : 2] = wd
+        edges[n4] = bias
+        out.append(_make(acc, tuple(edges), _WSUM))
+    return out
+
+
+def _wsum_nonfinite(wd: list[float], xd: list[float], b: float) -> None:
+    operands = (*wd, *xd, b)
+    if all(d - d == 0.0 for d in operands):
+        raise OverflowError("overflow in 'wsum': the weighted input is too large for a float")
+    raise _nonfinite_operand("wsum", tuple(d for d in operands if d - d != 0.0))
 
 
 def sum_values(values: Sequence[Value | Number]) -> Value:

@@ -42,6 +42,7 @@ import numpy as np
 
 from pathgrad.autograd import Value, weighted_sum
 from pathgrad.autograd.numpy_math import NUMPY_MATH
+from pathgrad.autograd.value import weighted_sums
 
 from ._checks import positive_int
 from .module import Module, Tensor
@@ -195,6 +196,10 @@ class Neuron(Module):
             z = weighted_sum(self.w, xs, self.b)
         else:
             z = sum((wi * xi for wi, xi in zip(self.w, xs)), self.b)
+        return self._activate(z)
+
+    def _activate(self, z: Value) -> Value:
+        # z is this neuron's weighted input: label it, apply the activation, keep both
         z.label = self._z_label
         self.last_z = z
         if self._apply is None:
@@ -271,7 +276,12 @@ class Layer(Module):
         return len(self.neurons)
 
     def _forward(self, xs: list[Value]) -> list[Value]:
-        return [n._forward(xs) for n in self.neurons]
+        neurons = self.neurons
+        if not all(n.fused for n in neurons):
+            return [n._forward(xs) for n in neurons]
+        # the layer's weighted inputs in one call (the inputs read once), then each activation
+        zs = weighted_sums([n.w for n in neurons], xs, [n.b for n in neurons])
+        return [n._activate(z) for n, z in zip(neurons, zs)]
 
     def __call__(self, x: Sequence[Value | float]) -> Value | list[Value]:
         out = self._forward(_inputs(x, self._input_labels, f"Layer {self.layer}"))

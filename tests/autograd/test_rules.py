@@ -51,3 +51,18 @@ def test_stored_rates_are_the_rows_rates(name: str, px: float, py: float) -> Non
 def test_rows_have_symbols_and_kinks_are_documented() -> None:
     assert all(rule.symbol for rule in ROWS.values())
     assert "relu'(0) = 0" in ROWS["relu"].note and "abs'(0) = 0" in ROWS["abs"].note
+
+
+def test_a_layers_weighted_sums_are_the_rows_nodes() -> None:
+    # nn.Layer makes its neurons' wsum nodes in one call, the inputs laid out once for all
+    from pathgrad.autograd.value import weighted_sums
+
+    xs = [Value(0.7), Value(-1.3), Value(2.2)]
+    rows = [[Value(0.1 * (j + k) - 0.4) for k in range(3)] for j in range(4)]
+    biases = [Value(0.05 * j) for j in range(4)]
+    rule = ROWS["wsum"]
+    for row, b, z in zip(rows, biases, weighted_sums(rows, xs, biases)):
+        assert z.op == "wsum" and z.parents == (*row, *xs, b)
+        args = tuple(p.data for p in z.parents)
+        assert rule.forward(FLOAT_MATH, *args) == z.data
+        assert rule.partials(FLOAT_MATH, z.data, *args) == z.local_grads
