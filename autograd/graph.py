@@ -26,7 +26,10 @@ from __future__ import annotations
 import numbers
 import operator
 import threading
+import time
+from bisect import bisect_right
 from collections.abc import Callable, Iterable
+from itertools import accumulate, chain
 from typing import Any, Protocol, TypeVar
 
 from .modes import ieee_on
@@ -168,9 +171,117 @@ def fill_grads(output: Node, gradient: float) -> None:
         raise OverflowError("backward: gradient is an int too large for a float") from None
     if gradient - gradient != 0.0 and not ieee_on():
         raise ValueError(f"backward: gradient must be finite, got {gradient!r}")
-    order = toposort(output)
     with _BACKWARD_LOCK:
-        _accumulate(order, output, gradient)
+        _accumulate(_backward_order(output), output, gradient)
+
+
+def _backward_order(root: V) -> list[V]:
+    """``toposort(root)``, replayed from the plan of an earlier graph of the same shape where
+    one fits (see ``_Plan``): the same list either way."""
+    key = (type(root), getattr(root, "_rule", None), len(root._edges))
+    size, repeats, misses, plan = _SHAPES.get(key, (-1, 0, 0, None))
+    if plan is not None:
+        start = time.perf_counter()
+        order = plan.replay(root)
+        if order is not None:
+            if plan.sort_time is not None:  # its first replay: keep it only if it saves time
+                if time.perf_counter() - start > plan.sort_time:
+                    _SHAPES[key] = (size, 0, _PLAN_BACKOFF, None)
+                plan.sort_time = None
+            return order
+        misses, repeats = misses + 1, 0  # the shape changed: wait longer before a new plan
+    start = time.perf_counter()
+    order = toposort(root)
+    sort_time = time.perf_counter() - start
+    n = len(order)
+    repeats = repeats + 1 if n == size else 1
+    plan = None
+    if repeats > 1 << min(misses, _PLAN_BACKOFF) and n >= _PLAN_MIN_NODES:
+        plan = _Plan.of(order)  # the same size came twice (or more) in a row: plan it
+        if plan is not None:
+            plan.sort_time = sort_time
+    if key not in _SHAPES and len(_SHAPES) >= _PLAN_KEYS:
+        del _SHAPES[next(iter(_SHAPES))]
+    _SHAPES[key] = (n, repeats, misses, plan)
+    return order
+
+
+_PLAN_MIN_NODES = 32  # below this a toposort is as cheap as a replay
+_PLAN_MAX_EDGES = 1 << 21  # a plan holds about 8 bytes per edge and 60 per node
+_PLAN_KEYS = 8
+_PLAN_BACKOFF = 10  # after k misses a size must come 2**k + 1 times in a row (k <= 10)
+_SHAPES: dict[tuple[Any, ...], tuple[int, int, int, _Plan | None]] = {}
+"""Per kind of output node (its type, rule and number of edges): the size of the last graph
+backward sorted, how many times in a row that size came, how many plans stopped fitting, and
+the plan of the shape (None until a size repeats; after each miss it must repeat twice as
+often, so graphs that change every step rarely pay for a plan). A plan whose first replay
+took longer than the search it replaces is dropped as a miss of the longest wait: on large
+graphs spread over memory the replay's passes can cost more than the search."""
+
+_EDGES = operator.attrgetter("_edges")
+_PARENTS = operator.itemgetter(slice(0, None, 2))
+
+
+class _Plan:
+    """How to find the topological order of a graph shaped like one already sorted.
+
+    A training step builds a new graph of the same shape every time, so its order is
+    rebuilt without a search: ``order[i] = order[j]._edges[k]``, each node's place taken from
+    one of its children. Then the whole shape is checked, at C speed, before the order is
+    used: no node twice, every node's number of edges, and every parent of every node, edge
+    by edge, the node at the recorded position. Together they make the rebuilt list exactly
+    the order ``toposort`` gives on the new graph (the same depth-first search on graphs that
+    are equal up to renaming the nodes). Any mismatch, or a rebuilt entry that is not a node,
+    returns None and the caller sorts afresh: a stale plan costs time, never a wrong gradient.
+    The plan holds numbers only, no nodes (it keeps no graph alive).
+    """
+
+    __slots__ = ("children", "lengths", "n", "parents", "slots", "sort_time")
+
+    def __init__(self, n: int, children: list[int], slots: list[int], lengths: list[int],
+                 parents: Callable[[list[Any]], tuple[Any, ...]]) -> None:
+        self.n, self.children, self.slots = n, children, slots
+        self.lengths, self.parents = lengths, parents
+        self.sort_time: float | None = None  # seconds toposort took, until the first replay
+
+    @classmethod
+    def of(cls, order: list[Any]) -> _Plan | None:
+        """The plan of ``order`` (a ``toposort``), or None for a graph too small or too big."""
+        n = len(order)
+        edges = list(map(_EDGES, order))
+        lengths = list(map(len, edges))
+        if not 4 <= sum(lengths) <= 2 * _PLAN_MAX_EDGES:
+            return None
+        index = dict(zip(order, range(n)))
+        positions = list(map(index.__getitem__, chain.from_iterable(map(_PARENTS, edges))))
+        # each node's place comes from the child holding its last edge: a child is later in
+        # the order, so rebuilding from the output down finds it already placed
+        last = dict(zip(positions, range(len(positions))))
+        ends = list(accumulate(m // 2 for m in lengths))
+        children, slots = [], []  # for i = n-2, n-3, ..., 0 (flat lists: no garbage to scan)
+        for i in range(n - 2, -1, -1):
+            e = last[i]
+            j = bisect_right(ends, e)
+            children.append(j)
+            slots.append(2 * (e - ends[j] + lengths[j] // 2))
+        return cls(n, children, slots, lengths, operator.itemgetter(*positions))
+
+    def replay(self, root: Any) -> list[Any] | None:
+        """The order of ``root``'s graph if it has this plan's shape, else None."""
+        n = self.n
+        order = [root] * n
+        try:
+            for i, j, k in zip(range(n - 2, -1, -1), self.children, self.slots):
+                order[i] = order[j]._edges[k]
+            if len(set(order)) != n:
+                return None
+            edges = list(map(_EDGES, order))
+            if list(map(len, edges)) != self.lengths:
+                return None
+            found = tuple(chain.from_iterable(map(_PARENTS, edges)))
+        except (AttributeError, IndexError, TypeError):
+            return None
+        return order if found == self.parents(order) else None
 
 
 _BACKWARD_LOCK = threading.Lock()
