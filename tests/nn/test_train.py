@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import random
 
 import numpy as np
@@ -60,6 +61,45 @@ def test_fit_is_micrograds_loop():
                   lr_schedule=lambda k: 1.0 - 0.9 * k / 100, verbose=False)
     assert _params(ours) == pytest.approx([p.data for p in theirs.parameters()], abs=1e-12)
     assert history.loss == pytest.approx(their_losses, abs=1e-12)
+
+
+def test_minibatches_of_changing_size_are_micrograds_loop():
+    # batches of 12, 12 and 6: the graph's shape changes within every epoch, and backward's
+    # reused order must notice each time
+    X, y = data.moons(30, noise=0.1, seed=4, signed=True)
+    random.seed(5)
+    theirs = mg.MLP(2, [6, 1])
+    ours = MLP(2, [6, 1], seed=0)
+    copy_parameters(theirs, ours)
+    for _ in range(4):
+        for start in range(0, 30, 12):
+            rows, labels = X[start : start + 12].tolist(), y[start : start + 12].tolist()
+            scores = [theirs(list(map(MValue, r))) for r in rows]
+            ls = [(1 + -yi * si).relu() for yi, si in zip(labels, scores)]
+            total = sum(ls) * (1.0 / len(ls)) + 1e-4 * sum(p * p for p in theirs.parameters())
+            theirs.zero_grad()
+            total.backward()
+            for p in theirs.parameters():
+                p.data -= 0.5 * p.grad
+    fit(ours, X, y, "max_margin", SGD(ours.parameters(), lr=0.5), epochs=4, batch_size=12,
+        shuffle=False, l2=1e-4, verbose=False)
+    assert _params(ours) == pytest.approx([p.data for p in theirs.parameters()], abs=1e-12)
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_train_step_leaves_the_cycle_collector_as_it_found_it(enabled):
+    X, y = data.moons(10, noise=0.1, seed=0, signed=True)
+    model = MLP(2, [3, 1], seed=0)
+    was = gc.isenabled()
+    try:
+        gc.enable() if enabled else gc.disable()
+        train_step(model, X, y, "hinge", SGD(model.parameters(), lr=0.1))
+        assert gc.isenabled() is enabled
+        with pytest.raises(ValueError, match="input of length 2"):
+            train_step(model, X[:, :1], y, "hinge", SGD(model.parameters(), lr=0.1))
+        assert gc.isenabled() is enabled
+    finally:
+        gc.enable() if was else gc.disable()
 
 
 def test_train_step_reports_loss_and_accuracy_before_the_update():
