@@ -79,8 +79,64 @@ class _Code:
         return name
 
 
+class _Calls(SymMath):
+    """``SymMath`` that remembers each helper call (``op`` = its name, ``args`` = operands), so
+    the code generator can write the helpers of ``FAST`` as one ufunc into a row."""
+
+    def __getattr__(self, name: str) -> Any:
+        call = super().__getattr__(name)
+        if name not in FAST:
+            return call
+
+        def remembered(*args: Any) -> Sym:
+            out = call(*args)
+            if all(isinstance(a, Sym) and a.prec >= 100 for a in args):
+                out.op, out.args = f"M.{name}", tuple(args)
+            return out
+
+        return remembered
+
+
+def _fast_forms() -> dict[str, str]:
+    """Helpers of the rule table written as ufuncs into ``{out}`` with numpy's ``out=``; each
+    is checked here against the helper it replaces on special values (±0, ±inf, nan,
+    subnormals) and left out on a platform where any bit differs."""
+    forms = {
+        "relu": "np.maximum({x}, 0.0, out={out})",  # maximum(−0.0, 0.0) is 0.0, nan stays
+        "step": "np.sign(np.maximum({x}, 0.0, out={out}), out={out})",
+    }
+    x = np.array([-0.0, 0.0, np.nan, np.inf, -np.inf, 5e-324, -5e-324, 1.5, -2.5] * 9)
+    kept = {}
+    for name, form in forms.items():
+        out = np.empty_like(x)
+        eval(form.format(x="x", out="out"), {"np": np, "x": x, "out": out})
+        want = getattr(NUMPY_MATH, name)(x)
+        if np.array_equal(out, want, equal_nan=True) and np.array_equal(
+            np.signbit(out), np.signbit(want)
+        ):
+            kept[name] = form
+    return kept
+
+
+FAST = _fast_forms()
+"""Rule-table helpers the numpy replay writes as ufunc calls with ``out=`` (no temporaries):
+``relu`` one call instead of three, ``step`` two instead of five; pinned to the helpers by
+``_fast_forms`` (and a test)."""
+
+
+def _fast(value: Any) -> tuple[str, str] | None:
+    """(helper name, operand text) where ``value`` is a call of a ``FAST`` helper."""
+    if isinstance(value, Sym) and value.op.startswith("M.") and value.op[2:] in FAST:
+        return value.op[2:], value.args[0].text
+    return None
+
+
 def _unique(rows: list[int]) -> bool:
     return len(set(rows)) == len(rows)
+
+
+def _consecutive(idx: list[int]) -> bool:
+    return idx == list(range(idx[0], idx[0] + len(idx)))
 
 
 class NumpyReplay:
@@ -97,15 +153,19 @@ class NumpyReplay:
         self.row = [-1] * t.n
         self.n_rows = 0
         self._written: list[bool] = []  # per row: has backward's code given it an adjoint yet
-        self.input_rows = [-1] * t.n_inputs
-        for i in range(t.n):
-            if t.input_of[i] >= 0:
-                self.input_rows[t.input_of[i]] = self._new_row(i)
+        self._gs_written = [False] * len(S)  # per scalar: likewise, its batch-summed adjoint
         levels = plan(t)
+        self._layer_inputs = self._inputs_of_layers(levels)
+        self.ones_rows: list[int] = []
+        self._ones: dict[tuple[int, ...], int] = {}  # a layer's inputs -> the row of 1s after
+        inputs = [i for i in range(t.n) if t.input_of[i] >= 0]
+        self._new_block(inputs)
+        self.input_rows = [-1] * t.n_inputs
+        for i in inputs:
+            self.input_rows[t.input_of[i]] = self.row[i]
         for level in levels:
             for group in level:
-                for i in group.members:
-                    self._new_row(i)
+                self._new_block(group.members)
         self._scalar_rows: list[int] = []
         self._scalar_src: list[int] = []
         code = _Code()
@@ -126,6 +186,43 @@ class NumpyReplay:
         zero = [f"G[{r}] = 0.0" for r in self._scalar_rows if not self._written[r]]
         self._finish(code, zero + back)
 
+    def _inputs_of_layers(self, levels: list[list[Group]]) -> dict[int, list[tuple[int, ...]]]:
+        """The inputs ``(a_1 … a_n)`` of each matmul group, by their last node: where their rows
+        come out consecutive, a row of 1s follows them (the bias's column of ``[W b]``)."""
+        t = self.tape
+        ends: dict[int, list[tuple[int, ...]]] = {}
+        for level in levels:
+            for group in level:
+                if group.kind == "matmul":
+                    ps = t.parents[group.members[0]]
+                    n = (len(ps) - 1) // 2
+                    a = tuple(ps[n : 2 * n])
+                    if all(t.batched[p] for p in a) and a not in ends.get(a[-1], []):
+                        ends.setdefault(a[-1], []).append(a)
+        return ends
+
+    def _new_row(self, i: int) -> int:
+        self.row[i] = r = self.n_rows
+        self._written.append(False)
+        self.n_rows += 1
+        return r
+
+    def _new_block(self, nodes: list[int]) -> None:
+        """Consecutive rows for ``nodes``; a row of 1s after them where they end with the
+        inputs of a layer (its rows must stay consecutive: one view per group)."""
+        for i in nodes:
+            self._new_row(i)
+        if not nodes:
+            return
+        last = self.row[nodes[-1]]
+        for a in self._layer_inputs.get(nodes[-1], ()):
+            if [self.row[p] for p in a] == list(range(last + 1 - len(a), last + 1)):
+                if last + 1 == self.n_rows:
+                    self.ones_rows.append(self.n_rows)
+                    self._written.append(True)
+                    self.n_rows += 1
+                self._ones[a] = last + 1
+
     def _guards(self, code: _Code) -> None:
         """After forward: every comparison made while tracing, over the whole batch."""
         t = self.tape
@@ -140,12 +237,6 @@ class NumpyReplay:
                 else:
                     sides.append(code.view([self._operand_row(x)]).format("V"))
             code.fwd.append(f"check_guard({j}, {sides[0]} {op} {sides[1]}, {outcome})")
-
-    def _new_row(self, i: int) -> int:
-        self.row[i] = self.n_rows
-        self._written.append(False)
-        self.n_rows += 1
-        return self.n_rows - 1
 
     def _operand_row(self, p: int) -> int:
         """The row of node ``p``; a scalar read as a batch row gets one, filled per call."""
@@ -166,6 +257,14 @@ class NumpyReplay:
         self._buffers: dict[int, tuple[np.ndarray, np.ndarray, list[Any], list[Any]]] = {}
 
     # ---- code generation -------------------------------------------------------------------
+    def _fresh(self, rows: list[int]) -> bool:
+        """No row of ``rows`` has an adjoint yet, and none repeats: an assignment writes them."""
+        return _unique(rows) and not any(self._written[r] for r in rows)
+
+    def _mark(self, rows: list[int]) -> None:
+        for r in rows:
+            self._written[r] = True
+
     def _add(self, target: str, rows: list[int], value: str, gather: str | None = None) -> str:
         """``target (rows of G) += value`` as a statement: an assignment where no row has an
         adjoint yet (so G needs no zeroing), ``np.add.at`` where ``rows`` repeat."""
@@ -200,6 +299,41 @@ class NumpyReplay:
         return f"{name}[{code.const(np.asarray(idx, dtype=np.intp).reshape(shape))}]"
 
     def _matmul(self, group: Group, code: _Code) -> Any:
+        """A layer ``Z = W A + b``: one product ``[W b] [A; 1]`` where ``[W b]`` is a block of
+        ``S`` and a row of 1s follows ``A``'s rows, else ``W A`` and ``+= b`` apart. Backward:
+        ``δ [A; 1]ᵀ`` into the adjoints' block of ``GS`` (BP4 and BP3 in one product) and
+        ``Wᵀ δ`` into ``A``'s rows (BP2)."""
+        t, members = self.tape, group.members
+        ps0 = t.parents[members[0]]
+        n = (len(ps0) - 1) // 2
+        a_nodes = tuple(ps0[n : 2 * n])
+        k = len(members)
+        wb_idx = [t.scalar_of[p] for i in members for p in (*t.parents[i][:n], t.parents[i][-1])]
+        ones = self._ones.get(a_nodes)
+        if ones is None or not _consecutive(wb_idx):
+            return self._matmul_apart(group, code)
+        a_rows = [self.row[p] for p in a_nodes]
+        z = code.view([self.row[i] for i in members], block=True)
+        a1 = code.view([*a_rows, ones], block=True)
+        wb = self.S[wb_idx[0] : wb_idx[0] + len(wb_idx)].reshape(k, n + 1)
+        code.fwd.append(f"np.matmul({code.const(wb)}, {a1.format('V')}, out={z.format('V')})")
+        if not any(t.needs_grad[i] for i in members):
+            return None
+        gwb = code.const(self.GS[wb_idx[0] : wb_idx[0] + len(wb_idx)].reshape(k, n + 1))
+        w = code.const(wb[:, :n])
+        into_a = any(t.needs_grad[p] for p in a_nodes)
+
+        def write() -> str:
+            lines = [f"d = {z.format('G')}",
+                     self._into_scalars(gwb, wb_idx, f"d @ {a1.format('V')}.T")]
+            if into_a:
+                a = code.view(a_rows, block=True)
+                lines.append(self._add(a.format("G"), a_rows, f"{w}.T @ d"))
+            return "; ".join(lines)
+
+        return write
+
+    def _matmul_apart(self, group: Group, code: _Code) -> Any:
         t, members = self.tape, group.members
         ps0 = t.parents[members[0]]
         n = (len(ps0) - 1) // 2
@@ -220,9 +354,9 @@ class NumpyReplay:
         into_a = any(t.needs_grad[p] for p in ps0[n : 2 * n])
 
         def write() -> str:
-            lines = [f"d = {z.format('G')}"]
-            lines.append(_accumulate(gw, f"d @ {a.format('V')}.T", _unique(w_idx)))
-            lines.append(_accumulate(gb, "d.sum(axis=1)", _unique(b_idx)))
+            lines = [f"d = {z.format('G')}",
+                     self._into_scalars(gw, w_idx, f"d @ {a.format('V')}.T"),
+                     self._into_scalars(gb, b_idx, "d.sum(axis=1)")]
             if into_a:
                 gather = None if a.startswith("R") else a[3:-1]
                 lines.append(self._add(a.format("G"), a_rows, f"{w}.T @ d", gather))
@@ -230,27 +364,45 @@ class NumpyReplay:
 
         return write
 
-    def _slot(self, group: Group, j: int, code: _Code) -> tuple[str, Any, str]:
-        """Operand ``j`` of a group: (read text, its rows or None for scalars, adjoint)."""
+    def _into_scalars(self, target: str, idx: list[int], value: str) -> str:
+        """``target += value`` into the batch-summed adjoints ``idx`` of ``GS``: a view name
+        (``K3``) or a gather (``GS[K3]``); ``out=`` where no entry has an adjoint yet."""
+        fresh = _unique(idx) and not any(self._gs_written[j] for j in idx)
+        for j in idx:
+            self._gs_written[j] = True
+        if target.startswith("GS["):
+            if _unique(idx):
+                return f"{target} += {value}"
+            return f"np.add.at(GS, {target[3:-1]}, {value})"
+        if fresh and value.endswith(".T"):  # δ Aᵀ: a product straight into the block
+            return f"np.matmul(d, {value[4:]}, out={target})"
+        if fresh and value == "d.sum(axis=1)":
+            return f"np.add.reduce(d, axis=1, out={target})"
+        return f"{target}[...] += {value}"
+
+    def _slot(self, group: Group, j: int, code: _Code) -> tuple[str, Any, str, list[int]]:
+        """Operand ``j`` of a group: (read text, its rows or None for scalars, adjoint, the
+        scalars' positions in ``S``)."""
         t = self.tape
         parents = [t.parents[i][j] for i in group.members]
         if all(t.scalar_of[p] >= 0 for p in parents):
             src = [t.scalar_of[p] for p in parents]
             if len(src) == 1:
-                return f"S[{src[0]}]", None, f"GS[{src[0]}] += np.add.reduce({{}}, axis=None)"
+                return (f"S[{src[0]}]", None, f"GS[{src[0]}] += np.add.reduce({{}}, axis=None)",
+                        src)
             idx = code.const(np.asarray(src, dtype=np.intp))
             add = (f"GS[{idx}] += np.add.reduce({{}}, axis=1)" if _unique(src)
                    else f"np.add.at(GS, {idx}, np.add.reduce({{}}, axis=1))")
-            return f"S[{idx}][:, None]", None, add
+            return f"S[{idx}][:, None]", None, add, src
         rows = [self._operand_row(p) for p in parents]
         v = code.view(rows)
-        return v.format("V"), rows, v.format("G")
+        return v.format("V"), rows, v.format("G"), []
 
     def _rule(self, group: Group, code: _Code) -> Any:
         t, members = self.tape, group.members
         first = members[0]
         rule = ROWS[t.ops[first]]
-        m = SymMath()
+        m = _Calls()
         slots = [self._slot(group, j, code) for j in range(len(t.parents[first]))]
         args: list[Any] = [m.sym(s[0]) for s in slots]
         if t.consts[first] is not None:
@@ -268,12 +420,19 @@ class NumpyReplay:
 
         def write() -> str:
             lines = [f"d = {out.format('G')}"]
-            for rate, (_, rows, target), want in zip(rates, slots, wanted):
+            for rate, (_, rows, target, src), want in zip(rates, slots, wanted):
                 if not want:
                     continue
                 contribution = term("d", rate)
                 if rows is None:
                     lines.append(target.format(contribution))
+                    for j in src:
+                        self._gs_written[j] = True
+                elif (fast := _fast(rate)) and target.startswith("R") and self._fresh(rows):
+                    # the rate straight into the rows, then times δ: no temporary
+                    lines.append(FAST[fast[0]].format(x=fast[1], out=target))
+                    lines.append(f"np.multiply({target}, d, out={target})")
+                    self._mark(rows)
                 else:
                     gather = None if target.startswith("R") else target[2:-1]
                     lines.append(self._add(target, rows, contribution, gather))
@@ -289,6 +448,7 @@ class NumpyReplay:
             if len(self._buffers) >= 2:
                 self._buffers.pop(next(iter(self._buffers)))
             V, G = np.zeros((self.n_rows, batch)), np.zeros((self.n_rows, batch))
+            V[self.ones_rows] = 1.0  # the bias's row of [A; 1], never written
             views = [slice(k[0], k[1]) if isinstance(k, tuple) else k for k in self._view_keys]
             found = (V, G, [V[s] for s in views], [G[s] for s in views])
             self._buffers[batch] = found
@@ -307,11 +467,16 @@ class NumpyReplay:
         if batch <= chunk:
             return self._run_chunk(xs, S, with_grad), GS if with_grad else None
         outs = []
+        total = np.zeros_like(GS)  # each chunk's code assigns the adjoints it writes first
         for start in range(0, batch, chunk):
             try:
                 outs.append(self._run_chunk([x[start : start + chunk] for x in xs], S, with_grad))
             except GuardFlip as flip:
                 raise GuardFlip(flip.guard, flip.example + start) from None
+            if with_grad:
+                total += GS
+                GS.fill(0.0)
+        GS[:] = total
         return np.concatenate(outs), GS if with_grad else None
 
     def _run_chunk(self, xs: list[np.ndarray], S: np.ndarray, with_grad: bool) -> np.ndarray:
@@ -342,13 +507,6 @@ def check_guard(j: int, result: Any, outcome: bool) -> None:
         raise GuardFlip(j, int(np.argmax(flips)) if flips.ndim else -1)
 
 
-def _accumulate(target: str, value: str, unique: bool) -> str:
-    """``target += value`` for a view name (``K3``) or a gather (``GS[K3]``) of the adjoints."""
-    if not target.startswith("GS["):
-        return f"{target}[...] += {value}"
-    return f"{target} += {value}" if unique else f"np.add.at(GS, {target[3:-1]}, {value})"
-
-
 _UFUNCS = {"+": "np.add", "-": "np.subtract", "*": "np.multiply", "/": "np.divide",
            "neg": "np.negative"}
 
@@ -360,6 +518,9 @@ def _assign(target: str, value: Any) -> str:
         a.prec >= 80 and not a.op for a in value.args
     ):
         return f"{_UFUNCS[value.op]}({', '.join(a.text for a in value.args)}, out={target})"
+    fast = _fast(value)
+    if fast and target.startswith("R"):
+        return FAST[fast[0]].format(x=fast[1], out=target)
     return f"{target}[...] = {_text(value)}"
 
 

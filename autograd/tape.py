@@ -128,20 +128,17 @@ class GuardFlip(Exception):
 
 
 def _leaf_order(t: Tape) -> list[int]:
-    """The scalar leaves, each layer's weights first (row by row, then its biases), so that a
-    layer's weight matrix is a contiguous block of the scalar vector (a view, not a gather)."""
+    """The scalar leaves, each layer's first: row by row, each neuron's weights and then its
+    bias, so that a layer's ``[W b]`` is a contiguous ``(k, n + 1)`` block of the scalar vector
+    (a view, not a gather: the numpy replay's one matrix product per layer, bias included)."""
     leaves = [i for i in range(t.n) if not t.parents[i] and not t.batched[i]]
-    layers = []
+    order: dict[int, None] = {}
     for i in range(t.n):
         ps = t.parents[i]
         if t.ops[i] == "wsum" and t.batched[i]:
             n = (len(ps) - 1) // 2
             if all(not t.parents[p] and not t.batched[p] for p in (*ps[:n], ps[-1])):
-                layers.append(ps)
-    order: dict[int, None] = {}
-    for ps in layers:
-        order.update(dict.fromkeys(ps[: (len(ps) - 1) // 2]))
-    order.update(dict.fromkeys(ps[-1] for ps in layers))
+                order.update(dict.fromkeys((*ps[:n], ps[-1])))
     order.update(dict.fromkeys(leaves))
     return list(order)
 

@@ -1,0 +1,94 @@
+"""The numpy replay's own forms: ufuncs written in place of rule helpers, layers as one product.
+
+The oracle for gradients is the eager engine run example by example (``test_compile.eager``);
+the helpers' fast forms are pinned to the rule table's helpers on special values.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from test_compile import assert_matches
+
+from pathgrad.autograd import Value, compile, ieee, replay_numpy, weighted_sum
+from pathgrad.autograd.numpy_math import NUMPY_MATH
+from pathgrad.nn import MLP
+
+SPECIAL = np.array([-0.0, 0.0, np.nan, np.inf, -np.inf, 5e-324, -5e-324, 1e-300, -1e300, 2.5])
+
+
+@pytest.mark.parametrize("name", ["relu", "step"])
+def test_fast_forms_are_kept_here_and_equal_the_rule_helpers_bit_for_bit(name: str) -> None:
+    form = replay_numpy.FAST[name]  # a KeyError: this platform's numpy lost the fast form
+    x = np.repeat(SPECIAL, 7)  # long enough for numpy's SIMD loops
+    out = np.full_like(x, 7.0)
+    eval(form.format(x="x", out="out"), {"np": np, "x": x, "out": out})
+    want = getattr(NUMPY_MATH, name)(x)
+    np.testing.assert_array_equal(out, want)
+    np.testing.assert_array_equal(np.signbit(out), np.signbit(want))  # relu(−0.0) is 0.0
+
+
+def _demo(l2: bool) -> tuple[MLP, list[Value], object]:
+    model = MLP(2, [16, 16, 1], seed=3)
+    params = model.parameters()
+
+    def loss(x1: Value, x2: Value, y: Value) -> Value:
+        c = (1 + -y * model([x1, x2])).relu()
+        return c + 1e-4 * sum(p * p for p in params) if l2 else c
+
+    return model, params, loss
+
+
+@pytest.mark.parametrize("l2", [True, False])
+def test_each_layer_is_one_matrix_product_with_its_bias_and_matches_eager(l2: bool) -> None:
+    _, params, loss = _demo(l2)
+    step = compile(loss, params, backend="numpy")
+    rng = np.random.default_rng(0)
+    X, Y = rng.normal(size=(30, 2)), np.sign(rng.normal(size=30))
+    assert_matches(step, loss, params, X[:, 0], X[:, 1], Y)
+    replay = step._replays["numpy"]
+    assert len(replay.ones_rows) == 3  # [A; 1] for each of the three layers
+    # forward: −y, 3 products, 3 relus, the hinge's ×, +1 (and + L2); backward: fewer still
+    assert replay.n_statements <= 21
+
+
+def test_a_layer_weight_also_used_elsewhere_gets_every_contribution() -> None:
+    # w00 feeds the first layer and, later in the graph, a product and a rule group: the
+    # layer's gradient must add to what backward has already written there, not replace it
+    model = MLP(2, [3, 1], seed=4)
+    params = model.parameters()
+    w00 = model.layers[0].neurons[0].w[0]
+
+    def f(x: Value, y: Value) -> Value:
+        out = model([x, y])
+        return (out * w00).tanh() + (w00 * y).relu() + weighted_sum([w00, w00], [out, y], Value(0.5))
+
+    rng = np.random.default_rng(1)
+    xs, ys = rng.normal(size=11), rng.normal(size=11)
+    assert_matches(compile(f, params, backend="numpy"), f, params, xs, ys)
+
+
+@pytest.mark.parametrize("l2", [True, False])
+def test_chunks_add_up_the_adjoints_each_chunk_writes(
+    l2: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(replay_numpy, "MAX_ENTRIES", 100)
+    monkeypatch.setattr(replay_numpy, "MIN_CHUNK", 3)
+    _, params, loss = _demo(l2)
+    step = compile(loss, params, backend="numpy")
+    rng = np.random.default_rng(2)
+    X, Y = rng.normal(size=(17, 2)), np.sign(rng.normal(size=17))
+    assert_matches(step, loss, params, X[:, 0], X[:, 1], Y)
+
+
+def test_relu_kinks_and_nan_under_ieee_as_the_eager_engine() -> None:
+    w = Value(1.0)
+    step = compile(lambda x: (x * w).relu() * 3.0, [w], backend="numpy")
+    xs = np.array([-0.0, 0.0, -1.0, 2.0, np.nan, np.inf, -np.inf])
+    with ieee():
+        out, g = step.value_and_grad(xs, reduction="sum")
+        per = step(xs)
+        eager = [(Value(float(x)) * w).relu() * 3.0 for x in xs]
+    np.testing.assert_array_equal(per, [v.data for v in eager])
+    assert not np.signbit(per[0])
+    assert np.isnan(out) and np.isnan(g[0])
