@@ -21,13 +21,16 @@ float code written by the rows (``autograd.replay_python.float_code``).
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import numpy as np
 
 from .numpy_math import NUMPY_MATH
+from .replay_numpy import _assign
 from .replay_python import float_code
 from .rules import FLOAT_MATH, ROWS
+from .symbolic import SymMath, term
 from .tape import Tape, build, chunks
 
 __all__ = ["SCALAR_WIDE", "ScalarReplay"]
@@ -36,88 +39,80 @@ SCALAR_WIDE = 32
 """Batch-independent groups (and n-ary sums) this large run as numpy; smaller ones as floats."""
 
 
-def _index(rows: list[int]) -> Any:
-    """A slice where ``rows`` are consecutive (a view, no gather), else an index array."""
-    if rows == list(range(rows[0], rows[0] + len(rows))):
-        return slice(rows[0], rows[0] + len(rows))
-    return np.asarray(rows, dtype=np.intp)
+class _Vector:
+    """Names for blocks of ``S`` and ``GS`` in the generated code: a view made once where the
+    positions are consecutive, else a gather with an index array (``S[K3]``)."""
+
+    def __init__(self, S: np.ndarray, GS: np.ndarray, names: dict[str, Any]) -> None:
+        self.S, self.GS, self.names = S, GS, names
+
+    def const(self, value: Any) -> str:
+        name = f"K{len(self.names)}"
+        self.names[name] = value
+        return name
+
+    def block(self, idx: list[int], adjoint: bool = False) -> str:
+        vector, name = (self.GS, "GS") if adjoint else (self.S, "S")
+        if idx == list(range(idx[0], idx[0] + len(idx))):
+            return self.const(vector[idx[0] : idx[0] + len(idx)])
+        return f"{name}[{self.const(np.asarray(idx, dtype=np.intp))}]"
 
 
-class _ScalarGroup:
-    """k batch-independent nodes of one op and arity at one level, on the scalar vector."""
-
-    def __init__(self, t: Tape, members: list[int]) -> None:
-        first = members[0]
-        rule = ROWS[t.ops[first]]
-        self.f, self.p = rule.forward, rule.partials
-        arity = len(t.parents[first])
-        rows = [[t.scalar_of[t.parents[i][j]] for i in members] for j in range(arity)]
-        self.slots = [_index(r) for r in rows]
-        self.unique = [len(set(r)) == len(r) for r in rows]
-        self.wanted = [any(t.needs_grad[t.parents[i][j]] for i in members) for j in range(arity)]
-        self.c = None
-        if t.consts[first] is not None:
-            self.c = np.asarray([t.consts[i] for i in members], dtype=float)
-        a = t.scalar_of[first]
-        self.out = slice(a, a + len(members))
-
-    def _args(self, S: np.ndarray) -> list[Any]:
-        args = [S[i] for i in self.slots]
-        if self.c is not None:
-            args.append(self.c)
-        return args
-
-    def forward(self, S: np.ndarray) -> None:
-        S[self.out] = self.f(NUMPY_MATH, *self._args(S))
-
-    def backward(self, S: np.ndarray, G: np.ndarray) -> None:
-        rates = self.p(NUMPY_MATH, S[self.out], *self._args(S))
-        g = G[self.out]
-        for where, rate, unique, wanted in zip(self.slots, rates, self.unique, self.wanted):
-            if wanted:
-                if unique:
-                    G[where] += g * rate
-                else:
-                    np.add.at(G, where, g * rate)
+def _lvalue(name: str) -> str:
+    """A block as an assignment target: a view's elements (``K3[...]``), not the name."""
+    return name if "[" in name else f"{name}[...]"
 
 
-class _ScalarSum:
+def _group_code(t: Tape, members: list[int], vec: _Vector) -> tuple[str, list[str]]:
+    """k batch-independent nodes of one op and arity at one level, as one numpy statement on
+    blocks of ``S``, and their adjoints' statements (each operand ``+= ḡ · rate``)."""
+    first = members[0]
+    rule = ROWS[t.ops[first]]
+    m = SymMath()
+    arity = len(t.parents[first])
+    slots = [[t.scalar_of[t.parents[i][j]] for i in members] for j in range(arity)]
+    args: list[Any] = [m.sym(vec.block(r)) for r in slots]
+    if t.consts[first] is not None:
+        args.append(m.sym(vec.const(np.asarray([t.consts[i] for i in members], dtype=float))))
+    out = [t.scalar_of[i] for i in members]
+    forward = _assign(vec.block(out), rule.forward(m, *args))
+    g = vec.block(out, adjoint=True)
+    backward = []
+    for j, rate in enumerate(rule.partials(m, m.sym(vec.block(out)), *args)):
+        if not any(t.needs_grad[t.parents[i][j]] for i in members):
+            continue
+        target, contribution = vec.block(slots[j], adjoint=True), term(g, rate)
+        if len(set(slots[j])) == len(slots[j]):
+            backward.append(f"{_lvalue(target)} += {contribution}")
+        else:
+            backward.append(f"np.add.at(GS, {target[3:-1]}, {contribution})")
+    return forward, backward
+
+
+def _sum_code(t: Tape, i: int, vec: _Vector) -> tuple[str, list[str]]:
     """One batch-independent ``sum`` or ``wsum`` with many operands, added left to right
     (``cumsum`` is sequential, so the result has the eager engine's bits)."""
-
-    def __init__(self, t: Tape, i: int) -> None:
-        ps = [t.scalar_of[q] for q in t.parents[i]]
-        self.i = t.scalar_of[i]
-        self.wsum = t.ops[i] == "wsum"
-        n = (len(ps) - 1) // 2
-        self.w = np.asarray(ps[:n], dtype=np.intp)
-        self.a = np.asarray(ps[n : 2 * n], dtype=np.intp)
-        self.b = ps[-1]
-        self.all = _index(ps)
-        self.unique = len(set(ps)) == len(ps)
-
-    def forward(self, S: np.ndarray) -> None:
-        if self.wsum:
-            terms = np.concatenate((S[self.b : self.b + 1], S[self.w] * S[self.a]))
-        else:
-            terms = S[self.all]
-        S[self.i] = np.cumsum(terms)[-1]
-
-    def backward(self, S: np.ndarray, G: np.ndarray) -> None:
-        g = G[self.i]
-        if self.wsum:
-            np.add.at(G, self.w, g * S[self.a])
-            np.add.at(G, self.a, g * S[self.w])
-            G[self.b] += g
-        elif self.unique:
-            G[self.all] += g
-        else:
-            np.add.at(G, self.all, g)
+    ps = [t.scalar_of[q] for q in t.parents[i]]
+    k = t.scalar_of[i]
+    if t.ops[i] == "sum":
+        terms = vec.block(ps)
+        buffer = vec.const(np.zeros(len(ps)))
+        forward = f"np.cumsum({terms}, out={buffer}); S[{k}] = {buffer}[-1]"
+        target = vec.block(ps, adjoint=True)
+        if len(set(ps)) == len(ps):
+            return forward, [f"{_lvalue(target)} += GS[{k}]"]
+        return forward, [f"np.add.at(GS, {vec.const(np.asarray(ps, dtype=np.intp))}, GS[{k}])"]
+    n = (len(ps) - 1) // 2
+    w = vec.const(np.asarray(ps[:n], dtype=np.intp))
+    a = vec.const(np.asarray(ps[n : 2 * n], dtype=np.intp))
+    forward = f"S[{k}] = np.cumsum(np.concatenate((S[{ps[-1]}:{ps[-1] + 1}], S[{w}] * S[{a}])))[-1]"
+    return forward, [f"g = GS[{k}]; np.add.at(GS, {w}, g * S[{a}]); "
+                     f"np.add.at(GS, {a}, g * S[{w}]); GS[{ps[-1]}] += g"]
 
 
-def _items(t: Tape) -> list[tuple[bool, Any]]:
-    """The prologue's items in order: (True, a numpy group or sum) or (False, a node)."""
-    items: list[tuple[bool, Any]] = []
+def _items(t: Tape) -> list[tuple[bool, list[int]]]:
+    """The prologue's items in order: (True, a wide group or one long sum) or (False, a node)."""
+    items: list[tuple[bool, list[int]]] = []
     ops = t.scalar_ops
     start = 0
     while start < len(ops):
@@ -130,59 +125,78 @@ def _items(t: Tape) -> list[tuple[bool, Any]]:
         narrow = []
         for key, members in groups.items():
             if len(members) >= SCALAR_WIDE and key[0] not in ("sum", "wsum"):
-                items.append((True, _ScalarGroup(t, members)))
+                items.append((True, members))
                 continue
             for i in members:
                 if t.ops[i] in ("sum", "wsum") and len(t.parents[i]) >= SCALAR_WIDE:
-                    items.append((True, _ScalarSum(t, i)))
+                    items.append((True, [i]))
                 else:
                     narrow.append(i)
-        items.extend((False, i) for i in narrow)
+        items.extend((False, [i]) for i in narrow)
         start = end
     return items
 
 
-def _segments(t: Tape) -> list[tuple[bool, list[Any], list[Any]]]:
-    """The prologue as runs of numpy items (wide groups, long sums) and of float code."""
-    items = _items(t)
-    segments: list[tuple[bool, list[Any], list[Any]]] = []
-    k = 0
-    while k < len(items):
-        vectorised = items[k][0]
-        run = []
-        while k < len(items) and items[k][0] == vectorised:
-            run.append(items[k][1])
-            k += 1
+def _numpy_names(text: str) -> str:
+    """A numpy statement's rule functions from ``NUMPY_MATH`` (the float code's ``M`` is
+    ``FLOAT_MATH``)."""
+    return re.sub(r"(?<![\w.])M\.", "NM.", text)
+
+
+def _code(t: Tape, S: np.ndarray, GS: np.ndarray) -> tuple[list[str], list[str], dict[str, Any]]:
+    """The prologue's and the epilogue's statements: numpy on blocks of ``S``/``GS`` for wide
+    groups and long sums, float code (``s``, ``gs``) for the rest, in one order."""
+    names: dict[str, Any] = {"M": FLOAT_MATH, "NM": NUMPY_MATH, "np": np}
+    vec = _Vector(S, GS, names)
+    forward: list[str] = []
+    backward: list[str] = []
+    for vectorised, nodes in _items(t):
         if vectorised:
-            segments.append((True, [x.forward for x in run], [x.backward for x in run][::-1]))
+            f, b = (_sum_code(t, nodes[0], vec) if len(nodes) == 1 and t.ops[nodes[0]] in
+                    ("sum", "wsum") else _group_code(t, nodes, vec))
+            # numpy statements see NUMPY_MATH as M, the float code FLOAT_MATH
+            forward.append(_numpy_names(f))
+            backward.append(_numpy_names("; ".join(b)))
         else:
-            names: dict[str, Any] = {"M": FLOAT_MATH}
-            fwd, bwd = float_code(t, run, names, epilogue=True)
-            segments.append(
-                (False, build(chunks(fwd), "(s)", names), build(chunks(bwd), "(s, gs)", names))
-            )  # s, gs: lists, or the float64 vectors themselves where numpy groups run too
-    return segments
+            f_lines, b_lines = float_code(t, nodes, names, epilogue=True)
+            forward += f_lines
+            backward.append("; ".join(b_lines))
+    return forward, [line for line in reversed(backward) if line], names
 
 
 class ScalarReplay:
-    """The prologue (``scalars``) and the epilogue (``scalar_grads``) of one tape.
+    """The prologue (``scalars``) and the epilogue (``scalar_grads``) of one tape, each one
+    generated function (per 2,000 statements).
 
     With a numpy group among them, every scalar lives in one float64 vector and the float code
     runs on it in place (no conversions between lists and arrays); without, in a list.
     """
 
     def __init__(self, tape: Tape) -> None:
-        self.tape = tape
-        self._segments = _segments(tape) if tape.scalar_ops else []
-        self._vectorised = any(v for v, _, _ in self._segments)
+        self.tape = t = tape
         n = len(tape.scalar_nodes)
-        self._leaves = slice(0, len(tape.leaf_values))
-        self._pad = [0.0] * len(tape.scalar_ops)
         self.S = np.zeros(n)
         """The scalars' values, written in place by every call (array replays keep views)."""
         self._GS = np.zeros(n + 1)  # one more, always 0.0: the adjoint of an unused parameter
         self.GS = self._GS[:n]
         """Their adjoints, summed over the batch, likewise."""
+        self._leaves = slice(0, len(tape.leaf_values))
+        self._pad = [0.0] * len(tape.scalar_ops)
+        self._vectorised = False
+        self._forward: list[Any] = []
+        self._backward: list[Any] = []
+        if not t.scalar_ops:
+            return
+        if any(vectorised for vectorised, _ in _items(t)):
+            self._vectorised = True
+            fwd, bwd, names = _code(t, self.S, self.GS)
+            self._forward = build(chunks(fwd), "(S, s)", names)
+            self._backward = build(chunks(bwd), "(S, GS, s, gs)", names)
+        else:
+            names = {"M": FLOAT_MATH}
+            fwd, bwd = float_code(t, t.scalar_ops, names, epilogue=True)
+            self._forward = build(chunks(fwd), "(s)", names)
+            self._backward = build(chunks(bwd), "(s, gs)", names)
 
     def scalars(self) -> tuple[list[float] | None, np.ndarray]:
         """Every scalar's value now, as a list (None where only the array was made) and the
@@ -191,15 +205,13 @@ class ScalarReplay:
         S = self.S
         if self._vectorised:
             S[self._leaves] = s
-            for _, forward, _ in self._segments:
-                for f in forward:
-                    f(S)
+            for f in self._forward:
+                f(S, S)
             return None, S
-        if self._segments:
+        if self._forward:
             s += self._pad
-            for _, forward, _ in self._segments:
-                for f in forward:
-                    f(s)
+            for f in self._forward:
+                f(s)
         S[:] = s
         return s, S
 
@@ -210,16 +222,12 @@ class ScalarReplay:
         G = self.GS
         if gs is not G:
             G[:] = gs
-        if not self._segments:
-            return self._GS
-        if not self._vectorised:
+        if self._vectorised:
+            for f in self._backward:
+                f(S, G, S, G)
+        elif self._backward:
             g = G.tolist()
-            for _, _, backward in reversed(self._segments):
-                for f in backward:
-                    f(s, g)
+            for f in self._backward:
+                f(s, g)
             G[:] = g
-            return self._GS
-        for _, _, backward in reversed(self._segments):
-            for f in backward:
-                f(S, G)
         return self._GS
