@@ -74,6 +74,7 @@ if TYPE_CHECKING:
 __all__ = ["Compiled", "Trace", "TraceMismatchError", "compile", "trace"]
 
 _BACKENDS = ("auto", "numpy", "python", "jax", "torch")
+_F64: tuple[Any, Any] | None = None  # (np.ndarray, float64), once numpy is imported
 _REDUCTIONS = ("mean", "sum")
 
 
@@ -107,7 +108,17 @@ class Compiled:
 
     # ---- input -------------------------------------------------------------------------------
     def _arrays(self, arrays: tuple[Any, ...]) -> list[np.ndarray]:
-
+        if len(arrays) == self._n_args and _F64 is not None:  # float64 vectors as they are
+            size = -1
+            for a in arrays:
+                if type(a) is not _F64[0] or a.dtype is not _F64[1] or a.ndim != 1 or (
+                    size >= 0 and a.shape[0] != size
+                ):
+                    break
+                size = a.shape[0]
+            else:
+                if size > 0:
+                    return list(arrays)
         if self._n_args >= 0 and len(arrays) != self._n_args:
             raise TypeError(
                 f"{fn_name(self.fn)} was traced with {self._n_args} arguments, so it takes "
@@ -142,9 +153,9 @@ class Compiled:
     def _array(k: int, a: Any) -> np.ndarray:
         import numpy as np
 
-        if type(a) is np.ndarray and a.dtype == np.float64 and a.ndim == 1 and (
-            a.flags.c_contiguous
-        ):
+        global _F64
+        _F64 = (np.ndarray, np.dtype(np.float64))
+        if type(a) is np.ndarray and a.dtype == np.float64 and a.ndim == 1:
             return a
         if isinstance(a, Value) or (
             isinstance(a, (list, tuple)) and any(isinstance(e, Value) for e in a)
@@ -303,7 +314,10 @@ class Compiled:
         numpy_cost = numpy_fixed + 0.004 * self._tape.n * batch
         return "python" if python_per_example * batch < numpy_cost else "numpy"
 
-    def _run(self, arrays: tuple[Any, ...], with_grad: bool) -> tuple[np.ndarray, np.ndarray]:
+    def _run(
+        self, arrays: tuple[Any, ...], with_grad: bool
+    ) -> tuple[np.ndarray, np.ndarray, float]:
+        """Outputs, adjoints of the scalars (``GS`` and a trailing 0.0) and the outputs' sum."""
         import numpy as np
 
         xs = self._arrays(arrays)
@@ -325,10 +339,11 @@ class Compiled:
                 if collecting:
                     gc.enable()
             # inf or nan anywhere makes a sum non-finite (a finite overflow is looked at too)
-            total = np.add.reduce(out) + np.add.reduce(grads)
+            out_total = float(np.add.reduce(out))
+            total = out_total + float(np.add.reduce(grads)) if with_grad else out_total
             if total - total != 0.0 and not ieee_on():
                 bad = ~np.isfinite(out)
-                if bad.any() or not np.isfinite(grads).all():
+                if bad.any() or (with_grad and not np.isfinite(grads).all()):
                     order = np.concatenate([np.flatnonzero(bad), np.flatnonzero(~bad)])
                     self._diagnose(xs, order)
                     raise OverflowError(
@@ -336,7 +351,7 @@ class Compiled:
                         "backward or while adding up the examples); use "
                         "pathgrad.autograd.ieee() for IEEE inf/nan"
                     )
-        return out, grads
+        return out, grads, out_total
 
     def _replay_all(
         self, tape: Tape, xs: list[np.ndarray], with_grad: bool
@@ -356,7 +371,7 @@ class Compiled:
                 s = S.tolist()
             out, gs = self._replay(name).run(xs, s if name == "python" else S, with_grad)
         if not with_grad:
-            return out, np.zeros(len(S) + 1)
+            return out, S  # not read
         return out, self._prologue.scalar_grads(gs, s, S)
 
     def _flipped(self, flip: GuardFlip) -> TraceMismatchError:
@@ -391,14 +406,10 @@ class Compiled:
         ``grads[j]`` is ∂(mean loss)/∂``params[j]``; a parameter the graph does not use gets 0.
         Parameter values are read afresh on every call.
         """
-        import numpy as np
-
         if reduction not in _REDUCTIONS:
             raise ValueError(f"reduction must be 'mean' or 'sum', got {reduction!r}")
-        out, gs = self._run(arrays, with_grad=True)
+        out, gs, total = self._run(arrays, with_grad=True)
         grads = gs.take(self._param_pos)  # gs ends with a 0.0 for parameters fn does not use
-        with np.errstate(all="ignore"):
-            total = float(np.add.reduce(out))
         if not math.isfinite(total) and not ieee_on():
             raise OverflowError(
                 f"{fn_name(self.fn)}: the sum over the batch overflows ({total!r}); use "

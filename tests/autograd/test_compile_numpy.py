@@ -61,7 +61,8 @@ def test_a_layer_weight_also_used_elsewhere_gets_every_contribution() -> None:
 
     def f(x: Value, y: Value) -> Value:
         out = model([x, y])
-        return (out * w00).tanh() + (w00 * y).relu() + weighted_sum([w00, w00], [out, y], Value(0.5))
+        tied = weighted_sum([w00, w00], [out, y], Value(0.5))
+        return (out * w00).tanh() + (w00 * y).relu() + tied
 
     rng = np.random.default_rng(1)
     xs, ys = rng.normal(size=11), rng.normal(size=11)
