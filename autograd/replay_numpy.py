@@ -97,7 +97,12 @@ class _Calls(SymMath):
         return remembered
 
 
-def _fast_forms() -> dict[str, str]:
+def _same_bits(out: np.ndarray, want: np.ndarray) -> bool:
+    return bool(np.array_equal(out, want, equal_nan=True)) and bool(
+        np.array_equal(np.signbit(out), np.signbit(want)))
+
+
+def _fast_forms() -> tuple[dict[str, str], dict[tuple[str, str], str]]:
     """Helpers of the rule table written as ufuncs into ``{out}`` with numpy's ``out=``; each
     is checked here against the helper it replaces on special values (±0, ±inf, nan,
     subnormals) and left out on a platform where any bit differs."""
@@ -105,23 +110,28 @@ def _fast_forms() -> dict[str, str]:
         "relu": "np.maximum({x}, 0.0, out={out})",  # maximum(−0.0, 0.0) is 0.0, nan stays
         "step": "np.sign(np.maximum({x}, 0.0, out={out}), out={out})",
     }
+    # a rate helper of x read off the output o = forward(x) instead: step(x) = sign(relu(x))
+    of_output = {("relu", "step"): "np.sign({o}, out={out})"}
     x = np.array([-0.0, 0.0, np.nan, np.inf, -np.inf, 5e-324, -5e-324, 1.5, -2.5] * 9)
     kept = {}
     for name, form in forms.items():
         out = np.empty_like(x)
         eval(form.format(x="x", out="out"), {"np": np, "x": x, "out": out})
-        want = getattr(NUMPY_MATH, name)(x)
-        if np.array_equal(out, want, equal_nan=True) and np.array_equal(
-            np.signbit(out), np.signbit(want)
-        ):
+        if _same_bits(out, getattr(NUMPY_MATH, name)(x)):
             kept[name] = form
-    return kept
+    kept_of_output = {}
+    for (forward, rate), form in of_output.items():
+        out, o = np.empty_like(x), getattr(NUMPY_MATH, forward)(x)
+        eval(form.format(o="o", out="out"), {"np": np, "o": o, "out": out})
+        if forward in kept and _same_bits(out, getattr(NUMPY_MATH, rate)(x)):
+            kept_of_output[forward, rate] = form
+    return kept, kept_of_output
 
 
-FAST = _fast_forms()
+FAST, FAST_OF_OUTPUT = _fast_forms()
 """Rule-table helpers the numpy replay writes as ufunc calls with ``out=`` (no temporaries):
-``relu`` one call instead of three, ``step`` two instead of five; pinned to the helpers by
-``_fast_forms`` (and a test)."""
+``relu`` one call instead of three, ``step`` two instead of five, and ``step`` of a relu's
+input one call on the relu's output; pinned to the helpers by ``_fast_forms`` (and a test)."""
 
 
 def _fast(value: Any) -> tuple[str, str] | None:
@@ -129,6 +139,17 @@ def _fast(value: Any) -> tuple[str, str] | None:
     if isinstance(value, Sym) and value.op.startswith("M.") and value.op[2:] in FAST:
         return value.op[2:], value.args[0].text
     return None
+
+
+def _rate_form(forward: Any, rate: Any, o: str) -> str | None:
+    """The ``out=`` form of ``rate``, a fast helper: of the output ``o`` where ``forward`` is
+    the matching helper of the same operand, else of the operand."""
+    r, f = _fast(rate), _fast(forward)
+    if r is None:
+        return None
+    if f is not None and f[1] == r[1] and (f[0], r[0]) in FAST_OF_OUTPUT:
+        return FAST_OF_OUTPUT[f[0], r[0]].replace("{o}", o)
+    return FAST[r[0]].replace("{x}", r[1])
 
 
 def _unique(rows: list[int]) -> bool:
@@ -412,7 +433,9 @@ class NumpyReplay:
                 c = np.asarray([t.consts[i] for i in members], dtype=float)[:, None]
                 args.append(m.sym(code.const(c)))
         out = code.view([self.row[i] for i in members])
-        code.fwd.append(_assign(out.format("V"), rule.forward(m, *args)))
+        o = out.format("V")
+        value = rule.forward(m, *args)
+        code.fwd.append(_assign(o, value))
         if not any(t.needs_grad[i] for i in members):
             return None
         rates = rule.partials(m, m.sym(out.format("V")), *args)
@@ -428,9 +451,10 @@ class NumpyReplay:
                     lines.append(target.format(contribution))
                     for j in src:
                         self._gs_written[j] = True
-                elif (fast := _fast(rate)) and target.startswith("R") and self._fresh(rows):
-                    # the rate straight into the rows, then times δ: no temporary
-                    lines.append(FAST[fast[0]].format(x=fast[1], out=target))
+                elif (form := _rate_form(value, rate, o)) and target.startswith("R") and (
+                    self._fresh(rows)
+                ):  # the rate straight into the rows, then times δ: no temporary
+                    lines.append(form.format(out=target))
                     lines.append(f"np.multiply({target}, d, out={target})")
                     self._mark(rows)
                 else:

@@ -28,6 +28,15 @@ def test_fast_forms_are_kept_here_and_equal_the_rule_helpers_bit_for_bit(name: s
     np.testing.assert_array_equal(np.signbit(out), np.signbit(want))  # relu(−0.0) is 0.0
 
 
+def test_a_rate_read_off_the_output_equals_the_rule_helper_bit_for_bit() -> None:
+    form = replay_numpy.FAST_OF_OUTPUT["relu", "step"]  # step(x) as sign(relu(x))
+    x = np.repeat(SPECIAL, 7)
+    out, o = np.full_like(x, 7.0), NUMPY_MATH.relu(x)
+    eval(form.format(o="o", out="out"), {"np": np, "o": o, "out": out})
+    np.testing.assert_array_equal(out, NUMPY_MATH.step(x))
+    np.testing.assert_array_equal(np.signbit(out), np.signbit(NUMPY_MATH.step(x)))
+
+
 def _demo(l2: bool) -> tuple[MLP, list[Value], object]:
     model = MLP(2, [16, 16, 1], seed=3)
     params = model.parameters()
