@@ -140,9 +140,12 @@ class Compiled:
     def _refuse_non_finite(xs: list[np.ndarray]) -> None:
         import numpy as np
 
+        # inf or nan in an array makes the sum non-finite (so may an overflow): one sum of all
+        total = float(np.add.reduce(xs, axis=None)) if len(xs) > 1 else float(np.add.reduce(xs[0]))
+        if total - total == 0.0:
+            return
         for k, x in enumerate(xs):
-            total = np.add.reduce(x)  # inf or nan in x makes the sum non-finite (so may overflow)
-            if total - total != 0.0 and not np.isfinite(x).all():
+            if not np.isfinite(x).all():
                 b = int(np.flatnonzero(~np.isfinite(x))[0])
                 raise ValueError(
                     f"array {k} has the non-finite entry {x[b]!r} at example {b}; use "
