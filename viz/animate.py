@@ -216,7 +216,13 @@ def _mp4_writer() -> Any:
     def write(images: list[Any], fps: float) -> bytes:
         import numpy as np
 
-        even = [np.asarray(im)[: im.height // 2 * 2, : im.width // 2 * 2] for im in images]
-        return bytes(iio.imwrite("<bytes>", np.stack(even), extension=".mp4", fps=fps))
+        # whole 16-pixel blocks, padded with white: ffmpeg would otherwise rescale the frames
+        # (blurring the text) to the block size most H.264 players expect
+        h, w = (-(-images[0].height // 16) * 16, -(-images[0].width // 16) * 16)
+        stack = np.full((len(images), h, w, 3), 255, dtype=np.uint8)
+        for n, im in enumerate(images):
+            stack[n, : im.height, : im.width] = np.asarray(im.convert("RGB"))
+        return bytes(iio.imwrite("<bytes>", stack, extension=".mp4", fps=fps,
+                                 macro_block_size=16))
 
     return write

@@ -6,8 +6,10 @@ from __future__ import annotations
 import itertools
 import os
 import stat
+import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 from PIL import Image, ImageChops
 
@@ -69,13 +71,34 @@ def test_bad_input(tmp_path: Path) -> None:
         animate(x * 2, tmp_path / "missing" / "a.gif")
 
 
-def test_mp4_without_an_encoder_says_what_to_install(tmp_path: Path) -> None:
-    try:
-        import imageio_ffmpeg  # noqa: F401
-    except ImportError:
-        with pytest.raises(RuntimeError, match="imageio-ffmpeg"):
-            animate(Value(1.0) * 2, tmp_path / "a.mp4")
-        assert not (tmp_path / "a.mp4").exists()
-    else:
-        out = animate(Value(1.0) * 2, tmp_path / "a.mp4")
-        assert out.stat().st_size > 0
+def test_mp4_has_one_frame_per_step_at_the_gifs_size_and_decodes_back(tmp_path: Path) -> None:
+    iio = pytest.importorskip("imageio.v3", reason="MP4 needs imageio (the dev extra has it)")
+    pytest.importorskip("imageio_ffmpeg", reason="MP4 needs imageio-ffmpeg (the dev extra)")
+    x = Value(0.5, label="x")
+    y = (2 * x).tanh()
+    y.label = "y"
+    frames = backward_frames(y)
+    gif = animate(y, tmp_path / "b.gif")
+    mp4 = animate(y, tmp_path / "b.mp4", fps=4)
+    with Image.open(gif) as g:
+        width, height = g.size
+    video = iio.imread(mp4, index=None, extension=".mp4")
+    assert video.shape[0] == len(frames)
+    # the GIF's frames padded with white to whole 16-pixel blocks (what H.264 players expect),
+    # not rescaled
+    assert video.shape[1:3] == (-(-height // 16) * 16, -(-width // 16) * 16)
+    with Image.open(gif) as g:
+        for n in (0, len(frames) - 1):
+            g.seek(n)
+            want = np.asarray(g.convert("RGB"), dtype=float)
+            got = video[n, :height, :width].astype(float)
+            assert np.abs(got - want).mean() < 6.0  # lossy, but the same picture
+
+
+def test_mp4_without_an_encoder_says_what_to_install(tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "imageio_ffmpeg", None)  # import now raises ImportError
+    (tmp_path / "a.mp4").write_bytes(b"old")
+    with pytest.raises(RuntimeError, match=r"pip install imageio imageio-ffmpeg.*\.gif works"):
+        animate(Value(1.0) * 2, tmp_path / "a.mp4")
+    assert (tmp_path / "a.mp4").read_bytes() == b"old"  # the failed call left the file alone
