@@ -25,7 +25,7 @@ from pathgrad.autograd import Value, paths, weighted_sum
 
 from .common import DEFAULT_OUT, Pictures, heading, run_alone
 
-__all__ = ["build_chain", "main"]
+__all__ = ["build_chain", "last_layer", "main"]
 
 INPUT = 0.6
 WEIGHTS = (0.9, -1.4, 2.1)
@@ -66,6 +66,30 @@ def build_chain(
     cost.label = "C0"
     nodes["y"], nodes["C0"] = target, cost
     return nodes
+
+
+def last_layer(a_prev: float | None = None) -> tuple[Value, Value]:
+    """3Blue1Brown's first tree: only the last layer, with a(L−1) a given number; returns
+    the cost C0 after ``backward()`` and the weight w(L).
+
+    >>> C0, w = last_layer()
+    >>> w.label, round(C0.data, 4)
+    ('w3 = w(L)', 0.1392)
+    """
+    if a_prev is None:
+        a_prev = build_chain()["a2"].data
+    a = Value(a_prev, label="a2 = a(L−1)")
+    w_last, b_last = Value(WEIGHTS[2], label="w3 = w(L)"), Value(BIASES[2], label="b3 = b(L)")
+    z_last = weighted_sum([w_last], [a], b_last)
+    z_last.label = "z3 = z(L)"
+    a_last = z_last.sigmoid()
+    a_last.label = "a3 = a(L)"
+    diff = a_last - Value(TARGET, label="y")
+    diff.label = "a3 − y"
+    c_last = diff**2
+    c_last.label = "C0"
+    c_last.backward()
+    return c_last, w_last
 
 
 def _show(name: str, symbols: list[str], names: list[str], factors: list[float],
@@ -157,16 +181,7 @@ def main(fast: bool = False, out_dir: str = DEFAULT_OUT) -> dict[str, Any]:
     from pathgrad.viz import draw_dot, draw_paths
 
     pics = Pictures(out_dir)
-    # 3Blue1Brown's first tree: only the last layer, with a(L−1) as a given number
-    a_prev = Value(n["a2"].data, label="a2 = a(L−1)")
-    w_last, b_last = Value(WEIGHTS[2], label="w3 = w(L)"), Value(BIASES[2], label="b3 = b(L)")
-    z_last = weighted_sum([w_last], [a_prev], b_last)
-    z_last.label = "z3 = z(L)"
-    a_last = z_last.sigmoid()
-    a_last.label = "a3 = a(L)"
-    c_last = (a_last - Value(TARGET, label="y")) ** 2
-    c_last.label = "C0"
-    c_last.backward()
+    c_last, _ = last_layer(n["a2"].data)
     pics.graph(draw_dot(c_last), "chain_last_layer")
     pics.graph(draw_dot(C), "chain_graph")
     pics.graph(draw_paths(C, n["w1"]), "chain_path_w1")

@@ -28,9 +28,9 @@ from pathgrad.autograd import Value, paths, toposort
 
 from .dot import Highlight, build
 from .rendering import _write
-from .style import number, path_color, rate
+from .style import FONT_BOLD, number, path_color, rate
 
-__all__ = ["Frame", "animate", "backward_frames"]
+__all__ = ["Frame", "animate", "backward_frames", "frame_layouts", "path_frames"]
 
 _MARK = "#D55E00"
 
@@ -44,13 +44,23 @@ class Frame:
     caption: str
 
 
+def _short(label: str) -> str:
+    """A value's name in a formula: ``a3`` for ``a3 = a(L)``, ``(a3 − y)`` for ``a3 − y``."""
+    short = label.split(" = ")[0]
+    return f"({short})" if " " in short else short
+
+
+def _signed(x: float) -> str:
+    return f"({rate(x)})" if x < 0 else rate(x)
+
+
 def backward_frames(root: Value) -> list[Frame]:
     """The reverse sweep step by step: frame 0 the seed, then one frame per computed value."""
     order = toposort(root)
     index = {v: i for i, v in enumerate(order)}
     grads = [0.0] * len(order)
     grads[-1] = 1.0
-    name = {v: v.label or f"v{i}" for v, i in index.items()}
+    name = {v: _short(v.label or f"v{i}") for v, i in index.items()}
     frames = [Frame(list(grads), None, f"seed: ∂{name[root]}/∂{name[root]} = 1")]
     computed = [v for v in reversed(order) if v.op]
     for step, v in enumerate(computed, 1):
@@ -60,7 +70,7 @@ def backward_frames(root: Value) -> list[Frame]:
         for k, (p, r) in enumerate(zip(v.parents, v.local_grads)):
             grads[index[p]] += r * grads[i]
             edges[(i, k)] = [_MARK]
-            terms.append(f"∂{name[root]}/∂{name[p]} += {rate(r)} × {rate(grads[i])}")
+            terms.append(f"∂{name[root]}/∂{name[p]} += {_signed(r)} × {_signed(grads[i])}")
         lit = {i: [_MARK], **{index[p]: [_MARK] for p in v.parents}}
         caption = f"step {step}/{len(computed)} at {name[v]}: " + ";  ".join(terms)
         frames.append(Frame(list(grads), Highlight(edges, lit, wrt=i), caption))
@@ -72,7 +82,7 @@ def path_frames(root: Value, wrt: Value) -> list[Frame]:
     order = toposort(root)
     index = {v: i for i, v in enumerate(order)}
     grads = [v.grad for v in order]
-    d = f"∂{root.label or 'root'}/∂{wrt.label or 'x'}"
+    d = f"∂{_short(root.label or 'root')}/∂{_short(wrt.label or 'x')}"
     frames = [Frame(grads, Highlight({}, {}, wrt=index.get(wrt)), f"{d} = Σ over paths: 0")]
     total = 0.0
     edges: dict[tuple[int, int], list[str]] = {}
@@ -102,33 +112,66 @@ def _graph_source(root: Value, frame: Frame, order: list[Value]) -> str:
     return str(graph.source)
 
 
-def _pinned_png(source: str, layout: Any) -> bytes:
-    """``source`` drawn at the positions of ``layout`` (a laid-out pygraphviz graph)."""
+def _sized(source: str, sizes: dict[str, tuple[float, float]]) -> Any:
+    """``source`` as a pygraphviz graph whose every node has the size ``sizes`` gives it
+    (inches): the largest it has in any frame, its label centred in it."""
     import pygraphviz
 
     g = pygraphviz.AGraph(string=source)
     for n in g.nodes():
+        w, h = sizes[str(n)]
+        if n.attr.get("shape") == "plain":  # plain ignores width and height; none keeps them
+            n.attr.update(shape="none", margin="0")
+        n.attr.update(width=f"{w:.4f}", height=f"{h:.4f}")
+    return g
+
+
+def _pin(graph: Any, layout: Any) -> Any:
+    """``graph`` laid out at the positions of ``layout`` (a laid-out pygraphviz graph)."""
+    for n in graph.nodes():
         n.attr["pos"] = layout.get_node(n).attr["pos"]
-    for e, e0 in zip(g.edges(keys=True), layout.edges(keys=True)):
-        edge, ref = g.get_edge(*e), layout.get_edge(*e0)
+    for e, e0 in zip(graph.edges(keys=True), layout.edges(keys=True)):
+        edge, ref = graph.get_edge(*e), layout.get_edge(*e0)
         for key in ("pos", "lp"):
             if ref.attr.get(key):
                 edge.attr[key] = ref.attr[key]
-    g.graph_attr["bb"] = layout.graph_attr["bb"]
+    graph.graph_attr.update(bb=layout.graph_attr["bb"], notranslate="true")
     # nop2 is neato -n2 as an engine of its own: it keeps the given positions (pygraphviz
     # runs layouts in-process and drops the -n2 argument)
-    return bytes(g.draw(format="png", prog="nop2"))
+    graph.layout(prog="nop2")
+    return graph
 
 
-def _frame_images(root: Value, frames: list[Frame]) -> list[Any]:
+def frame_layouts(root: Value, frames: list[Frame]) -> list[Any]:
+    """Each frame's graph (pygraphviz), laid out once and pinned: every node at one position
+    and one size in every frame, the largest it takes in any (a lit box has a thicker border
+    and a grad may grow wider), so no box reaches into its neighbour's place."""
     import pygraphviz
-    from PIL import Image, ImageDraw, ImageFont
 
     order = toposort(root)
     sources = [_graph_source(root, f, order) for f in frames]
-    layout = pygraphviz.AGraph(string=sources[-1])
+    sizes: dict[str, tuple[float, float]] = {}
+    for source in sources:
+        g = pygraphviz.AGraph(string=source)
+        for n in g.nodes():
+            n.attr["pos"] = "0,0"
+        g.layout(prog="nop")  # sizes the nodes, places nothing
+        for n in g.nodes():
+            w, h = sizes.get(str(n), (0.0, 0.0))
+            sizes[str(n)] = (max(w, float(n.attr["width"])), max(h, float(n.attr["height"])))
+    layout = _sized(sources[-1], sizes)
+    for e in layout.edges():  # a lit edge's label is bold: lay every label out at that width
+        if e.attr.get("label"):
+            e.attr["fontname"] = FONT_BOLD
     layout.layout(prog="dot")
-    pictures = [Image.open(io.BytesIO(_pinned_png(s, layout))).convert("RGB") for s in sources]
+    return [_pin(_sized(s, sizes), layout) for s in sources]
+
+
+def _frame_images(root: Value, frames: list[Frame]) -> list[Any]:
+    from PIL import Image, ImageDraw, ImageFont
+
+    pictures = [Image.open(io.BytesIO(bytes(g.draw(format="png")))).convert("RGB")
+                for g in frame_layouts(root, frames)]
     width = max(p.width for p in pictures)
     height = max(p.height for p in pictures)
     font = _font(ImageFont, 15)

@@ -8,13 +8,15 @@ import os
 import stat
 import sys
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 from PIL import Image, ImageChops
+from viz_helpers import read_layout
 
 from pathgrad.autograd import Value, count_paths, toposort
-from pathgrad.viz.animate import animate, backward_frames, path_frames
+from pathgrad.viz.animate import animate, backward_frames, frame_layouts, path_frames
 from pathgrad.viz.examples import chain_3b1b_values
 
 
@@ -102,3 +104,32 @@ def test_mp4_without_an_encoder_says_what_to_install(tmp_path: Path,
     with pytest.raises(RuntimeError, match=r"pip install imageio imageio-ffmpeg.*\.gif works"):
         animate(Value(1.0) * 2, tmp_path / "a.mp4")
     assert (tmp_path / "a.mp4").read_bytes() == b"old"  # the failed call left the file alone
+
+
+def boxes(graph: Any) -> dict[str, tuple[float, float, float, float]]:
+    """Each node's box in points (x0, y0, x1, y1), from Graphviz's layout."""
+    out = {}
+    for n in graph.nodes():
+        x, y = map(float, n.attr["pos"].split(","))
+        w, h = 36 * float(n.attr["width"]), 36 * float(n.attr["height"])
+        out[str(n)] = (x - w, y - h, x + w, y + h)
+    return out
+
+
+@pytest.mark.parametrize("wrt", [False, True])
+def test_frames_are_laid_out_once_and_no_two_boxes_overlap_in_any_frame(wrt: bool) -> None:
+    from pathgrad.demos.chain import last_layer
+
+    C, w = last_layer()
+    frames = path_frames(C, w) if wrt else backward_frames(C)
+    layouts = frame_layouts(C, frames)
+    assert len(layouts) == len(frames)
+    first = {n: n.attr["pos"] for n in layouts[0].nodes()}
+    for graph in layouts:
+        assert {n: n.attr["pos"] for n in graph.nodes()} == first  # nothing moves
+        drawn = sorted(boxes(graph).items())
+        for (a, (ax0, ay0, ax1, ay1)), (b, (bx0, by0, bx1, by1)) in itertools.combinations(
+                drawn, 2):
+            gap = max(bx0 - ax1, ax0 - bx1, by0 - ay1, ay0 - by1)
+            assert gap >= 2.0, (a, b, gap)  # apart, with a visible gap
+        assert read_layout(graph.draw(format="json")).labels_on_edges() == 0

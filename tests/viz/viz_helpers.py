@@ -111,9 +111,14 @@ def _bezier(points: list[list[float]], steps: int = 12) -> list[tuple[float, flo
 
 def layout(source: str) -> Layout:
     """Lay ``source`` out with the bundled Graphviz and read sizes back from its JSON."""
+    return read_layout(pygraphviz.AGraph(string=source).draw(format="json", prog="dot"))
+
+
+def read_layout(json_text: bytes | str) -> Layout:
+    """Sizes, fonts, edge-label boxes and edge paths from Graphviz's JSON output."""
     import json
 
-    out = json.loads(pygraphviz.AGraph(string=source).draw(format="json", prog="dot"))
+    out = json.loads(json_text)
     x0, y0, x1, y1 = map(float, out["bb"].split(","))
     fonts: list[float] = []
     for obj in out.get("objects", []) + out.get("edges", []) + [out]:
