@@ -21,6 +21,7 @@ True
 
 from __future__ import annotations
 
+import itertools
 import warnings
 from dataclasses import dataclass
 from types import SimpleNamespace
@@ -288,21 +289,27 @@ def _neuron_rows(view: NetworkView, li: int, j: int) -> tuple[str, list[tuple[st
 
 
 def _add_layers(g: Digraph, view: NetworkView, digits: int, edge_labels: bool) -> None:
+    """One rank per layer: its caption on top, then neuron 0, 1, … down, held in that order
+    by invisible edges inside the rank (Graphviz's own order flipped with edge labels). The
+    captions are chained by heavy invisible edges too, so they stand in one row above every
+    neuron and no weight's edge crosses them (a cluster's caption sat at the top of a short
+    layer, where the edges to the next layer's top neurons run)."""
     last = len(view.sizes)
     for li, size in enumerate(view.sizes):
         l = li + 1
-        with g.subgraph(name=f"cluster_layer{l}") as c:
+        with g.subgraph(name=f"layer{l}") as c:
+            c.attr(rank="same")
             caption = _layer_title(l, last, view.activation_names[li - 1] if li else "")
-            c.attr(label=caption, color="white", fontsize="11", labelloc="t")
-            # Graphviz stacks a rank's nodes bottom-up in LR when nothing else decides:
-            # emitted last to first, neuron 0 ends on top, as in Nielsen's figures. Edge
-            # labels put a virtual node before each layer, which flips that stacking.
-            flip = li > 0 and edge_labels
-            order = list(range(size)) if flip else list(reversed(range(size)))
-            for j in order:
+            c.node(f"T{l}", caption, shape="plaintext", fontsize="11", tooltip=caption)
+            for j in range(size):
                 title, rows = _neuron_rows(view, li, j)
                 c.node(f"L{l}_{j}", _neuron_label(title, rows, digits), style="filled",
                        fillcolor="#EAF2FA" if li == 0 else "#FFFFFF", tooltip=title)
+            column = [f"T{l}", *(f"L{l}_{j}" for j in range(size))]
+            for k, (a, b) in enumerate(itertools.pairwise(column)):
+                c.edge(a, b, style="invis", id=f"order{l}_{k}")
+    for l in range(1, last):
+        g.edge(f"T{l}", f"T{l + 1}", style="invis", weight="100", id=f"captions{l}")
 
 
 def _add_weights(g: Digraph, view: NetworkView, values: list[list[list[float]]],

@@ -4,6 +4,8 @@ kinds of model give the same numbers for the same weights (matrix BP1–BP4 vs t
 
 from __future__ import annotations
 
+import itertools
+import math
 import re
 
 import numpy as np
@@ -20,7 +22,8 @@ from pathgrad.viz.style import NEGATIVE, POSITIVE
 
 def weight_edges(source: str) -> dict[str, dict[str, str]]:
     _, edges, _ = parse(source)
-    return {e.attr["id"]: {**e.attr, "tail": e.tail, "head": e.head} for e in edges}
+    return {e.attr["id"]: {**e.attr, "tail": e.tail, "head": e.head} for e in edges
+            if e.attr.get("style") != "invis"}
 
 
 def trained_mlp() -> tuple[MLP, Value]:
@@ -176,3 +179,46 @@ def test_delta_is_kept_after_fit_with_four_significant_figures(compiled: bool) -
     source = draw_network(model).source
     for d in deltas:
         assert f"δ {d:#.4g}" in source
+
+
+def caption_boxes(out: dict) -> list[tuple[str, tuple[float, float, float, float]]]:
+    """The layer captions' text boxes (x0, y0, x1, y1) in Graphviz's JSON layout."""
+    found = []
+    for obj in out.get("objects", []):
+        size = 11.0
+        for op in obj.get("_ldraw_", []):
+            if op["op"] == "F":
+                size = float(op["size"])
+            if op["op"] == "T" and op["text"].startswith("layer "):
+                x, y, w = float(op["pt"][0]), float(op["pt"][1]), float(op["width"])
+                left = x - w / 2 if op["align"] == "c" else (x - w if op["align"] == "r" else x)
+                found.append((op["text"], (left, y - 0.25 * size, left + w, y + 0.8 * size)))
+    return found
+
+
+def dense(path: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    """The path's points at most 1 pt apart (a straight edge is one long Bézier segment)."""
+    out = list(path[:1])
+    for (ax, ay), (bx, by) in itertools.pairwise(path):
+        n = max(1, int(math.hypot(bx - ax, by - ay)))
+        out += [(ax + (bx - ax) * t / n, ay + (by - ay) * t / n) for t in range(1, n + 1)]
+    return out
+
+
+@pytest.mark.parametrize("sizes", [[2, 16, 16, 1], [3, 4, 2], [1, 5, 1]])
+def test_no_edge_crosses_a_layer_caption(sizes: list[int]) -> None:
+    import json
+
+    import pygraphviz as pgv
+    from viz_helpers import read_layout
+
+    net = Network(sizes, seed=0)
+    net.backprop(np.linspace(-1, 1, sizes[0]).reshape(-1, 1), np.zeros((sizes[-1], 1)))
+    text = pgv.AGraph(string=draw_network(net).source).draw(format="json", prog="dot")
+    captions = caption_boxes(json.loads(text))
+    assert len(captions) == len(sizes)
+    paths = read_layout(text).edge_paths
+    for caption, (x0, y0, x1, y1) in captions:
+        crossing = [p for p in paths if any(x0 - 2 < x < x1 + 2 and y0 - 2 < y < y1 + 2
+                                            for x, y in dense(p))]
+        assert not crossing, caption
