@@ -28,7 +28,7 @@ from ._labels import Look, box_label, copy_label, op_text, text_width, value_lab
 from ._layout import Link, Unit, lay_out
 from ._neurons import Z_LABEL, NeuronBox, find_neurons
 from .rendering import Digraph
-from .style import DIM, FONT, FONT_BOLD, INK, rate
+from .style import DIM, FONT, FONT_BOLD, INK, esc, rate
 
 __all__ = ["MAX_NODES", "Highlight", "draw_dot"]
 
@@ -185,7 +185,7 @@ class _Scene:
             attrs.update(id=f"e{i}_{k}", tooltip=f"∂{name}/∂{p.label or f'v{self.index[p]}'} "
                                                  f"= {r!r}")
             if labelled:
-                attrs["label"] = rate(r, self.digits)
+                attrs["label"] = _edge_label(rate(r, self.digits), len(self._colors(i, k)))
             target = head if boxed or not self.op_nodes else f"{head}op"
             self.links.append(Link(tail, target, attrs, port, "z_in" if boxed else ""))
 
@@ -246,6 +246,17 @@ def _stack_layers(g: Digraph, boxes: list[NeuronBox], segment: dict[str, int]) -
             sub.attr(rank="same")
             for tail, head in itertools.pairwise(ids):
                 sub.edge(tail, head, style="invis")
+
+
+def _edge_label(text: str, lines: int) -> str:
+    """An edge's label; on an edge drawn as several parallel coloured lines (one per path)
+    the text is padded by the bundle's half-width, so it clears the outermost line (Graphviz
+    places a label as if the edge were one line)."""
+    if lines < 2:
+        return text
+    pad = round(1.1 * lines + 1)  # each line is 2.2 pt wide
+    return (f'<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="{pad}"><TR>'
+            f"<TD>{esc(text)}</TD></TR></TABLE>>")
 
 
 def _edge_style(colors: list[str], highlight: Highlight | None, bold_label: bool = False
