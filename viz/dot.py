@@ -12,7 +12,7 @@ continues in the next column) is a dashed node ``v{i}c…``/``v{i}s…`` holding
 >>> x = Value(3.0, label="x")
 >>> y = x * x
 >>> g = draw_dot(y)
->>> [line.split(" [")[0].strip() for line in g.body if "label=3" in line]
+>>> [line.split(" [")[0].strip() for line in g.body if "<TD>3</TD>" in line]
 ['v0 -> v1op', 'v0 -> v1op']
 """
 
@@ -185,7 +185,9 @@ class _Scene:
             attrs.update(id=f"e{i}_{k}", tooltip=f"∂{name}/∂{p.label or f'v{self.index[p]}'} "
                                                  f"= {r!r}")
             if labelled:
-                attrs["label"] = _edge_label(rate(r, self.digits), len(self._colors(i, k)))
+                twin = v.parents.count(p) > 1  # x * x: two edges between the same nodes
+                attrs["label"] = _edge_label(rate(r, self.digits), len(self._colors(i, k)),
+                                             twin)
             target = head if boxed or not self.op_nodes else f"{head}op"
             self.links.append(Link(tail, target, attrs, port, "z_in" if boxed else ""))
 
@@ -248,13 +250,14 @@ def _stack_layers(g: Digraph, boxes: list[NeuronBox], segment: dict[str, int]) -
                 sub.edge(tail, head, style="invis")
 
 
-def _edge_label(text: str, lines: int) -> str:
-    """An edge's label; on an edge drawn as several parallel coloured lines (one per path)
-    the text is padded by the bundle's half-width, so it clears the outermost line (Graphviz
-    places a label as if the edge were one line)."""
-    if lines < 2:
+def _edge_label(text: str, lines: int, twin: bool) -> str:
+    """An edge's label. Graphviz places a label beside its edge's middle as if the edge were
+    one thin line; a twin edge (``x * x``: the other one) or an edge drawn as several parallel
+    coloured lines (one per path) then ran through it. There the label is padded: 2 pt, plus
+    a bundle's half-width."""
+    if lines < 2 and not twin:
         return text
-    pad = round(1.1 * lines + 1)  # each line is 2.2 pt wide
+    pad = 2 + (round(1.1 * lines) if lines > 1 else 0)  # each coloured line is 2.2 pt wide
     return (f'<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="{pad}"><TR>'
             f"<TD>{esc(text)}</TD></TR></TABLE>>")
 

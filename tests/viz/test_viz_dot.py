@@ -9,7 +9,7 @@ import sys
 
 import pytest
 from hypothesis import given, settings
-from viz_helpers import graphs, parse, rate_of
+from viz_helpers import graphs, parse, rate_of, text_of
 
 from pathgrad.autograd import Value, toposort, weighted_sum
 from pathgrad.nn.layers import MLP
@@ -45,8 +45,8 @@ def check_structure(root: Value) -> None:
             e = operand_edges[f"e{i}_{k}"]
             assert (e.tail, e.head) == (f"v{index[p]}", f"v{i}op")
             assert rate_of(e) == r  # exact: the tooltip keeps repr(rate)
-            assert e.attr["label"] == rate(r)
-            assert float(e.attr["label"]) == pytest.approx(r, rel=1e-3, abs=1e-12)
+            assert text_of(e.attr["label"]) == rate(r)
+            assert float(text_of(e.attr["label"])) == pytest.approx(r, rel=1e-3, abs=1e-12)
     # and each op node feeds its value: one unlabelled edge per computed value
     op_edges = [(e.tail, e.head) for e in edges if "id" not in e.attr]
     assert sorted(op_edges) == sorted((f"v{i}op", f"v{i}") for i, v in enumerate(order) if v.op)
@@ -72,7 +72,7 @@ def test_x_times_x_draws_two_distinct_edges() -> None:
     y = x * x
     _, edges, _ = parse(draw_dot(y).source)
     into_mul = [e for e in edges if e.head == "v1op"]
-    assert [(e.tail, e.attr["id"], e.attr["label"]) for e in into_mul] == [
+    assert [(e.tail, e.attr["id"], text_of(e.attr["label"])) for e in into_mul] == [
         ("v0", "e1_0", "3"), ("v0", "e1_1", "3")]
 
 

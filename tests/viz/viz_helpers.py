@@ -30,6 +30,13 @@ def parse(source: str) -> tuple[dict[str, dict[str, str]], list[Edge], dict[str,
     return nodes, edges, dict(g.graph_attr)
 
 
+def text_of(label: str) -> str:
+    """A label's text: an HTML-like label (``<TABLE…><TD>3</TD>…``) without its tags."""
+    import html
+
+    return html.unescape(re.sub(r"<[^>]+>", "", label))
+
+
 def rate_of(edge: Edge) -> float:
     """The exact rate factor an operand edge carries in its tooltip (``∂y/∂x = 0.25``)."""
     match = TOOLTIP_RATE.search(edge.attr["tooltip"])
