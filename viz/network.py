@@ -21,7 +21,6 @@ True
 
 from __future__ import annotations
 
-import itertools
 import warnings
 from dataclasses import dataclass
 from types import SimpleNamespace
@@ -289,25 +288,30 @@ def _neuron_rows(view: NetworkView, li: int, j: int) -> tuple[str, list[tuple[st
 
 
 def _add_layers(g: Digraph, view: NetworkView, digits: int, edge_labels: bool) -> None:
-    """One rank per layer: its caption on top, then neuron 0, 1, … down, held in that order
-    by invisible edges inside the rank (Graphviz's own order flipped with edge labels). The
-    captions are chained by heavy invisible edges too, so they stand in one row above every
-    neuron and no weight's edge crosses them (a cluster's caption sat at the top of a short
-    layer, where the edges to the next layer's top neurons run)."""
+    """One rank per layer, neuron 0 on top, held in that order by invisible edges inside the
+    rank (Graphviz's own order flipped with edge labels). Under each layer its caption: the
+    label of a cluster around an invisible node (text, not a node of the diagram: an SVG
+    reader counts neurons by their g.node elements), the captions chained by heavy invisible
+    edges so they stand in one row below every neuron and no weight's edge crosses them (a
+    cluster's caption sat at the top of a short layer, where the edges to the next layer's top
+    neurons run)."""
     last = len(view.sizes)
     for li, size in enumerate(view.sizes):
         l = li + 1
+        caption = _layer_title(l, last, view.activation_names[li - 1] if li else "")
+        with g.subgraph(name=f"cluster_caption{l}") as t:
+            t.attr(label=caption, color="white", fontsize="11", labelloc="t", margin="2")
+            t.node(f"T{l}", "", style="invis", shape="box", width="0.1", height="0.02",
+                   fixedsize="true")
         with g.subgraph(name=f"layer{l}") as c:
             c.attr(rank="same")
-            caption = _layer_title(l, last, view.activation_names[li - 1] if li else "")
-            c.node(f"T{l}", caption, shape="plaintext", fontsize="11", tooltip=caption)
             for j in range(size):
                 title, rows = _neuron_rows(view, li, j)
                 c.node(f"L{l}_{j}", _neuron_label(title, rows, digits), style="filled",
                        fillcolor="#EAF2FA" if li == 0 else "#FFFFFF", tooltip=title)
-            column = [f"T{l}", *(f"L{l}_{j}" for j in range(size))]
-            for k, (a, b) in enumerate(itertools.pairwise(column)):
-                c.edge(a, b, style="invis", id=f"order{l}_{k}")
+            for j in range(size - 1):
+                c.edge(f"L{l}_{j}", f"L{l}_{j + 1}", style="invis", id=f"order{l}_{j}")
+        g.edge(f"T{l}", f"L{l}_0", style="invis", constraint="false", id=f"caption{l}")
     for l in range(1, last):
         g.edge(f"T{l}", f"T{l + 1}", style="invis", weight="100", id=f"captions{l}")
 
