@@ -20,6 +20,7 @@ import numbers
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from ._checks import real_number
 from .graph import forward_sweep, toposort
 from .modes import ieee_on, recording
 from .value import Value
@@ -50,15 +51,12 @@ class JVP(float):
         return f"JVP(derivative={float(self)!r}, value={self.value!r})"
 
 
-def _number(x: Any, what: str, i: int) -> float:
+def _argument(x: Any, what: str, i: int) -> float:
+    """Input, tangent or output number ``i`` of ``jvp`` as a float; inf and nan only under
+    ``ieee()``."""
     if isinstance(x, Value) and what == "input":
         return x.data
-    if isinstance(x, bool) or not isinstance(x, numbers.Real):
-        raise TypeError(f"jvp: {what} {i} must be a number, got {x!r} ({type(x).__name__})")
-    try:
-        f = float(x)
-    except OverflowError:
-        raise OverflowError(f"jvp: {what} {i} is an int too large for a float") from None
+    f = real_number(f"jvp: {what} {i}", x)
     if f - f != 0.0 and not ieee_on():
         raise ValueError(f"jvp: {what} {i} is not finite: {f!r}")
     return f
@@ -87,8 +85,8 @@ def jvp(
     inputs, tangents = list(inputs), list(tangents)
     if len(inputs) != len(tangents):
         raise ValueError(f"jvp: {len(inputs)} inputs but {len(tangents)} tangents")
-    point = [_number(x, "input", i) for i, x in enumerate(inputs)]
-    directions = [_number(t, "tangent", i) for i, t in enumerate(tangents)]
+    point = [_argument(x, "input", i) for i, x in enumerate(inputs)]
+    directions = [_argument(t, "tangent", i) for i, t in enumerate(tangents)]
     leaves = [
         Value(p, label=x.label if isinstance(x, Value) else "") for p, x in zip(point, inputs)
     ]
@@ -98,7 +96,7 @@ def jvp(
         if isinstance(y, bool) or not isinstance(y, numbers.Real):
             raise TypeError(f"jvp: f must return a Value or a number, got {y!r} "
                             f"({type(y).__name__})")
-        return JVP(0.0, _number(y, "output", 0))
+        return JVP(0.0, _argument(y, "output", 0))
     tangent = forward_sweep(toposort(y), dict(zip(leaves, directions)))
     derivative = tangent.get(y, 0.0)
     if derivative - derivative != 0.0 and not ieee_on():

@@ -17,6 +17,7 @@ The rows of ``autograd.rules`` write their node names and rate-factor names as t
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import NamedTuple
 
 __all__ = ["MINUS", "Const", "Name", "const_text", "number_text", "power_text"]
@@ -25,12 +26,29 @@ MINUS = "−"  # the typographic minus, as the source texts print it
 _SUPERSCRIPT = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
 
 
-def number_text(x: float, digits: int = 2) -> str:
-    """``x`` to ``digits`` significant digits, plain notation where it stays short."""
-    if x != x:
-        return "nan"
-    if x in (math.inf, -math.inf):
-        return ("" if x > 0 else MINUS) + "inf"
+def number_text(x: float, digits: int = 2, style: str = "plain", minus: str = MINUS) -> str:
+    """``x`` as formulas and pictures show it: the one number formatter.
+
+    ``"plain"`` (paths' formulas): ``digits`` significant digits, plain notation where it stays
+    short; ``"fixed"``: ``digits`` decimals, micrograd's ``%.4f``, scientific where that would
+    hide the value; ``"sig"``: significant digits, trailing zeros kept (δ −1.0015 is ``−1.002``);
+    ``"short"``: significant digits without trailing zeros (rate factors on edges). ``minus``
+    is the sign written for a negative number (pictures use ``-``).
+
+    >>> number_text(0.5, 4, "fixed"), number_text(-1.5e-7, 4, "fixed", "-")
+    ('0.5000', '-1.500e-07')
+    >>> number_text(-1.0015, 4, "sig"), number_text(0.9990000001, 4, "short")
+    ('−1.002', '0.999')
+    """
+    if style not in _FORMATS:
+        raise ValueError(f"number_text: style must be one of {', '.join(_FORMATS)}, got {style!r}")
+    text = _FORMATS[style](x, digits)
+    return minus + text[1:] if text.startswith("-") else text
+
+
+def _plain(x: float, digits: int) -> str:
+    if x != x or x in (math.inf, -math.inf):
+        return str(x)
     if x == 0.0:
         return "0"
     mag = abs(x)
@@ -39,7 +57,23 @@ def number_text(x: float, digits: int = 2) -> str:
         text = f"{mag:.{decimals}f}"
     else:
         text = f"{mag:.{max(digits - 1, 0)}e}"
-    return (MINUS if x < 0 else "") + text
+    return ("-" if x < 0 else "") + text
+
+
+def _fixed(x: float, digits: int) -> str:
+    if x == 0.0 or 1e-3 <= abs(x) < 1e6 or x != x:
+        return f"{x:.{digits}f}"
+    return f"{x:.{max(digits - 1, 1)}e}"
+
+
+def _sig(x: float, digits: int) -> str:
+    text = f"{x:#.{digits}g}"
+    return text[:-1] if text.endswith(".") else text
+
+
+_FORMATS: dict[str, Callable[[float, int], str]] = {
+    "plain": _plain, "fixed": _fixed, "sig": _sig, "short": lambda x, d: f"{x:.{d}g}",
+}
 
 
 def const_text(c: float) -> str:

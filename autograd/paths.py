@@ -30,12 +30,12 @@ from __future__ import annotations
 import gc
 import heapq
 import math
-import numbers
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from ._checks import positive_int
 from .graph import forward_sweep, toposort
 from .modes import ieee_on
 from .notation import MINUS, Name, const_text, number_text
@@ -50,9 +50,6 @@ __all__ = [
 # A node's name is its label; an unlabeled node is shown as its row's ``text`` over its operands'
 # names, two levels deep at most (three compositions below, no recursion), so ``(a - y)`` built
 # from labeled ``a`` and ``y`` reads ``a−y``.
-_fmt = number_text
-
-
 def _leaf_or_label(v: Value) -> Name | None:
     if v.label:
         return Name(v.label, True)
@@ -204,14 +201,14 @@ class Path:
         if not self.factors:
             return f"{head} = 1"
         names = [n for n, _ in self.terms]
-        values = [_fmt(f, digits) for _, f in self.terms]
+        values = [number_text(f, digits) for _, f in self.terms]
         values = [f"({v})" if v.startswith(MINUS) else v for v in values]
         if len(names) > max_factors:
             keep = max(max_factors // 2, 1)
             gap = f"…({len(names) - 2 * keep} more)…"
             names = [*names[:keep], gap, *names[-keep:]]
             values = [*values[:keep], gap, *values[-keep:]]
-        result = _fmt(self.product, digits)
+        result = number_text(self.product, digits)
         if len(names) == 1:
             return f"{head} = {names[0]} = {result}"
         return f"{head} = {' · '.join(names)} = {' · '.join(values)} = {result}"
@@ -407,13 +404,6 @@ def _collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _count_arg(k: Any, where: str) -> int:
-    """An int (numpy's included, bools not) for ``k``, or a TypeError naming it."""
-    if isinstance(k, bool) or not isinstance(k, numbers.Integral):
-        raise TypeError(f"{where}: k must be an int, got {k!r} ({type(k).__name__})")
-    return int(k)
-
-
 def top_paths(output: Value, node: Value, k: int = 10) -> list[Path]:
     """The ``k`` paths from ``node`` to ``output`` with the largest |product|, largest first.
 
@@ -431,9 +421,7 @@ def top_paths(output: Value, node: Value, k: int = 10) -> list[Path]:
     [3.0, 1.6487, 0.5]
     """
     _check(output, node, "top_paths")
-    k = _count_arg(k, "top_paths")
-    if k < 1:
-        raise ValueError(f"top_paths: k must be >= 1, got {k}")
+    k = positive_int("top_paths: k", k)
     with _collector_paused():
         return _best_first(output, node, k)
 
@@ -569,7 +557,7 @@ class Contributions:
         n = self.n_paths
         count = _count_text(n)
         noun = "path" if n == 1 else "paths"
-        lines = [f"{name} = {_fmt(self.gradient, 4)}, the sum over {count} {noun}"]
+        lines = [f"{name} = {number_text(self.gradient, 4)}, the sum over {count} {noun}"]
         if n == 0:
             lines[0] = f"{name} = 0: the output does not depend on this node (no paths)"
             return "\n".join(lines)
@@ -580,11 +568,11 @@ class Contributions:
         # Where the paths cancel (Σ|products| ≫ |gradient|) a share of the gradient means
         # little, so each path is shown as a share of Σ|products| instead.
         cancels = self.abs_total > 100.0 * abs(self.gradient)
-        parts = [f"{how} sum to {_fmt(top_sum, 4)}"]
+        parts = [f"{how} sum to {number_text(top_sum, 4)}"]
         if share is not None and not cancels:
             parts.append(f"{_percent(share)} of the gradient")
         if abs_share is not None:
-            parts.append(f"{_percent(abs_share)} of Σ|products| = {_fmt(self.abs_total, 4)}")
+            parts.append(f"{_percent(abs_share)} of Σ|products| = {number_text(self.abs_total, 4)}")
         lines.append(", ".join(parts) + (" (the paths cancel)" if cancels else ""))
         for i, p in enumerate(self.top, 1):
             if cancels or share is None:
@@ -614,7 +602,7 @@ def _count_text(n: int) -> str:
 
 def _percent(x: float) -> str:
     pct = 100.0 * x
-    return f"{pct:.1f}%" if pct == 0.0 or 0.1 <= abs(pct) < 1e4 else f"{_fmt(pct, 2)}%"
+    return f"{pct:.1f}%" if pct == 0.0 or 0.1 <= abs(pct) < 1e4 else f"{number_text(pct, 2)}%"
 
 
 def contributions(output: Value, node: Value, k: int = 5) -> Contributions:
@@ -634,9 +622,7 @@ def contributions(output: Value, node: Value, k: int = 5) -> Contributions:
       3. ∂y/∂x = x = 0.50   (12.5%)
     """
     _check(output, node, "contributions")
-    k = _count_arg(k, "contributions")
-    if k < 1:
-        raise ValueError(f"contributions: k must be >= 1, got {k}")
+    k = positive_int("contributions: k", k)
     kept, _ = _forward_edges(output, node)
     if not kept:
         return Contributions(output, node, 0, 0.0, 0.0, ())

@@ -133,7 +133,7 @@ def _with_guards(out: Value, guards: list[tuple[str, Any, Any, bool]]) -> list[V
     return union
 
 
-def _number(c: float | None) -> Any:
+def _comparable(c: float | None) -> Any:
     return "nan" if c is not None and c != c else c  # nan == nan, for comparing signatures
 
 
@@ -146,9 +146,9 @@ def signature(t: Trace) -> list[tuple[Any, ...]]:
     sig: list[tuple[Any, ...]] = []
     for v in t.nodes:
         if v._edges:
-            sig.append((v.op, _number(v.constant), tuple(index[id(p)] for p in v.parents)))
+            sig.append((v.op, _comparable(v.constant), tuple(index[id(p)] for p in v.parents)))
         else:
-            sig.append(kinds.get(id(v)) or ("leaf", _number(v.data)))
+            sig.append(kinds.get(id(v)) or ("leaf", _comparable(v.data)))
     return sig
 
 

@@ -1,7 +1,8 @@
 """Neural networks on ``Value``: micrograd's ``Neuron``, ``Layer``, ``MLP`` in Nielsen's notation.
 
 Also losses, optimizers, seeded data sets and ``fit``. The numpy matrix form of the four
-equations lives in ``nn.matrix`` (``from nn.matrix import Network``), imported on demand.
+equations lives in ``nn.matrix`` (``from pathgrad.nn.matrix import Network``); ``ACTIVATIONS`` is
+its table of activations by name, shared with ``Neuron``.
 
 >>> from pathgrad.nn import MLP, data, optim, fit
 >>> X, y = data.moons(100, noise=0.1, seed=1337, signed=True)

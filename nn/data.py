@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from ._checks import positive_int
+from pathgrad.autograd._checks import positive_int
 
 __all__ = [
     "blobs",

@@ -41,46 +41,37 @@ from typing import Any
 import numpy as np
 
 from pathgrad.autograd import Value, weighted_sum
-from pathgrad.autograd.numpy_math import NUMPY_MATH
+from pathgrad.autograd._checks import positive_int
+from pathgrad.autograd.rules import ROWS
 from pathgrad.autograd.value import weighted_sums
 
-from ._checks import positive_int
+from .matrix.activations import ACTIVATIONS
 from .module import Module, Tensor
 
 __all__ = ["ACTIVATIONS", "INITS", "MLP", "Layer", "Neuron"]
-
-ACTIVATIONS = ("sigmoid", "tanh", "relu", "linear")
-"""Activation names: Nielsen's sigmoid σ(z) = 1/(1+e^(−z)), tanh, relu max(z, 0), linear z."""
 
 INITS = ("uniform", "normal", "scaled_normal")
 """Weight initialisations: ``uniform`` is micrograd's (w ~ U(−1, 1), b = 0); ``normal`` is
 Nielsen's ``network.py`` (w, b ~ N(0, 1)); ``scaled_normal`` is Nielsen's chapter 3
 (w ~ N(0, 1/n_in), b ~ N(0, 1))."""
 
-_APPLY: dict[str, Callable[[Value], Value] | None] = {
-    "sigmoid": Value.sigmoid,
-    "tanh": Value.tanh,
-    "relu": Value.relu,
-    "linear": None,
-}
-
-
-_NUMPY: dict[str, Callable[[np.ndarray], np.ndarray]] = {
-    "sigmoid": NUMPY_MATH.sigmoid,
-    "tanh": np.tanh,
-    "relu": lambda z: np.maximum(z, 0.0),
-    "linear": lambda z: z,
-}
-
-_MICROGRAD_NAME = {"relu": "ReLU", "linear": "Linear", "tanh": "Tanh", "sigmoid": "Sigmoid"}
-
-
 def _check_activation(activation: Any) -> str:
-    if not isinstance(activation, str) or activation not in _APPLY:
-        raise ValueError(f"unknown activation {activation!r}; choose one of {ACTIVATIONS}")
+    if not isinstance(activation, str) or activation not in ACTIVATIONS:
+        raise ValueError(
+            f"unknown activation {activation!r}; choose one of {', '.join(ACTIVATIONS)}"
+        )
     return activation
 
 
+def _on_value(activation: str) -> Callable[[Value], Value] | None:
+    """The activation as one node: the Value method of its rule row (none for linear)."""
+    return None if activation == "linear" else getattr(Value, activation)
+
+
+def _class_name(activation: str) -> str:
+    # micrograd's repr: ReLUNeuron, LinearNeuron; the others after their row's _op
+    op = ROWS[activation].micrograd if activation in ROWS else activation
+    return op[0].upper() + op[1:]
 
 
 def _rng(seed: int | random.Random | None) -> Any:
@@ -175,7 +166,7 @@ class Neuron(Module):
         self.layer, self.index = layer, index
         self._z_label = z_name
         self._a_label = z_name if activation == "linear" else a_name
-        self._apply = _APPLY[activation]
+        self._apply = _on_value(activation)
         self._input_labels = [f"a{1 if layer is None else layer - 1}[{k}]" for k in range(nin)]
         self.last_z: Value | None = None
         self.last_activation: Value | None = None
@@ -227,7 +218,7 @@ class Neuron(Module):
         ]
 
     def __repr__(self) -> str:
-        return f"{_MICROGRAD_NAME[self.activation]}Neuron({len(self.w)})"
+        return f"{_class_name(self.activation)}Neuron({len(self.w)})"
 
 
 class Layer(Module):
@@ -415,7 +406,7 @@ class MLP(Module):
                 f"MLP expects inputs of length {self.n_inputs}, got shape {np.shape(X)}"
             )
         for layer in self.layers:
-            a = _NUMPY[layer.activation](a @ layer.weight_matrix().T + layer.bias_vector())
+            a = ACTIVATIONS[layer.activation](a @ layer.weight_matrix().T + layer.bias_vector())
         return a[0] if single else a
 
     def __repr__(self) -> str:

@@ -12,6 +12,10 @@ Each loss is an object with
 ``output`` is a Value (one output neuron) or a list of Values; ``target`` a number, a class
 index, or a list of numbers (one-hot or probabilities).
 
+A ``Loss`` is built of ``Value`` operations and the engine differentiates it; ``nn.matrix``'s
+``Cost`` is the same C_x on numpy arrays with its gradient and δ^L written by hand (Nielsen's
+``network2.py`` name): two ideas, two names.
+
 >>> from pathgrad.autograd import Value
 >>> a, y = Value(0.8), 1.0
 >>> c = squared_error.example(a, y)           # 3Blue1Brown's C_0 = (a − y)²
@@ -33,6 +37,7 @@ from typing import Any
 import numpy as np
 
 from pathgrad.autograd import Value, sum_values
+from pathgrad.autograd._checks import finite_number
 
 __all__ = [
     "LOSSES",
@@ -62,13 +67,8 @@ def _outputs(output: Any, what: str) -> list[Value]:
     raise TypeError(f"{what}: the output must be a Value or a list of Values, got {output!r}")
 
 
-def _number(t: Any, what: str) -> float:
-    if isinstance(t, bool) or not isinstance(t, numbers.Real):
-        raise TypeError(f"{what}: a target must be a number or a Value, got {t!r}")
-    f = float(t)
-    if not math.isfinite(f):
-        raise ValueError(f"{what}: the target {t!r} is not finite")
-    return f
+def _target_number(t: Any, what: str) -> float:
+    return finite_number(f"{what}: a target", t)
 
 
 def _targets(target: Any, n: int, what: str) -> list[Any]:
@@ -77,7 +77,7 @@ def _targets(target: Any, n: int, what: str) -> list[Any]:
         isinstance(target, numbers.Real) and not isinstance(target, bool)
     ):
         if n == 1:
-            return [target if isinstance(target, Value) else _number(target, what)]
+            return [target if isinstance(target, Value) else _target_number(target, what)]
         if isinstance(target, Value):
             raise TypeError(f"{what}: {n} outputs need {n} targets, got one Value")
         k = _class_index(target, n, what)
@@ -89,11 +89,11 @@ def _targets(target: Any, n: int, what: str) -> list[Any]:
                         f"got {target!r}")
     if len(target) != n:
         raise ValueError(f"{what}: expected a target of length {n}, got length {len(target)}")
-    return [t if isinstance(t, Value) else _number(t, what) for t in target]
+    return [t if isinstance(t, Value) else _target_number(t, what) for t in target]
 
 
 def _class_index(target: Any, n: int, what: str) -> int:
-    f = _number(target, what)
+    f = _target_number(target, what)
     if f != int(f) or not 0 <= f < n:
         raise ValueError(f"{what}: class index {target!r} is not an integer in [0, {n})")
     return int(f)
@@ -322,7 +322,7 @@ class MaxMargin(Loss):
         if isinstance(target, Value):
             c = (1 + -target * output).relu()
         else:
-            y = _number(target, self.name)
+            y = _target_number(target, self.name)
             if y != 1.0 and y != -1.0:
                 raise ValueError(f"{self.name}: labels are -1 and +1, got {target!r}")
             c = (1 + -y * output).relu()

@@ -42,9 +42,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from pathgrad.autograd import Value
+from pathgrad.autograd._checks import positive_int
 from pathgrad.autograd._files import read_regular, write_atomic
-
-from ._checks import positive_int
 
 __all__ = ["FILE_FORMAT", "MAX_FILE_BYTES", "Module", "copy_parameters"]
 

@@ -30,8 +30,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from pathgrad.autograd import Value
-
-from ._checks import positive_number
+from pathgrad.autograd._checks import positive_number
 
 __all__ = ["SGD", "Adam", "NonFiniteError", "Optimizer"]
 

@@ -25,9 +25,9 @@ from typing import Any
 import numpy as np
 
 from pathgrad.autograd import Value, no_grad
+from pathgrad.autograd._checks import positive_int
 
 from . import losses as _losses
-from ._checks import positive_int
 from .optim import NonFiniteError, Optimizer
 
 __all__ = ["DivergenceError", "History", "fit", "train_step"]

@@ -222,7 +222,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 # ---- reading the expression and its values --------------------------------------------------
-def _number(item: str) -> tuple[str, float]:
+def _assignment(item: str) -> tuple[str, float]:
     name, eq, text = item.partition("=")
     name, text = name.strip(), text.strip()
     if not eq or not name:
@@ -244,7 +244,7 @@ def _read(args: argparse.Namespace) -> tuple[Expression, dict[str, Value]]:
     expr = parse(args.expr)
     values: dict[str, float] = {}
     for item in args.at:
-        name, value = _number(item)
+        name, value = _assignment(item)
         if name in values:
             raise _Failure(f"--at {item}: {name} is given twice", 2)
         if name not in expr.inputs:

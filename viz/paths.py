@@ -19,6 +19,7 @@ from __future__ import annotations
 import math
 
 from pathgrad.autograd import Value
+from pathgrad.autograd._checks import positive_int
 from pathgrad.autograd.paths import Contributions, Path, contributions, node_name
 
 from .dot import MAX_NODES, Highlight, build
@@ -174,10 +175,7 @@ def draw_paths(
     """
     if not isinstance(wrt, Value):
         raise TypeError(f"draw_paths: wrt must be a Value, got {type(wrt).__name__}")
-    if isinstance(k, bool) or not isinstance(k, int):
-        raise TypeError(f"draw_paths: k must be an int, got {k!r} ({type(k).__name__})")
-    if k < 1:
-        raise ValueError(f"draw_paths: k must be >= 1, got {k}")
+    k = positive_int("draw_paths: k", k)
     if not isinstance(root, Value):
         raise TypeError(f"draw_paths: root must be a Value, got {type(root).__name__}")
     summary = contributions(root, wrt, k)

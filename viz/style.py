@@ -1,4 +1,4 @@
-"""Shared looks: the colour-blind-safe palette, fonts, the one number formatter, escaping.
+"""Shared looks: the colour-blind-safe palette, fonts, numbers (``autograd.notation``'s), escaping.
 
 >>> number(0.5), number(-1.5e-7), rate(0.9990000001), number(-1.0015, 4, "sig")
 ('0.5000', '-1.500e-07', '0.999', '-1.002')
@@ -7,6 +7,8 @@
 from __future__ import annotations
 
 import html
+
+from pathgrad.autograd.notation import number_text
 
 __all__ = [
     "DIM",
@@ -41,20 +43,11 @@ def path_color(i: int) -> str:
 
 
 def number(x: float, digits: int = 4, style: str = "fixed") -> str:
-    """A number as pictures show it.
+    """A number as pictures show it: ``autograd.notation.number_text`` with an ASCII minus.
 
-    ``"fixed"``: micrograd's ``%.4f``, scientific where that would hide the value;
-    ``"sig"``: ``digits`` significant figures, trailing zeros kept (δ −1.0015 is ``-1.002``);
-    ``"short"``: significant figures without trailing zeros (rate factors on edges).
+    ``"fixed"`` (micrograd's ``%.4f``), ``"sig"``, ``"short"``: as ``number_text`` says.
     """
-    if style == "short":
-        return f"{x:.{digits}g}"
-    if style == "sig":
-        text = f"{x:#.{digits}g}"
-        return text[:-1] if text.endswith(".") else text
-    if x == 0.0 or 1e-3 <= abs(x) < 1e6 or x != x:
-        return f"{x:.{digits}f}"
-    return f"{x:.{max(digits - 1, 1)}e}"
+    return number_text(x, digits, style, "-")
 
 
 def rate(x: float, digits: int = 4) -> str:

@@ -116,7 +116,9 @@ SOFTPLUS = _from_row("softplus")
 LINEAR = Activation("linear", lambda z: z, np.ones_like)
 
 ACTIVATIONS: dict[str, Activation] = {a.name: a for a in (SIGMOID, TANH, RELU, LINEAR, SOFTPLUS)}
-"""The activations known by name; any other ``Activation`` can be passed as an object."""
+"""The activations known by name: the one table for ``nn.Neuron``/``Layer``/``MLP`` (on Values a
+neuron applies the row of that name as one node; ``MLP.feedforward`` these functions) and for
+``Network``, which also takes any other ``Activation`` as an object."""
 
 
 def get_activation(spec: Any) -> Activation:

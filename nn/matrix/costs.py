@@ -1,5 +1,11 @@
 """Costs C_x of one example's output, with ∇_a C and the output error δ^L (BP1).
 
+Two names for two ideas: a ``Cost`` (Nielsen's ``network2.py``: ``QuadraticCost``,
+``CrossEntropyCost``) works on numpy arrays and carries its derivative and δ^L written by hand,
+for the four equations; an ``nn.losses.Loss`` (micrograd's and PyTorch's word) is the same C_x
+built of ``Value`` operations, which the engine differentiates. ``tests/nn/test_losses.py`` pins
+each ``Cost`` to its ``Loss``.
+
 >>> import numpy as np
 >>> QuadraticCost().derivative(np.array([[1.0]]), np.array([[0.25]]))
 array([[0.75]])

@@ -16,7 +16,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from .._checks import positive_int, positive_number
+from pathgrad.autograd._checks import positive_int, positive_number
+
 from ..train import DivergenceError
 from .activations import Activation, get_activation
 from .costs import UNBOUNDED, Cost, CrossEntropyCost, get_cost

@@ -398,11 +398,11 @@ def test_non_values_are_refused(fn: object) -> None:
 def test_bad_k_is_refused() -> None:
     x = Value(1.0)
     y = x * 2.0
-    with pytest.raises(ValueError, match="k must be >= 1, got 0"):
+    with pytest.raises(ValueError, match="k must be an int >= 1, got 0"):
         top_paths(y, x, 0)
     with pytest.raises(TypeError, match=r"k must be an int, got 1\.5"):
         top_paths(y, x, 1.5)  # type: ignore[arg-type]
-    with pytest.raises(ValueError, match="k must be >= 1, got -2"):
+    with pytest.raises(ValueError, match="k must be an int >= 1, got -2"):
         contributions(y, x, -2)
 
 

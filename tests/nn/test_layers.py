@@ -141,6 +141,7 @@ def test_activation_closed_form_and_derivative_against_sympy(activation):
         "tanh": sp.tanh(s),
         "relu": sp.Piecewise((s, s > 0), (0, True)),
         "linear": s,
+        "softplus": sp.log(1 + sp.exp(s)),
     }
     f = forms[activation]
     df = sp.diff(f, s)
@@ -234,6 +235,7 @@ _PRIME = {
     "tanh": lambda z: 1 - np.tanh(z) ** 2,
     "relu": lambda z: (z > 0).astype(float),
     "linear": lambda z: np.ones_like(z),
+    "softplus": lambda z: 1 / (1 + np.exp(-z)),
 }
 
 
@@ -243,7 +245,8 @@ def _bp_by_hand(net, x, y):
     for layer in net.layers:
         z = layer.weight_matrix() @ a + layer.bias_vector()
         a = {"sigmoid": lambda t: 1 / (1 + np.exp(-t)), "tanh": np.tanh,
-             "relu": lambda t: np.maximum(t, 0), "linear": lambda t: t}[layer.activation](z)
+             "relu": lambda t: np.maximum(t, 0), "linear": lambda t: t,
+             "softplus": lambda t: np.log1p(np.exp(t))}[layer.activation](z)
         zs.append(z)
         acts.append(a)
     delta = (a - y) * _PRIME[net.layers[-1].activation](zs[-1])  # BP1, quadratic cost
@@ -263,7 +266,7 @@ def _bp_by_hand(net, x, y):
 @settings(max_examples=25, deadline=None)
 @given(
     sizes=st.lists(st.integers(1, 5), min_size=2, max_size=4),
-    acts=st.lists(st.sampled_from(ACTIVATIONS), min_size=3, max_size=3),
+    acts=st.lists(st.sampled_from(list(ACTIVATIONS)), min_size=3, max_size=3),
     seed=st.integers(0, 10_000),
     fused=st.booleans(),
 )

@@ -199,3 +199,30 @@ def test_traced_softmax_has_one_graph_for_every_example():
         eager.append(_structure(c2))
     assert graphs[0] == graphs[1]
     assert eager[0] != eager[1]  # eagerly the shift is the example's own max, a constant
+
+
+@pytest.mark.parametrize(
+    "cost, loss",
+    [
+        ("QuadraticCost", losses.quadratic),
+        ("CrossEntropyCost", losses.BinaryCrossEntropy(from_logits=False)),
+    ],
+)
+def test_each_array_cost_is_its_value_loss(cost, loss):
+    """``nn.matrix``'s Cost (arrays, ∇_a C by hand) and ``nn.losses``' Loss (Values, the engine
+    differentiates) are the same C_x: equal costs, and ∇_a C equal to the engine's gradient."""
+    from pathgrad.nn import matrix
+
+    c = getattr(matrix, cost)()
+    rng = np.random.default_rng(3)
+    a, y = rng.uniform(0.05, 0.95, size=(4, 1)), np.array([[1.0], [0.0], [0.0], [1.0]])
+    outs = [Value(float(x)) for x in a[:, 0]]
+    parts = (
+        [loss.example(outs, y[:, 0].tolist())]
+        if loss is losses.quadratic
+        else [loss.example(o, t) for o, t in zip(outs, y[:, 0].tolist())]
+    )
+    total = parts[0] if len(parts) == 1 else sum(parts[1:], parts[0])
+    total.backward()
+    assert c.fn(a, y) == pytest.approx(total.data, rel=1e-13)
+    assert c.derivative(a, y)[:, 0] == pytest.approx([o.grad for o in outs], rel=1e-12)

@@ -152,7 +152,7 @@ def test_bad_arguments() -> None:
     L, x = multi()
     with pytest.raises(TypeError, match="wrt must be a Value, got float"):
         draw_paths(L, 0.5)  # type: ignore[arg-type]
-    with pytest.raises(ValueError, match="k must be >= 1, got 0"):
+    with pytest.raises(ValueError, match="k must be an int >= 1, got 0"):
         draw_paths(L, x, k=0)
     with pytest.raises(TypeError, match="k must be an int"):
         draw_paths(L, x, k=2.5)  # type: ignore[arg-type]
