@@ -37,10 +37,11 @@ import ast
 import math
 import operator
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from .rules import ROWS
 from .value import Value
 
 __all__ = [
@@ -61,18 +62,28 @@ MAX_DEPTH = 100
 MAX_OPERATIONS = 1_000
 """Operators, calls and definitions together: bounds the size and the depth of the tree."""
 
-FUNCTIONS: dict[str, Callable[[Value], Value]] = {
-    "tanh": Value.tanh,
-    "exp": Value.exp,
-    "log": Value.log,
-    "sqrt": Value.sqrt,
-    "sigmoid": Value.sigmoid,
-    "relu": Value.relu,
-    "softplus": Value.softplus,
-    "sin": Value.sin,
-    "cos": Value.cos,
-    "abs": Value.__abs__,
-}
+class _Functions(Mapping[str, Callable[[Value], Value]]):
+    """The functions an expression may call: each unary row of the rule table that is written as
+    a function (not an operator such as ``neg``), by the row's name, as its ``Value`` method.
+    Read from ``ROWS`` on each use, so a row added by ``rules.register`` is callable at once."""
+
+    def _names(self) -> list[str]:
+        return [r.name for r in ROWS.values() if r.n_values == 1 and r.n_consts == 0 and r.atomic]
+
+    def __getitem__(self, name: str) -> Callable[[Value], Value]:
+        if name not in self._names():
+            raise KeyError(name)
+        method: Callable[[Value], Value] = getattr(Value, name)
+        return method
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names())
+
+    def __len__(self) -> int:
+        return len(self._names())
+
+
+FUNCTIONS: Mapping[str, Callable[[Value], Value]] = _Functions()
 """The functions an expression may call, each the engine's op of that name (one argument)."""
 
 _BINARY: dict[type, tuple[str, Callable[[Any, Any], Any]]] = {
@@ -350,72 +361,87 @@ def _syntax_error(error: SyntaxError, lines: list[str]) -> ExpressionError:
     return ExpressionError(message, line, column)
 
 
+_Problem = tuple[int, int, str, _Where]  # (line, column, message, where)
+
+
 def _refusal(node: ast.AST, lines: tuple[str, ...]) -> tuple[str, _Where] | None:
     """Why ``node`` is not allowed (and where to point), or None when it is fine."""
-    if isinstance(node, (ast.BinOp, ast.UnaryOp, ast.Name, ast.Call, ast.Constant)):
-        if isinstance(node, ast.BinOp) and type(node.op) not in _BINARY:
-            symbol = {ast.Mod: "%", ast.FloorDiv: "//", ast.MatMult: "@", ast.BitAnd: "&",
-                      ast.BitOr: "|", ast.BitXor: "^", ast.LShift: "<<", ast.RShift: ">>"}
-            text = symbol.get(type(node.op), type(node.op).__name__)
-            hint = " (for a power write **)" if text == "^" else ""
-            left = _where(lines, node.left, end=True)
-            col = left.column
-            while col < len(left.line) and left.line[col] in " \t)":
-                col += 1
-            return (f"the operator {text!r} is not allowed; use + - * / **{hint}",
-                    _Where(left.line, col))
-        if isinstance(node, ast.UnaryOp) and not isinstance(node.op, (ast.USub, ast.UAdd)):
-            return "only unary minus and plus are allowed", _where(lines, node)
-        if isinstance(node, ast.Constant):
-            value = node.value
-            if isinstance(value, bool) or value is None or value is Ellipsis:
-                return f"{value!r} is not a number", _where(lines, node)
-            if isinstance(value, (str, bytes)):
-                return "strings are not allowed", _where(lines, node)
-            if isinstance(value, complex):
-                return "complex numbers are not allowed", _where(lines, node)
-            try:
-                number = float(value)
-            except OverflowError:
-                number = math.inf
-            if not math.isfinite(number):
-                text = ast.get_source_segment("\n".join(lines), node) or repr(value)
-                return f"the number {text[:40]} is too large for a float", _where(lines, node)
+    if isinstance(node, ast.BinOp):
+        return None if type(node.op) in _BINARY else _operator_refusal(node, lines)
+    if isinstance(node, ast.UnaryOp):
+        if isinstance(node.op, (ast.USub, ast.UAdd)):
             return None
-        if isinstance(node, ast.Name):
-            if node.id.startswith("__"):
-                return f"the name {node.id!r} is not allowed (names may not start with __)", \
-                    _where(lines, node)
-            if node.id in FUNCTIONS:
-                return f"{node.id} is a function: call it, as in {node.id}(x)", _where(lines, node)
-            return None
-        if isinstance(node, ast.Call):
-            func = node.func
-            if not isinstance(func, ast.Name):
-                return None  # the callee itself is checked (an attribute, a lambda, ...)
-            if func.id not in FUNCTIONS:
-                known = " ".join(FUNCTIONS)
-                return f"unknown function {func.id!r}; the functions are: {known}", \
-                    _where(lines, func)
-            if node.keywords:
-                return f"{func.id}() takes no keyword arguments", _where(lines, node.keywords[0])
-            if len(node.args) != 1:
-                return f"{func.id}() takes exactly one argument, got {len(node.args)}", \
-                    _where(lines, node)
-        return None
-    if isinstance(node, ast.Attribute):
-        dot = _where(lines, node.value, end=True)
-        col = dot.column
-        while col < len(dot.line) and dot.line[col] in " \t)":
-            col += 1
-        return f"attribute access ('.{node.attr}') is not allowed", _Where(dot.line, col)
+        return "only unary minus and plus are allowed", _where(lines, node)
     if isinstance(node, ast.Constant):
+        problem = _constant_problem(node, lines)
+        return None if problem is None else (problem, _where(lines, node))
+    if isinstance(node, ast.Name):
+        if node.id.startswith("__"):
+            return f"the name {node.id!r} is not allowed (names may not start with __)", \
+                _where(lines, node)
+        if node.id in FUNCTIONS:
+            return f"{node.id} is a function: call it, as in {node.id}(x)", _where(lines, node)
         return None
+    if isinstance(node, ast.Call):
+        return _call_refusal(node, lines)
+    if isinstance(node, ast.Attribute):
+        return f"attribute access ('.{node.attr}') is not allowed", _after(lines, node.value)
     what = _REFUSED.get(type(node), f"'{type(node).__name__}' expressions")
     return f"{what} are not allowed", _where(lines, node)
 
 
-def _check_tree(tree: ast.expr, lines: tuple[str, ...]) -> list[tuple[int, int, str, _Where]]:
+def _after(lines: tuple[str, ...], node: ast.AST) -> _Where:
+    """The first column after ``node`` and any closing parentheses: where an operator is."""
+    end = _where(lines, node, end=True)
+    col = end.column
+    while col < len(end.line) and end.line[col] in " \t)":
+        col += 1
+    return _Where(end.line, col)
+
+
+def _operator_refusal(node: ast.BinOp, lines: tuple[str, ...]) -> tuple[str, _Where]:
+    symbol = {ast.Mod: "%", ast.FloorDiv: "//", ast.MatMult: "@", ast.BitAnd: "&",
+              ast.BitOr: "|", ast.BitXor: "^", ast.LShift: "<<", ast.RShift: ">>"}
+    text = symbol.get(type(node.op), type(node.op).__name__)
+    hint = " (for a power write **)" if text == "^" else ""
+    return (f"the operator {text!r} is not allowed; use + - * / **{hint}",
+            _after(lines, node.left))
+
+
+def _constant_problem(node: ast.Constant, lines: tuple[str, ...]) -> str | None:
+    value = node.value
+    if isinstance(value, bool) or value is None or value is Ellipsis:
+        return f"{value!r} is not a number"
+    if isinstance(value, (str, bytes)):
+        return "strings are not allowed"
+    if isinstance(value, complex):
+        return "complex numbers are not allowed"
+    try:
+        number = float(value)
+    except OverflowError:
+        number = math.inf
+    if not math.isfinite(number):
+        text = ast.get_source_segment("\n".join(lines), node) or repr(value)
+        return f"the number {text[:40]} is too large for a float"
+    return None
+
+
+def _call_refusal(node: ast.Call, lines: tuple[str, ...]) -> tuple[str, _Where] | None:
+    func = node.func
+    if not isinstance(func, ast.Name):
+        return None  # the callee itself is checked (an attribute, a lambda, ...)
+    if func.id not in FUNCTIONS:
+        known = " ".join(FUNCTIONS)
+        return f"unknown function {func.id!r}; the functions are: {known}", _where(lines, func)
+    if node.keywords:
+        return f"{func.id}() takes no keyword arguments", _where(lines, node.keywords[0])
+    if len(node.args) != 1:
+        return f"{func.id}() takes exactly one argument, got {len(node.args)}", \
+            _where(lines, node)
+    return None
+
+
+def _check_tree(tree: ast.expr, lines: tuple[str, ...]) -> list[_Problem]:
     """Every refused node under ``tree`` as (line, column, message, where)."""
     problems = []
     stack: list[ast.AST] = [tree]
@@ -457,6 +483,33 @@ def parse(text: str, outputs: list[str] | tuple[str, ...] | None = None) -> Expr
     """
     if not isinstance(text, str):
         raise TypeError(f"parse needs a str, got {type(text).__name__}")
+    module, frozen = _read(text)
+    trees, targets, unnamed = _definitions(module, frozen)
+    made_up = None
+    if unnamed is not None:
+        used = {n.id for tree in trees.values() for n in _dependencies(tree)}
+        used |= {n.id for n in _dependencies(unnamed)}
+        made_up = next((n for n in _UNNAMED if n not in trees and n not in used), "output_")
+        trees[made_up] = unnamed
+
+    uses = {name: _dependencies(tree) for name, tree in trees.items()}
+    order = _definition_order(trees, uses, frozen, targets)
+    inputs = _inputs(trees)
+    used_names = {n.id for deps in uses.values() for n in deps}
+    roots = tuple(n for n in trees if n not in used_names)
+    if outputs is not None:
+        known = set(trees) | set(inputs)
+        for name in outputs:
+            if name not in known:
+                raise ExpressionError(
+                    f"{name}: not a name in the expression (its names: "
+                    f"{', '.join(n for n in [*inputs, *order] if n != made_up)})")
+        roots = tuple(outputs)
+    return Expression("\n".join(frozen), inputs, roots, tuple(order), trees, frozen, made_up)
+
+
+def _read(text: str) -> tuple[ast.Module, tuple[str, ...]]:
+    """The text's lines (stripped, checked against the limits) and Python's tree of them."""
     lines = [line.strip() for line in text.replace("\r\n", "\n").split("\n")]
     _prescan(lines)
     source = "\n".join(lines)
@@ -470,64 +523,65 @@ def parse(text: str, outputs: list[str] | tuple[str, ...] | None = None) -> Expr
         raise ExpressionError("expression nested too deeply") from None
     except ValueError as error:  # null bytes, an integer of more than 4,300 digits
         raise ExpressionError(f"cannot read the expression: {error}") from None
-    frozen = tuple(lines)
+    return module, tuple(lines)
 
+
+def _definitions(
+    module: ast.Module, lines: tuple[str, ...]
+) -> tuple[dict[str, ast.expr], dict[str, ast.Name], ast.expr | None]:
+    """Each defined name's tree and target, and the unnamed expression (if any); the first of
+    all the problems found, by position, as an ``ExpressionError`` naming how many more."""
     trees: dict[str, ast.expr] = {}
     targets: dict[str, ast.Name] = {}
     unnamed: ast.expr | None = None
-    problems: list[tuple[int, int, str, _Where]] = []
+    problems: list[_Problem] = []
     for statement in module.body:
-        where = _where(frozen, statement)
+        where = _where(lines, statement)
+        problem = _statement_problem(statement, trees, unnamed is not None)
+        if problem is not None:
+            problems.append((statement.lineno, where.column, problem, where))
+            continue
         if isinstance(statement, ast.Expr):
-            if unnamed is not None:
-                problems.append((statement.lineno, where.column,
-                                 "only one output may go unnamed; name this one (y = ...)",
-                                 where))
-                continue
             unnamed = statement.value
-            problems += _check_tree(statement.value, frozen)
-        elif isinstance(statement, ast.Assign):
-            target = statement.targets[0]
-            if len(statement.targets) != 1 or not isinstance(target, ast.Name):
-                problems.append((statement.lineno, where.column,
-                                 "a definition gives one name a value: name = expression",
-                                 where))
-                continue
-            name = target.id
-            if name.startswith("__") or name in FUNCTIONS:
-                why = "a function" if name in FUNCTIONS else "not allowed (it starts with __)"
-                problems.append((statement.lineno, where.column,
-                                 f"the name {name!r} is {why}; pick another name", where))
-                continue
-            if name in trees:
-                problems.append((statement.lineno, where.column,
-                                 f"{name} is defined twice", where))
-                continue
-            trees[name] = statement.value
-            targets[name] = target
-            problems += _check_tree(statement.value, frozen)
         else:
-            kind = {ast.AugAssign: "augmented assignments (+= ...)", ast.AnnAssign: "annotations",
-                    ast.Import: "import statements", ast.ImportFrom: "import statements"}.get(
-                        type(statement), f"'{type(statement).__name__}' statements")
-            problems.append((statement.lineno, where.column, f"{kind} are not allowed", where))
+            assert isinstance(statement, ast.Assign) and isinstance(statement.targets[0], ast.Name)
+            target = statement.targets[0]
+            trees[target.id], targets[target.id] = statement.value, target
+        problems += _check_tree(statement.value, lines)
     if problems:
         _, _, message, where = min(problems, key=lambda p: (p[0], p[1]))
         more = len(problems) - 1
         if more:
             message += f" (and {more} more problem{'s' if more > 1 else ''})"
         raise ExpressionError(message, where.line, where.column)
+    return trees, targets, unnamed
 
-    if unnamed is not None:
-        used = {n.id for tree in trees.values() for n in _dependencies(tree)}
-        used |= {n.id for n in _dependencies(unnamed)}
-        name = next((n for n in _UNNAMED if n not in trees and n not in used), "output_")
-        trees[name] = unnamed
-    made_up = name if unnamed is not None else None
 
-    uses = {name: _dependencies(tree) for name, tree in trees.items()}
-    order = _definition_order(trees, uses, frozen, targets)
+def _statement_problem(
+    statement: ast.stmt, trees: Mapping[str, ast.expr], have_unnamed: bool
+) -> str | None:
+    """Why a statement is not a definition or the one unnamed expression, else None."""
+    if isinstance(statement, ast.Expr):
+        return "only one output may go unnamed; name this one (y = ...)" if have_unnamed else None
+    if not isinstance(statement, ast.Assign):
+        kind = {ast.AugAssign: "augmented assignments (+= ...)", ast.AnnAssign: "annotations",
+                ast.Import: "import statements", ast.ImportFrom: "import statements"}.get(
+                    type(statement), f"'{type(statement).__name__}' statements")
+        return f"{kind} are not allowed"
+    target = statement.targets[0]
+    if len(statement.targets) != 1 or not isinstance(target, ast.Name):
+        return "a definition gives one name a value: name = expression"
+    name = target.id
+    if name.startswith("__") or name in FUNCTIONS:
+        why = "a function" if name in FUNCTIONS else "not allowed (it starts with __)"
+        return f"the name {name!r} is {why}; pick another name"
+    if name in trees:
+        return f"{name} is defined twice"
+    return None
 
+
+def _inputs(trees: Mapping[str, ast.expr]) -> tuple[str, ...]:
+    """The names used but not defined, in the order of their first use in the text."""
     seen: dict[str, tuple[int, int]] = {}
     for tree in trees.values():
         for n in _dependencies(tree):
@@ -535,19 +589,7 @@ def parse(text: str, outputs: list[str] | tuple[str, ...] | None = None) -> Expr
                 pos = (n.lineno, n.col_offset)
                 if n.id not in seen or pos < seen[n.id]:
                     seen[n.id] = pos
-    inputs = tuple(sorted(seen, key=seen.__getitem__))
-
-    used_names = {n.id for deps in uses.values() for n in deps}
-    roots = tuple(n for n in trees if n not in used_names)
-    if outputs is not None:
-        known = set(trees) | set(inputs)
-        for name in outputs:
-            if name not in known:
-                raise ExpressionError(
-                    f"{name}: not a name in the expression (its names: "
-                    f"{', '.join(n for n in [*inputs, *order] if n != made_up)})")
-        roots = tuple(outputs)
-    return Expression(source, inputs, roots, tuple(order), trees, frozen, made_up)
+    return tuple(sorted(seen, key=seen.__getitem__))
 
 
 def _definition_order(trees: Mapping[str, ast.expr], uses: Mapping[str, list[ast.Name]],

@@ -35,7 +35,8 @@ def _no_errstate(**_: str) -> Iterator[None]:
 
 
 def array_math(xp: Any) -> SimpleNamespace:
-    """The math namespace over array library ``xp`` (numpy's names: exp, where, maximum ...).
+    """The math namespace over array library ``xp``: each function a row asks for (``m.exp``,
+    ``m.where``, ``m.maximum``, a new op's ``m.atan``) is ``xp``'s of that name.
 
     >>> array_math(np).relu(np.array([-2.0, 3.0]))
     array([0., 3.])
@@ -52,10 +53,15 @@ def array_math(xp: Any) -> SimpleNamespace:
         with quiet(divide="ignore", invalid="ignore"):
             return xp.where((o == 0.0) | (x == 0.0), 0.0, o * xp.log(x))
 
-    return math_namespace(
-        exp=xp.exp, log=xp.log, log1p=xp.log1p, sqrt=xp.sqrt, tanh=xp.tanh, sin=xp.sin,
-        cos=xp.cos, abs=xp.abs, maximum=xp.maximum, where=xp.where, powgrad=powgrad, xlogy=xlogy,
-    )
+    # exp, log, where, maximum ... and any new op's function come from xp by numpy's name
+    return math_namespace(xp, _NUMPY_1_NAMES, powgrad=powgrad, xlogy=xlogy)
+
+
+_NUMPY_1_NAMES = {
+    name: "arc" + name[1:] for name in ("acos", "acosh", "asin", "asinh", "atan", "atanh", "atan2")
+}
+if hasattr(np, "atan"):  # numpy >= 2 has the array API's names too
+    _NUMPY_1_NAMES = {}
 
 
 NUMPY_MATH = array_math(np)

@@ -45,17 +45,24 @@ def require(backend: str) -> Any:
         ) from error
 
 
-def _torch_ops(torch: Any, device: Any) -> SimpleNamespace:
-    """PyTorch under numpy's names, as ``array_math`` expects them."""
-    zero = torch.zeros((), dtype=torch.float64, device=device)
-    return SimpleNamespace(
-        exp=torch.exp, log=torch.log, sqrt=torch.sqrt, tanh=torch.tanh, sin=torch.sin,
-        cos=torch.cos, abs=torch.abs, sign=torch.sign, log1p=torch.log1p,
-        where=lambda c, a, b: torch.where(torch.as_tensor(c, device=device), a, b),
-        heaviside=lambda x, _: torch.heaviside(x, zero),
-        maximum=lambda x, c: torch.clamp_min(x, c),
-        zeros_like=torch.zeros_like,
-    )
+class _TorchAsNumpy:
+    """PyTorch under numpy's names, as ``array_math`` expects them: the few whose signature
+    differs here, every other function (``exp``, ``log``, a new op's ``atan``) is torch's."""
+
+    def __init__(self, torch: Any, device: Any) -> None:
+        self._torch, self._device = torch, device
+        self.__name__ = "torch"
+
+    def where(self, c: Any, a: Any, b: Any) -> Any:
+        return self._torch.where(self._torch.as_tensor(c, device=self._device), a, b)
+
+    def maximum(self, x: Any, c: Any) -> Any:
+        return self._torch.clamp_min(x, c)
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return getattr(self._torch, name)
 
 
 class _Sweep:
@@ -255,7 +262,7 @@ class ArrayReplay:
             column=lambda cs: torch.tensor(cs, dtype=torch.float64, device=dev)[:, None],
             scatter_sum=scatter_sum,
         )
-        self._sweep = _Sweep(self.tape, array_math(_torch_ops(torch, dev)), ops)
+        self._sweep = _Sweep(self.tape, array_math(_TorchAsNumpy(torch, dev)), ops)
 
     def _run_torch(self, X: np.ndarray, S: np.ndarray, with_grad: bool) -> tuple[Any, Any]:
         torch = self.lib

@@ -21,8 +21,9 @@ number does not become a node, the node keeps one parent and one rate factor and
 number in its ``constant`` slot. micrograd wraps the number in a node of its own; the numbers
 are the same either way.
 
-A new op is one row here (``register`` adds one at run time), plus a function in each math
-namespace if it needs one the namespaces lack (``FLOAT_MATH`` below, ``NUMPY_MATH``).
+A new op is one row here (``register`` adds one at run time). The math namespaces find the
+functions it calls by name in their libraries (``m.atan``: ``math.atan``, ``numpy.atan``); only
+a function a library lacks by that name needs an entry (``FLOAT_MATH`` below, ``array_math``).
 
 >>> ROWS["mul"].partials(FLOAT_MATH, 6.0, 2.0, 3.0)
 (3.0, 2.0)
@@ -92,15 +93,42 @@ HELPERS: dict[str, Callable[..., Any]] = {
 """The functions rows use beyond a namespace's primitives, each written once against ``m``."""
 
 
-def math_namespace(**functions: Any) -> SimpleNamespace:
-    """A math namespace: the given primitives, plus each of ``HELPERS`` not given, bound to it.
+class _Namespace(SimpleNamespace):
+    """A math namespace that looks a function it lacks up by the same name in its library."""
+
+    def __init__(self, library: Any, aliases: dict[str, str], **functions: Any) -> None:
+        super().__init__(**functions)
+        object.__setattr__(self, "_library", (library, aliases))
+
+    def __getattr__(self, name: str) -> Any:
+        library, aliases = object.__getattribute__(self, "_library")
+        if library is None or name.startswith("_"):
+            raise AttributeError(name)
+        found = getattr(library, aliases.get(name, name), None)
+        if found is None:
+            where = getattr(library, "__name__", type(library).__name__)
+            raise AttributeError(
+                f"the math namespace over {where} has no function {name!r}, and {where} has "
+                f"none by that name: give it one (README, 'Adding an op')"
+            )
+        setattr(self, name, found)  # found once; later lookups are plain attributes
+        return found
+
+
+def math_namespace(
+    library: Any = None, aliases: dict[str, str] | None = None, /, **functions: Any
+) -> SimpleNamespace:
+    """A math namespace: the given primitives, each of ``HELPERS`` not given bound to it, and
+    any other function a row asks for looked up by the same name in ``library`` (``math`` for
+    floats, ``numpy`` for arrays; ``aliases`` maps a row's name to the library's where they
+    differ). A new op whose functions the libraries have by its name needs no entry here.
 
     >>> import math
-    >>> m = math_namespace(exp=math.exp, abs=abs, where=lambda c, a, b: a if c else b)
-    >>> m.sigmoid(0.0), m.step(-1.0)
-    (0.5, 0.0)
+    >>> m = math_namespace(math, exp=math.exp, abs=abs, where=lambda c, a, b: a if c else b)
+    >>> m.sigmoid(0.0), m.step(-1.0), m.atan(1.0) == math.pi / 4
+    (0.5, 0.0, True)
     """
-    m = SimpleNamespace(**functions)
+    m = _Namespace(library, aliases or {}, **functions)
     for name, helper in HELPERS.items():
         if name not in functions:
             setattr(m, name, partial(helper, m))
@@ -123,10 +151,10 @@ def _powgrad(x: float, c: float) -> float:
 
 
 FLOAT_MATH = math_namespace(
-    exp=math.exp, log=math.log, log1p=math.log1p, sqrt=math.sqrt, tanh=math.tanh, sin=math.sin,
-    cos=math.cos, abs=abs, maximum=max, where=_where, xlogy=_xlogy, powgrad=_powgrad,
+    math, abs=abs, maximum=max, where=_where, xlogy=_xlogy, powgrad=_powgrad,
 )
-"""The math namespace for Python floats: the eager engine's rates."""
+"""The math namespace for Python floats: the eager engine's rates. A function it lacks comes
+from ``math`` by the same name (``m.atan`` is ``math.atan``)."""
 
 sigmoid: Callable[[float], float] = FLOAT_MATH.sigmoid
 """σ(x) = 1 / (1 + e^(−x)) on a float, without overflow: ``sigmoid(0.0)`` is 0.5."""
@@ -333,8 +361,8 @@ _ON_REGISTER: list[Callable[[Rule], None]] = []  # autograd.value: Value's metho
 def register(rule: Rule) -> Rule:
     """Add a row at run time; a unary row gets its ``Value`` method (``x.<name>()``) too.
 
-    The op also needs its functions in ``FLOAT_MATH`` and ``NUMPY_MATH`` where the namespaces
-    lack them (``README.md``, "Adding an op").
+    The namespaces find its functions by name in their libraries; one a library lacks needs an
+    entry in ``FLOAT_MATH`` or ``numpy_math.array_math`` (``README.md``, "Adding an op").
     """
     if not isinstance(rule, Rule):
         raise TypeError(f"register needs a Rule, got {rule!r} ({type(rule).__name__})")

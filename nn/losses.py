@@ -174,13 +174,16 @@ class Quadratic(Loss):
     name = "quadratic"
 
     def example(self, output: Output, target: Any) -> Value:
-        a = _outputs(output, self.name)
-        y = _targets(target, len(a), self.name)
-        squares = [(aj - yj) ** 2 for aj, yj in zip(a, y)]
-        total = squares[0] if len(squares) == 1 else sum_values(squares)
-        c = total * 0.5
+        c = _sum_of_squares(output, target, self.name) * 0.5
         c.label = "C_x"
         return c
+
+
+def _sum_of_squares(output: Output, target: Any, what: str) -> Value:
+    a = _outputs(output, what)
+    y = _targets(target, len(a), what)
+    squares = [(aj - yj) ** 2 for aj, yj in zip(a, y)]
+    return squares[0] if len(squares) == 1 else sum_values(squares)
 
 
 class SquaredError(Quadratic):
@@ -194,10 +197,7 @@ class SquaredError(Quadratic):
     name = "squared_error"
 
     def example(self, output: Output, target: Any) -> Value:
-        a = _outputs(output, self.name)
-        y = _targets(target, len(a), self.name)
-        squares = [(aj - yj) ** 2 for aj, yj in zip(a, y)]
-        c = squares[0] if len(squares) == 1 else sum_values(squares)
+        c = _sum_of_squares(output, target, self.name)
         c.label = "C_0"
         return c
 

@@ -1,7 +1,8 @@
-"""The README's recipe for a new op, followed once: ``atan`` added as one row plus its function
-in the two math namespaces that lack it, and nothing else. It then works eagerly, with
-``create_graph``, in ``jvp``, compiled (both back ends), in ``paths`` formulas and in pictures.
-Oracles: sympy's derivatives of atan."""
+"""The README's recipe for a new op, followed once: ``atan`` added as one row and nothing else
+(``math``, numpy, JAX and PyTorch all have a function of that name, which the math namespaces
+find). It then works eagerly, with ``create_graph``, in ``jvp``, compiled (numpy and Python back
+ends, and JAX and PyTorch where installed), in expressions, in ``paths`` formulas and in
+pictures. Oracles: sympy's derivatives of atan."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import pytest
 import sympy as sp
 
 from pathgrad.autograd import ROWS, Value, compile, grad, jvp, paths
+from pathgrad.autograd.expr import parse
 from pathgrad.autograd.numpy_math import NUMPY_MATH
 from pathgrad.autograd.rules import FLOAT_MATH, Rule, register
 from pathgrad.autograd.value import VALUE_MATH
@@ -26,8 +28,8 @@ def _d(n: int, x: float) -> float:
 
 
 @pytest.fixture
-def atan(monkeypatch: pytest.MonkeyPatch) -> Iterator[Rule]:
-    # The recipe: (1) the row; (2) its function where a namespace lacks one.
+def atan() -> Iterator[Rule]:
+    # The recipe: the row (and a namespace function only where a library lacks one by its name)
     row = Rule(
         "atan",
         lambda m, x: m.atan(x),
@@ -37,13 +39,12 @@ def atan(monkeypatch: pytest.MonkeyPatch) -> Iterator[Rule]:
         micrograd="atan",
         rate_text=("1/(1+{x:^2})",),
     )
-    monkeypatch.setattr(FLOAT_MATH, "atan", math.atan, raising=False)
-    monkeypatch.setattr(NUMPY_MATH, "atan", np.arctan, raising=False)
     register(row)
     yield row
     del ROWS["atan"]
     delattr(Value, "atan")
-    delattr(VALUE_MATH, "atan")
+    for namespace in (VALUE_MATH, FLOAT_MATH, NUMPY_MATH):  # functions found on first use
+        vars(namespace).pop("atan", None)
 
 
 def test_eager_value_and_rate(atan: Rule) -> None:
@@ -71,14 +72,21 @@ def test_jvp(atan: Rule) -> None:
     assert d == pytest.approx(want, rel=1e-15) and d.value == pytest.approx(math.pi / 4)
 
 
-@pytest.mark.parametrize("backend", ["numpy", "python"])
+@pytest.mark.parametrize("backend", ["numpy", "python", "jax", "torch"])
 def test_compiled_replay_matches_the_closed_form(atan: Rule, backend: str) -> None:
+    if backend in ("jax", "torch"):
+        pytest.importorskip(backend, reason=f"the {backend} extra is not installed")
     w = Value(0.8, label="w")
     step = compile(lambda x: (w * x).atan(), params=[w], backend=backend)
     xs = np.array(POINTS)
     loss, (gw,) = step.value_and_grad(xs, reduction="sum")
     assert loss == pytest.approx(sum(math.atan(0.8 * x) for x in POINTS), rel=1e-14)
     assert gw == pytest.approx(sum(x * _d(1, 0.8 * x) for x in POINTS), rel=1e-13)
+
+
+def test_expressions_call_it(atan: Rule) -> None:
+    v = parse("y = atan(2*x)").evaluate({"x": 0.25})
+    assert v["y"].data == pytest.approx(math.atan(0.5), rel=1e-15) and v["y"].op == "atan"
 
 
 def test_paths_formula_and_picture(atan: Rule) -> None:
@@ -91,3 +99,16 @@ def test_paths_formula_and_picture(atan: Rule) -> None:
     source = viz.draw_dot(y).source
     assert "label=atan" in source  # the op node shows the row's symbol
     assert "label=0.8 " in source and "∂y/∂x = 0.8" in source  # the edge: its rate factor
+
+
+def test_a_function_no_library_has_is_named() -> None:
+    row = register(Rule("frob", lambda m, x: m.frob(x), lambda m, o, x: (1.0,), 1))
+    try:
+        with pytest.raises(AttributeError, match="over math has no function 'frob'"):
+            Value(0.5).frob()
+        with pytest.raises(AttributeError, match="over numpy has no function 'frob'"):
+            row.forward(NUMPY_MATH, np.zeros(2))
+    finally:
+        del ROWS["frob"]
+        delattr(Value, "frob")
+        vars(VALUE_MATH).pop("frob", None)
