@@ -26,10 +26,46 @@ __all__ = ["main"]
 SIZES = [64, 30, 10]
 
 
-def main(fast: bool = False, out_dir: str = DEFAULT_OUT) -> dict[str, Any]:
-    """Run the demo; return per-epoch test counts, final accuracies and picture paths."""
+def _figure(X: np.ndarray, labels: np.ndarray, predicted: np.ndarray, wrong: np.ndarray,
+            histories: tuple[list[int], list[int]], accuracy: float, epochs: int) -> Any:
+    """Test accuracy per epoch for both costs, and test digits with the network's answers."""
     from matplotlib.figure import Figure
 
+    quadratic_history, ce_history = histories
+    n_test = len(labels)
+    fig = Figure(figsize=(12, 4.2))
+    grid = fig.add_gridspec(3, 9, width_ratios=[4, 0.5, 1, 1, 1, 1, 1, 1, 1], wspace=0.15,
+                            hspace=0.45)
+    ax = fig.add_subplot(grid[:, 0])
+    ep = np.arange(1, epochs + 1)
+    ax.plot(ep, np.array(quadratic_history) / n_test, "o-", ms=3, color="#D55E00",
+            label="quadratic cost, η = 3.0")
+    ax.plot(ep, np.array(ce_history) / n_test, "s--", ms=3, color="#0072B2",
+            label="cross-entropy cost, η = 0.5")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel(f"test accuracy ({n_test} images)")
+    ax.set_ylim(0.5, 1.0)
+    ax.grid(alpha=0.3)
+    ax.legend(frameon=False, loc="lower right", fontsize=9)
+    ax.set_title(f"Network({SIZES}): {accuracy:.1%} after {epochs} epochs", fontsize=10)
+    # the first mistakes, then correct answers, 21 cells in all
+    shown = [*wrong[:7].tolist()]
+    shown += [i for i in range(n_test) if i not in set(wrong)][: 21 - len(shown)]
+    for cell, i in enumerate(shown):
+        a = fig.add_subplot(grid[cell // 7, 2 + cell % 7])
+        a.imshow(X[:, i].reshape(8, 8), cmap="gray_r", vmin=0, vmax=1)
+        ok = predicted[i] == labels[i]
+        a.set_title(f"{predicted[i]}" if ok else f"{predicted[i]} (is {labels[i]})",
+                    fontsize=9, color="#333333" if ok else "#D55E00")
+        a.set_xticks([])
+        a.set_yticks([])
+    fig.suptitle("Nielsen's network.py on scikit-learn's 8×8 digits (mistakes first, in "
+                 "vermillion: answer (true digit))", fontsize=11)
+    return fig
+
+
+def main(fast: bool = False, out_dir: str = DEFAULT_OUT) -> dict[str, Any]:
+    """Run the demo; return per-epoch test counts, final accuracies and picture paths."""
     from pathgrad.nn.matrix import Network, load_digits_data
 
     epochs = 5 if fast else 30
@@ -68,35 +104,8 @@ def main(fast: bool = False, out_dir: str = DEFAULT_OUT) -> dict[str, Any]:
 
     print("\npicture: test accuracy per epoch, and test digits with the network's answers")
     pics = Pictures(out_dir)
-    fig = Figure(figsize=(12, 4.2))
-    grid = fig.add_gridspec(3, 9, width_ratios=[4, 0.5, 1, 1, 1, 1, 1, 1, 1], wspace=0.15,
-                            hspace=0.45)
-    ax = fig.add_subplot(grid[:, 0])
-    ep = np.arange(1, epochs + 1)
     n_test = len(test_data)
-    ax.plot(ep, np.array(quadratic_history) / n_test, "o-", ms=3, color="#D55E00",
-            label="quadratic cost, η = 3.0")
-    ax.plot(ep, np.array(ce_history) / n_test, "s--", ms=3, color="#0072B2",
-            label="cross-entropy cost, η = 0.5")
-    ax.set_xlabel("epoch")
-    ax.set_ylabel(f"test accuracy ({n_test} images)")
-    ax.set_ylim(0.5, 1.0)
-    ax.grid(alpha=0.3)
-    ax.legend(frameon=False, loc="lower right", fontsize=9)
-    ax.set_title(f"Network({SIZES}): {accuracy:.1%} after {epochs} epochs", fontsize=10)
-    # the first mistakes, then correct answers, 21 cells in all
-    shown = [*wrong[:7].tolist()]
-    shown += [i for i in range(n_test) if i not in set(wrong)][: 21 - len(shown)]
-    for cell, i in enumerate(shown):
-        a = fig.add_subplot(grid[cell // 7, 2 + cell % 7])
-        a.imshow(X[:, i].reshape(8, 8), cmap="gray_r", vmin=0, vmax=1)
-        ok = predicted[i] == labels[i]
-        a.set_title(f"{predicted[i]}" if ok else f"{predicted[i]} (is {labels[i]})",
-                    fontsize=9, color="#333333" if ok else "#D55E00")
-        a.set_xticks([])
-        a.set_yticks([])
-    fig.suptitle("Nielsen's network.py on scikit-learn's 8×8 digits (mistakes first, in "
-                 "vermillion: answer (true digit))", fontsize=11)
+    fig = _figure(X, labels, predicted, wrong, (quadratic_history, ce_history), accuracy, epochs)
     pics.figure(fig, "digits")
     return {
         "epochs": epochs, "history": list(quadratic_history), "n_test": n_test,

@@ -44,30 +44,14 @@ def _matrix_rows(name: str, left: np.ndarray, right: np.ndarray) -> float:
     return diff
 
 
-def main(fast: bool = False, out_dir: str = DEFAULT_OUT) -> dict[str, Any]:
-    """Run the demo; return both sides of each equation, their differences, picture paths."""
-    from pathgrad.nn import MLP
+def _matrix_side(net: Any, x: np.ndarray, y: np.ndarray) -> tuple[list[np.ndarray], ...]:
+    """BP1–BP4 one call at a time, as the chapter's algorithm: activations, δ, ∂C/∂b, ∂C/∂w."""
     from pathgrad.nn.matrix import (
-        Network,
         bp1_output_error,
         bp2_backpropagate_error,
         bp3_bias_gradient,
         bp4_weight_gradient,
-        hadamard,
     )
-
-    heading(
-        f"2. The four equations of backpropagation, network {SIZES}",
-        "Nielsen ch. 2: BP1–BP4 computed in numpy (nn.matrix) against the scalar engine's "
-        "backward()\n(an nn.MLP with the same weights); sigmoid neurons, quadratic cost "
-        "C = ½‖y − a^L‖².",
-    )
-    print("The Hadamard product (eq. 28): [1, 2] ⊙ [3, 4] =", hadamard([1, 2], [3, 4]).tolist())
-    print()
-
-    net = Network(SIZES, activation="sigmoid", cost="quadratic", seed=SEED)
-    x = np.array([[0.5], [-1.0], [2.0]])
-    y = np.array([[1.0], [0.0]])
 
     # --- the matrix side, one equation at a time (as the algorithm in the chapter) ------------
     activations, zs = [x], []
@@ -85,6 +69,13 @@ def main(fast: bool = False, out_dir: str = DEFAULT_OUT) -> dict[str, Any]:
     deltas = [delta_hidden, delta_L]
     nabla_b = [bp3_bias_gradient(d) for d in deltas]
     nabla_w = [bp4_weight_gradient(d, a) for d, a in zip(deltas, activations)]
+
+    return activations, deltas, nabla_b, nabla_w
+
+
+def _engine_side(net: Any, x: np.ndarray, y: np.ndarray) -> tuple[Any, ...]:
+    """The same network as Values: C and the engine's δ (z.grad), ∂C/∂b and ∂C/∂w."""
+    from pathgrad.nn import MLP
 
     # --- the engine side: the same network as Values --------------------------------------------
     model = MLP(SIZES[0], SIZES[1:], activation="sigmoid", output_activation="sigmoid", seed=0)
@@ -106,10 +97,14 @@ def main(fast: bool = False, out_dir: str = DEFAULT_OUT) -> dict[str, Any]:
     engine_w = [np.array([[wk.grad for wk in n.w] for n in layer.neurons])
                 for layer in model.layers]
 
-    print(f"input x = {x[:, 0].tolist()}, target y = {y[:, 0].tolist()}, "
-          f"cost C = {C.data:.10f}")
-    print(f"(cost from numpy: {0.5 * float(np.sum((activations[-1] - y) ** 2)):.10f})")
-    print()
+    return C, engine_delta, engine_b, engine_w
+
+
+def _side_by_side(deltas: list[np.ndarray], nabla_b: list[np.ndarray],
+                  nabla_w: list[np.ndarray], engine_delta: list[np.ndarray],
+                  engine_b: list[np.ndarray], engine_w: list[np.ndarray]) -> dict[str, float]:
+    """Each equation's two sides printed together; the largest difference of each."""
+    delta_hidden, delta_L = deltas
     diffs: dict[str, float] = {}
     print("BP1: δ^L = (a^L − y) ⊙ σ'(z^L); engine: ∂C/∂z of each output neuron")
     diffs["delta_L"] = _matrix_rows("δ^3 (L = 3)", delta_L.T, engine_delta[1].T)
@@ -126,6 +121,33 @@ def main(fast: bool = False, out_dir: str = DEFAULT_OUT) -> dict[str, Any]:
         diffs[f"w{l + 2}"] = _matrix_rows(f"∂C/∂w^{l + 2}", nabla_w[l], engine_w[l])
     print()
 
+    return diffs
+
+
+def main(fast: bool = False, out_dir: str = DEFAULT_OUT) -> dict[str, Any]:
+    """Run the demo; return both sides of each equation, their differences, picture paths."""
+    from pathgrad.nn.matrix import Network, hadamard
+
+    heading(
+        f"2. The four equations of backpropagation, network {SIZES}",
+        "Nielsen ch. 2: BP1–BP4 computed in numpy (nn.matrix) against the scalar engine's "
+        "backward()\n(an nn.MLP with the same weights); sigmoid neurons, quadratic cost "
+        "C = ½‖y − a^L‖².",
+    )
+    print("The Hadamard product (eq. 28): [1, 2] ⊙ [3, 4] =", hadamard([1, 2], [3, 4]).tolist())
+    print()
+
+    net = Network(SIZES, activation="sigmoid", cost="quadratic", seed=SEED)
+    x = np.array([[0.5], [-1.0], [2.0]])
+    y = np.array([[1.0], [0.0]])
+
+    activations, deltas, nabla_b, nabla_w = _matrix_side(net, x, y)
+    C, engine_delta, engine_b, engine_w = _engine_side(net, x, y)
+    print(f"input x = {x[:, 0].tolist()}, target y = {y[:, 0].tolist()}, "
+          f"cost C = {C.data:.10f}")
+    print(f"(cost from numpy: {0.5 * float(np.sum((activations[-1] - y) ** 2)):.10f})")
+    print()
+    diffs = _side_by_side(deltas, nabla_b, nabla_w, engine_delta, engine_b, engine_w)
     # --- the same from Network.backprop and the Σ'(z) form (eqs. 33–35) -------------------------
     bp_b, bp_w = net.backprop(x, y)
     sp_b, sp_w = net.backprop_sigma_prime(x, y)

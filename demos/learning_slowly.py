@@ -75,10 +75,6 @@ def _first_below(values: list[float], threshold: float) -> int | None:
 
 def main(fast: bool = False, out_dir: str = DEFAULT_OUT) -> dict[str, Any]:
     """Run the demo; return the training records, the gradient ratios and picture paths."""
-    from matplotlib.figure import Figure
-
-    from pathgrad.nn.losses import BinaryCrossEntropy, quadratic
-
     heading(
         "4. Learning slowly: saturated output neurons and low-activation inputs",
         "Nielsen ch. 2 (the lessons of BP1, BP2, BP4) and the single-neuron experiment that "
@@ -86,6 +82,29 @@ def main(fast: bool = False, out_dir: str = DEFAULT_OUT) -> dict[str, Any]:
         "η = 0.15.",
     )
     epochs = 300
+    runs, below = _costs_compared(epochs)
+    a_in, first, trace, moved = _low_activation_inputs()
+    sp, hidden_w, z_sat, z_mid = _saturated_hidden_neuron()
+    print("\npictures: cost and output against epoch for both costs (Nielsen's plots), and the "
+          "two weights of part 2")
+    pics = Pictures(out_dir)
+    _cost_figure(pics, runs, epochs)
+    _weights_figure(pics, trace)
+    return {
+        "runs": runs,
+        "first_below_half": below,
+        "bp4": {"a_in": a_in, **first},
+        "bp4_moved": moved,
+        "bp2": {"sigma_prime": sp, "delta": (z_sat.grad, z_mid.grad),
+                "grads": (hidden_w[0].grad, hidden_w[1].grad)},
+        "pictures": pics.paths,
+    }
+
+
+def _costs_compared(epochs: int) -> tuple[dict[str, dict[str, list[float]]], dict[str, Any]]:
+    """Part 1: the first gradient of each cost as a path, then gradient descent with both."""
+    from pathgrad.nn.losses import BinaryCrossEntropy, quadratic
+
     # --- part 1: quadratic vs cross-entropy --------------------------------------------------
     print("part 1 — the first gradient of each cost, as a product of rate factors:")
     for name, loss in (("quadratic", quadratic),
@@ -115,6 +134,14 @@ def main(fast: bool = False, out_dir: str = DEFAULT_OUT) -> dict[str, Any]:
     print(f"  the output first drops below 0.5 at epoch {below['quadratic']} (quadratic) and "
           f"{below['cross-entropy']} (cross-entropy)")
     print()
+
+    return runs, below
+
+
+def _low_activation_inputs() -> tuple[tuple[float, float], dict[str, Any],
+                                      dict[str, list[float]], tuple[float, float]]:
+    """Part 2: BP4, the weight out of a low-activation input learns slowly."""
+    from pathgrad.nn.losses import quadratic
 
     # --- part 2: BP4, weights out of a low-activation neuron ---------------------------------
     print("part 2 — BP4, ∂C/∂w = a_in · δ_out: two weights into one output neuron (target 0)")
@@ -154,6 +181,13 @@ def main(fast: bool = False, out_dir: str = DEFAULT_OUT) -> dict[str, Any]:
           f"the one from a_in = 0.9 by {moved[1]:.4f}")
     print()
 
+    return a_in, first, trace, moved
+
+
+def _saturated_hidden_neuron() -> tuple[list[float], list[Value], Value, Value]:
+    """Part 3: BP2, the weights into a saturated hidden neuron learn slowly."""
+    from pathgrad.nn.losses import quadratic
+
     # --- part 3: BP2, weights into a saturated hidden neuron -----------------------------------
     print("part 3 — BP2, δ^l = ((w^{l+1})^T δ^{l+1}) ⊙ σ'(z^l): weights into a saturated "
           "hidden neuron")
@@ -182,10 +216,12 @@ def main(fast: bool = False, out_dir: str = DEFAULT_OUT) -> dict[str, Any]:
     print(f"  ratio {hidden_w[0].grad / hidden_w[1].grad:.4f} = σ'({z_sat.data:.0f}) / "
           f"σ'({z_mid.data:.0f}) = {sp[0] / sp[1]:.4f}")
 
-    # --- pictures ------------------------------------------------------------------------------
-    print("\npictures: cost and output against epoch for both costs (Nielsen's plots), and the "
-          "two weights of part 2")
-    pics = Pictures(out_dir)
+    return sp, hidden_w, z_sat, z_mid
+
+
+def _cost_figure(pics: Pictures, runs: dict[str, dict[str, list[float]]], epochs: int) -> None:
+    from matplotlib.figure import Figure
+
     fig = Figure(figsize=(13, 3.8))
     ax1, ax2, ax3 = fig.subplots(1, 3)
     t = list(range(epochs))
@@ -217,6 +253,11 @@ def main(fast: bool = False, out_dir: str = DEFAULT_OUT) -> dict[str, Any]:
     fig.tight_layout()
     pics.figure(fig, "learning_slowly_cost")
 
+
+
+def _weights_figure(pics: Pictures, trace: dict[str, list[float]]) -> None:
+    from matplotlib.figure import Figure
+
     fig2 = Figure(figsize=(10, 3.6))
     bx1, bx2 = fig2.subplots(1, 2)
     t2 = list(range(len(trace["w_low"])))
@@ -236,15 +277,6 @@ def main(fast: bool = False, out_dir: str = DEFAULT_OUT) -> dict[str, Any]:
                   "BP4, ∂C/∂w = a_in · δ_out", fontsize=11)
     fig2.tight_layout()
     pics.figure(fig2, "learning_slowly_weights")
-    return {
-        "runs": runs,
-        "first_below_half": below,
-        "bp4": {"a_in": a_in, **first},
-        "bp4_moved": moved,
-        "bp2": {"sigma_prime": sp, "delta": (z_sat.grad, z_mid.grad),
-                "grads": (hidden_w[0].grad, hidden_w[1].grad)},
-        "pictures": pics.paths,
-    }
 
 
 if __name__ == "__main__":

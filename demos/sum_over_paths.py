@@ -53,26 +53,8 @@ def _network(sizes: list[int], seed: int) -> Any:
                seed=seed)
 
 
-def main(fast: bool = False, out_dir: str = DEFAULT_OUT) -> dict[str, Any]:
-    """Run the demo; return the path products, their sum, the gradients and picture paths."""
-    from pathgrad.nn.losses import quadratic
-    from pathgrad.nn.matrix import Network
-
-    heading(
-        f"3. Sum over paths: one first-layer weight of a {SIZES} network",
-        "Nielsen ch. 2, \"Backpropagation: the big picture\", eq. 53: ∂C/∂w is the sum, over "
-        "every path from w\nto the cost, of the product of the rate factors along the path.",
-    )
-    model = _network(SIZES, seed=3)
-    out = model(X)
-    C = quadratic.example(out, Y)
-    C.backward()
-    w = model.layers[0].neurons[0].w[0]  # w^2_00: layer 2 (the first weight layer), j = k = 0
-    n_paths = count_paths(C, w)
-    print(f"input x = {X}, target y = {Y}, quadratic cost C = ½(a − y)² = {C.data:.6f}")
-    print(f"the weight {w.label} (Nielsen's w^2_00: from input 0 into neuron 0 of layer 2), "
-          f"count_paths = {n_paths}")
-    print()
+def _each_path(C: Value, w: Value) -> tuple[list[float], float]:
+    """Every path from w to C, factor by factor; their products and the products' sum."""
     products = []
     for i, p in enumerate(paths(C, w), 1):
         route = " → ".join(v.label for v in p.nodes if v.label)
@@ -88,6 +70,12 @@ def main(fast: bool = False, out_dir: str = DEFAULT_OUT) -> dict[str, Any]:
     print(f"Σ over the {len(products)} paths      = {total:+.15f}")
     print(f"backward(): {w.label}.grad   = {w.grad:+.15f}   "
           f"(difference {abs(total - w.grad):.1e})")
+    return products, total
+
+
+def _two_other_routes(model: Any, w: Value, total: float) -> tuple[float, float]:
+    """The same derivative by BP1–BP4 in numpy and by a central finite difference."""
+    from pathgrad.nn.matrix import Network
 
     # BP1–BP4 in numpy on the same weights: an independent route to the same number
     net = Network(SIZES, activation="sigmoid", cost="quadratic", seed=0)
@@ -109,12 +97,13 @@ def main(fast: bool = False, out_dir: str = DEFAULT_OUT) -> dict[str, Any]:
     fd = numeric_grad(cost_of_w, [w.data])[0]
     print(f"central finite difference:   {fd:+.15f}   (difference {abs(total - fd):.1e}, "
           f"the truncation error of ε = 1e-6)")
-    print()
-    summary = contributions(C, w, k=3)
-    print("contributions(C, w): the share of each path")
-    print("\n".join("  " + line for line in str(summary).splitlines()))
+    return bp4, fd
 
-    # --- why nobody adds the paths up one by one -----------------------------------------------
+
+def _wide_network(fast: bool) -> dict[str, Any]:
+    """Why nobody adds the paths up one by one: a network with millions of paths per weight."""
+    from pathgrad.nn.losses import quadratic
+
     width, depth = (12, 4) if fast else (30, 6)
     big_sizes = [2] + [width] * depth + [1]
     print()
@@ -147,6 +136,37 @@ def main(fast: bool = False, out_dir: str = DEFAULT_OUT) -> dict[str, Any]:
     print(f"  Σ|products| is {big_summary.abs_total / abs(w_big.grad):.1f}× |gradient|: "
           "positive and negative paths cancel, no few paths")
     print("  stand in for the rest, and backward gets the exact sum without visiting any path")
+    return {"big_sizes": big_sizes, "big_count": big_count, "big_grad": w_big.grad,
+            "big_path_sum": big_summary.gradient, "big_top_sum": top_sum}
+
+
+def main(fast: bool = False, out_dir: str = DEFAULT_OUT) -> dict[str, Any]:
+    """Run the demo; return the path products, their sum, the gradients and picture paths."""
+    from pathgrad.nn.losses import quadratic
+
+    heading(
+        f"3. Sum over paths: one first-layer weight of a {SIZES} network",
+        "Nielsen ch. 2, \"Backpropagation: the big picture\", eq. 53: ∂C/∂w is the sum, over "
+        "every path from w\nto the cost, of the product of the rate factors along the path.",
+    )
+    model = _network(SIZES, seed=3)
+    out = model(X)
+    C = quadratic.example(out, Y)
+    C.backward()
+    w = model.layers[0].neurons[0].w[0]  # w^2_00: layer 2 (the first weight layer), j = k = 0
+    n_paths = count_paths(C, w)
+    print(f"input x = {X}, target y = {Y}, quadratic cost C = ½(a − y)² = {C.data:.6f}")
+    print(f"the weight {w.label} (Nielsen's w^2_00: from input 0 into neuron 0 of layer 2), "
+          f"count_paths = {n_paths}")
+    print()
+    products, total = _each_path(C, w)
+    bp4, fd = _two_other_routes(model, w, total)
+    print()
+    summary = contributions(C, w, k=3)
+    print("contributions(C, w): the share of each path")
+    print("\n".join("  " + line for line in str(summary).splitlines()))
+
+    big = _wide_network(fast)
     print("\npicture: the [2, 3, 3, 1] network, one box per neuron, the paths from "
           f"{w.label} in colour")
     from pathgrad.viz import draw_paths
@@ -161,11 +181,7 @@ def main(fast: bool = False, out_dir: str = DEFAULT_OUT) -> dict[str, Any]:
         "grad": w.grad,
         "bp4": bp4,
         "finite_difference": fd,
-        "big_sizes": big_sizes,
-        "big_count": big_count,
-        "big_grad": w_big.grad,
-        "big_path_sum": big_summary.gradient,
-        "big_top_sum": top_sum,
+        **big,
         "pictures": pics.paths,
     }
 

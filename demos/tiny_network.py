@@ -43,9 +43,6 @@ def train(epochs: int, compiled: bool = False, verbose: bool = True) -> tuple[An
 
 def main(fast: bool = False, out_dir: str = DEFAULT_OUT) -> dict[str, Any]:
     """Run the demo; return the losses, accuracies, timings and picture paths."""
-    from matplotlib.colors import ListedColormap
-    from matplotlib.figure import Figure
-
     from pathgrad.nn import data
 
     epochs = 15 if fast else 100
@@ -78,6 +75,26 @@ def main(fast: bool = False, out_dir: str = DEFAULT_OUT) -> dict[str, Any]:
 
     print("\npicture: the decision boundary (score > 0 is class +1) and the loss per step")
     pics = Pictures(out_dir)
+    fig = _figure(model, X, y, history, epochs, (train_acc, test_acc))
+    pics.figure(fig, "tiny_network")
+    worst = int(np.argmin(y * scores))  # the point nearest the wrong side: its loss teaches
+    pics.paths.append(_explorer_page(model, X[worst], float(y[worst]), pics.dir))
+    return {
+        "epochs": epochs, "n_params": n_params, "loss": list(history.loss),
+        "accuracy": list(history.accuracy), "train_accuracy": train_acc,
+        "test_accuracy": test_acc, "seconds": seconds, "compiled_seconds": compiled_s,
+        "compiled_loss_diff": same, "compiled_param_diff": param_diff,
+        "pictures": pics.paths,
+    }
+
+
+def _figure(model: Any, X: np.ndarray, y: np.ndarray, history: Any, epochs: int,
+            accuracies: tuple[float, float]) -> Any:
+    """The decision boundary over the moons, and the loss and accuracy per step."""
+    from matplotlib.colors import ListedColormap
+    from matplotlib.figure import Figure
+
+    train_acc, test_acc = accuracies
     fig = Figure(figsize=(11, 4.2))
     ax1, ax2 = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1.1, 1]})
     h = 0.05
@@ -114,16 +131,7 @@ def main(fast: bool = False, out_dir: str = DEFAULT_OUT) -> dict[str, Any]:
     fig.suptitle("MLP(2, [16, 16, 1]) on two moons, trained by pathgrad's scalar engine",
                  fontsize=11)
     fig.tight_layout()
-    pics.figure(fig, "tiny_network")
-    worst = int(np.argmin(y * scores))  # the point nearest the wrong side: its loss teaches
-    pics.paths.append(_explorer_page(model, X[worst], float(y[worst]), pics.dir))
-    return {
-        "epochs": epochs, "n_params": n_params, "loss": list(history.loss),
-        "accuracy": list(history.accuracy), "train_accuracy": train_acc,
-        "test_accuracy": test_acc, "seconds": seconds, "compiled_seconds": compiled_s,
-        "compiled_loss_diff": same, "compiled_param_diff": param_diff,
-        "pictures": pics.paths,
-    }
+    return fig
 
 
 def _explorer_page(model: Any, x: Any, y: float, out: Any) -> str:

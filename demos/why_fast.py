@@ -109,8 +109,6 @@ def measure(hidden: int, seed: int = 0) -> dict[str, Any]:
 
 def main(fast: bool = False, out_dir: str = DEFAULT_OUT) -> dict[str, Any]:
     """Run the demo; return the measured rows and picture paths."""
-    from matplotlib.figure import Figure
-
     heading(
         "5. Why backpropagation is fast: passes and time as the network grows",
         "Nielsen ch. 2, \"In what sense is backpropagation a fast algorithm?\": eq. 46 needs "
@@ -154,6 +152,16 @@ def main(fast: bool = False, out_dir: str = DEFAULT_OUT) -> dict[str, Any]:
 
     print("\npicture: passes and measured time against the number of parameters (log-log)")
     pics = Pictures(out_dir)
+    fig = _figure(rows, fd_slope, bp_slope)
+    pics.figure(fig, "why_fast")
+    return {"rows": rows, "backward_over_forward": ratio, "fd_slope": fd_slope,
+            "bp_slope": bp_slope, "pictures": pics.paths}
+
+
+def _figure(rows: list[dict[str, Any]], fd_slope: float, bp_slope: float) -> Any:
+    """Passes and measured time against the number of parameters, log-log."""
+    from matplotlib.figure import Figure
+
     fig = Figure(figsize=(11, 4))
     ax1, ax2 = fig.subplots(1, 2)
     ns = [r["n"] for r in rows]
@@ -178,9 +186,7 @@ def main(fast: bool = False, out_dir: str = DEFAULT_OUT) -> dict[str, Any]:
     ax2.legend(frameon=False, fontsize=8)
     fig.suptitle("The gradient of one example's cost, sigmoid MLPs [4, h, h, 1]", fontsize=11)
     fig.tight_layout()
-    pics.figure(fig, "why_fast")
-    return {"rows": rows, "backward_over_forward": ratio, "fd_slope": fd_slope,
-            "bp_slope": bp_slope, "pictures": pics.paths}
+    return fig
 
 
 def _slope(xs: list[float], ys: list[float]) -> float:

@@ -18,13 +18,9 @@ PACKAGES = {
     p.__name__: Path(p.__file__).parent
     for p in (pathgrad.autograd, pathgrad.nn, pathgrad.viz, pathgrad.demos)
 }
-# Functions still over 60 lines, each to be cut; the list may only shrink.
-LONG_ALLOWED: set[str] = {
-    "viz/explore.py:scene",
-    "demos/learning_slowly.py:main", "demos/sum_over_paths.py:main",
-    "demos/four_equations.py:main", "demos/chain.py:main", "demos/tiny_network.py:main",
-    "demos/digits.py:main", "demos/why_fast.py:main",
-}
+# Functions still over 60 lines, each to be cut; the list may only shrink. demos/chain.py is
+# being changed on another branch right now: it is cut after that lands.
+LONG_ALLOWED: set[str] = {"demos/chain.py:main"}
 
 
 def _modules() -> dict[str, tuple[Path, bool]]:
@@ -116,3 +112,20 @@ def test_one_validator_for_counts() -> None:
         top_paths(y, x, 0)
     with pytest.raises(ValueError, match=r"^n_samples must be an int >= 2, got 1$"):
         data.moons(1)
+
+
+@pytest.mark.parametrize("package", ["pathgrad.autograd", "pathgrad.nn", "pathgrad.nn.matrix",
+                                     "pathgrad.viz"])
+def test_a_package_shows_what_users_call_and_nothing_else(package: str) -> None:
+    import importlib
+    import types
+
+    module = importlib.import_module(package)
+    public = {name for name, value in vars(module).items()
+              if not name.startswith("_") and not isinstance(value, types.ModuleType)
+              and name not in ("annotations", "TYPE_CHECKING")}
+    assert public <= set(module.__all__), "a public name the package does not export"
+    assert all(hasattr(module, name) for name in module.__all__)
+    internals = {"find_neurons", "op_text", "network_view", "pipe", "FORMATS", "ancestors",
+                 "backward", "number_text", "positive_int", "math_namespace", "forward_sweep"}
+    assert not internals & set(module.__all__)

@@ -235,20 +235,38 @@ def scene(root: Value, *, wrt: Value | None = None, title: str | None = None,
             raise ValueError(f"explore: wrt ({wrt!r:.60}) is not in the graph of the root "
                              f"{_name(root, index)!r}: the root does not depend on it")
     svg, drawn, grouped = _layout(root, order)
-    slots = _slots(order, drawn)
     grads = grad(root, order)  # the engine's sweep, pure: ∂root/∂node for every node
     names = [_name(v, index) for v in order]
+    nodes = _nodes(order, grads, names, drawn, _slots(order, drawn))
+    edges = _edges(order, index, names)
+    paths_of = _paths_of(root, order, index, model)
+    backward = _backward_steps(order, index, names, grads)
+    forward = _forward_lines(order, names)
+    stale = [names[i] for i, v in enumerate(order) if not math.isclose(
+        v.grad, grads[i], rel_tol=1e-9, abs_tol=1e-12)]
+    return {
+        "title": title or f"∂{names[-1]}/∂· — pathgrad explorer",
+        "root": len(order) - 1, "root_name": names[-1], "svg": svg, "grouped": grouped,
+        "nodes": nodes, "edges": edges, "paths": paths_of,
+        "backward": backward, "forward": forward,
+        "select": index[wrt] if wrt is not None else None,
+        "palette": list(PALETTE), "k": K_PATHS, "max_paths": MAX_PATHS,
+        "stale": stale[:8], "n_stale": len(stale),
+    }
 
-    nodes = []
-    for i, v in enumerate(order):
-        nodes.append({
-            "name": names[i], "label": v.label, "op": op_text(v) if v.op else "",
-            "data": _finite(v.data), "grad": _finite(grads[i]), "user_grad": _finite(v.grad),
-            "data_text": f"data {number(v.data, _DIGITS)}",
-            "grad_text": f"grad {number(grads[i], _DIGITS)}",
-            "drawn": drawn[v], "slot": slots.get(v), "leaf": not v.op,
-        })
 
+def _nodes(order: list[Value], grads: list[float], names: list[str], drawn: dict[Value, str],
+           slots: dict[Value, int]) -> list[dict[str, Any]]:
+    return [{
+        "name": names[i], "label": v.label, "op": op_text(v) if v.op else "",
+        "data": _finite(v.data), "grad": _finite(grads[i]), "user_grad": _finite(v.grad),
+        "data_text": f"data {number(v.data, _DIGITS)}",
+        "grad_text": f"grad {number(grads[i], _DIGITS)}",
+        "drawn": drawn[v], "slot": slots.get(v), "leaf": not v.op,
+    } for i, v in enumerate(order)]
+
+
+def _edges(order: list[Value], index: dict[Value, int], names: list[str]) -> list[dict[str, Any]]:
     edges = []
     for i, child in enumerate(order):
         for k, (p, r) in enumerate(zip(child.parents, child.local_grads)):
@@ -260,7 +278,12 @@ def scene(root: Value, *, wrt: Value | None = None, title: str | None = None,
                 "tip": f"∂{names[i]}/∂{names[index[p]]} = {factor}{shown}",
                 "rule": _rule_text(child),
             })
+    return edges
 
+
+def _paths_of(root: Value, order: list[Value], index: dict[Value, int],
+              model: Any) -> list[dict[str, Any]]:
+    """Per node: its paths to the root (the top ``MAX_PATHS``) and the legends of their sums."""
     paths_of: list[dict[str, Any]] = []
     for v in order:
         summary = contributions(root, v, MAX_PATHS)
@@ -277,7 +300,12 @@ def scene(root: Value, *, wrt: Value | None = None, title: str | None = None,
         if model is not None:
             entry["network"] = [_network_ids(p) for p in top]
         paths_of.append(entry)
+    return paths_of
 
+
+def _backward_steps(order: list[Value], index: dict[Value, int], names: list[str],
+                    grads: list[float]) -> list[dict[str, Any]]:
+    """backward()'s arithmetic, one step per node in reverse order, checked against the engine."""
     backward = []
     running: dict[int, float] = {len(order) - 1: 1.0}
     for node in reversed(order):
@@ -300,7 +328,10 @@ def scene(root: Value, *, wrt: Value | None = None, title: str | None = None,
         if running.get(i, 0.0) != grads[i]:
             raise AssertionError(f"explore: the replayed sweep gives {running.get(i, 0.0)!r} "
                                  f"at {names[i]}, the engine {grads[i]!r}")
+    return backward
 
+
+def _forward_lines(order: list[Value], names: list[str]) -> list[dict[str, Any]]:
     forward = []
     for i, v in enumerate(order):
         if v.op:
@@ -309,18 +340,7 @@ def scene(root: Value, *, wrt: Value | None = None, title: str | None = None,
         else:
             line = f"{names[i]} = {_short(v.data)} (given)"
         forward.append({"node": i, "line": line})
-
-    stale = [names[i] for i, v in enumerate(order) if not math.isclose(
-        v.grad, grads[i], rel_tol=1e-9, abs_tol=1e-12)]
-    return {
-        "title": title or f"∂{names[-1]}/∂· — pathgrad explorer",
-        "root": len(order) - 1, "root_name": names[-1], "svg": svg, "grouped": grouped,
-        "nodes": nodes, "edges": edges, "paths": paths_of,
-        "backward": backward, "forward": forward,
-        "select": index[wrt] if wrt is not None else None,
-        "palette": list(PALETTE), "k": K_PATHS, "max_paths": MAX_PATHS,
-        "stale": stale[:8], "n_stale": len(stale),
-    }
+    return forward
 
 
 def _model_scene(model: Any, loss: Value | None, wrt: Value | None,
