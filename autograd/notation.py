@@ -20,7 +20,7 @@ import math
 from collections.abc import Callable
 from typing import NamedTuple
 
-__all__ = ["MINUS", "Const", "Name", "const_text", "number_text", "power_text"]
+__all__ = ["MINUS", "Const", "Name", "const_text", "count_text", "number_text", "power_text"]
 
 MINUS = "−"  # the typographic minus, as the source texts print it
 _SUPERSCRIPT = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
@@ -74,6 +74,22 @@ def _sig(x: float, digits: int) -> str:
 _FORMATS: dict[str, Callable[[float, int], str]] = {
     "plain": _plain, "fixed": _fixed, "sig": _sig, "short": lambda x, d: f"{x:.{d}g}",
 }
+
+
+def count_text(n: int) -> str:
+    """An exact count for reading: ``1,024``, or from 10¹² on ``1.268e30`` (safe far beyond
+    float range and Python's int-to-str digit limit).
+
+    >>> count_text(1024), count_text(2**1100)
+    ('1,024', '1.359e331')
+    """
+    if n < 10**12:
+        return f"{n:,}"
+    exponent = math.floor(math.log10(n))
+    mantissa = 10.0 ** (math.log10(n) - exponent)
+    if mantissa >= 9.9995:  # rounding would print 10.000
+        mantissa, exponent = 1.0, exponent + 1
+    return f"{mantissa:.3f}e{exponent}"
 
 
 def const_text(c: float) -> str:

@@ -38,7 +38,7 @@ from typing import Any
 from ._checks import positive_int
 from .graph import forward_sweep, toposort
 from .modes import ieee_on
-from .notation import MINUS, Name, const_text, number_text
+from .notation import MINUS, Name, const_text, count_text, number_text
 from .value import Value
 
 __all__ = [
@@ -555,7 +555,7 @@ class Contributions:
     def __str__(self) -> str:
         name = f"∂{_wrap(_operand(self.output))}/∂{_wrap(_operand(self.node))}"
         n = self.n_paths
-        count = _count_text(n)
+        count = count_text(n)
         noun = "path" if n == 1 else "paths"
         lines = [f"{name} = {number_text(self.gradient, 4)}, the sum over {count} {noun}"]
         if n == 0:
@@ -584,20 +584,8 @@ class Contributions:
         return "\n".join(lines)
 
     def __repr__(self) -> str:
-        return (f"Contributions(n_paths={_count_text(self.n_paths)}, gradient={self.gradient!r}, "
+        return (f"Contributions(n_paths={count_text(self.n_paths)}, gradient={self.gradient!r}, "
                 f"top={len(self.top)})")
-
-
-def _count_text(n: int) -> str:
-    """An exact count for reading: ``1,024`` or ``1.268e30`` (safe far beyond float range and
-    Python's int-to-str digit limit)."""
-    if n < 10**12:
-        return f"{n:,}"
-    exponent = math.floor(math.log10(n))
-    mantissa = 10.0 ** (math.log10(n) - exponent)
-    if mantissa >= 9.9995:  # rounding would print 10.000
-        mantissa, exponent = 1.0, exponent + 1
-    return f"{mantissa:.3f}e{exponent}"
 
 
 def _percent(x: float) -> str:
@@ -633,7 +621,7 @@ def contributions(output: Value, node: Value, k: int = 5) -> Contributions:
     if (gradient - gradient != 0.0 or abs_total - abs_total != 0.0) and not ieee_on():
         what = "Σ products" if gradient - gradient != 0.0 else "Σ|products|"
         raise OverflowError(
-            f"contributions: {what} over {_count_text(n_paths)} paths from "
+            f"contributions: {what} over {count_text(n_paths)} paths from "
             f"{node_name(node)} to {node_name(output)} is not finite: a product of rate "
             "factors or their sum overflowed a float; use pathgrad.autograd.ieee() for IEEE inf"
         )

@@ -20,6 +20,7 @@ import math
 
 from pathgrad.autograd import Value
 from pathgrad.autograd._checks import positive_int
+from pathgrad.autograd.notation import count_text
 from pathgrad.autograd.paths import Contributions, Path, contributions, node_name
 
 from .dot import MAX_NODES, Highlight, build
@@ -98,7 +99,7 @@ def _legend(summary: Contributions, digits: int) -> str:
     wrt = node_name(summary.node) or "node"
     d = f"∂{out}/∂{wrt}"
     n = summary.n_paths
-    count = f"{n:,}" if n < 10**12 else f"{n:.3e}"
+    count = count_text(n)
     td = '<TD ALIGN="LEFT">'
     lines: list[str] = []
     if n == 0:

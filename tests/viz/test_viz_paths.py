@@ -158,3 +158,16 @@ def test_bad_arguments() -> None:
         draw_paths(L, x, k=2.5)  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="root must be a Value"):
         draw_paths("L", x)  # type: ignore[arg-type]
+
+
+def test_a_count_beyond_float_range_is_written_in_the_legend() -> None:
+    # 1,100 diamonds: 2^1100 ≈ 1.359e331 paths, more than a float holds
+    from decimal import Decimal
+
+    x = y = Value(0.1, label="x")
+    for _ in range(1100):
+        y = y.sin() + y.cos()
+    y.label = "y"
+    mantissa, exponent = format(Decimal(2**1100), ".3e").split("e+")
+    source = draw_paths(y, x, k=2, max_nodes=None).source
+    assert f"the top 2 of {mantissa}e{exponent} by |product|" in html.unescape(source)
