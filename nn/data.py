@@ -12,13 +12,12 @@ The same ``seed`` gives the same arrays on every machine (``numpy.random.default
 
 from __future__ import annotations
 
-import math
 import numbers
 from typing import Any
 
 import numpy as np
 
-from pathgrad.autograd._checks import positive_int
+from pathgrad.autograd._checks import positive_int, positive_number
 
 __all__ = [
     "blobs",
@@ -33,14 +32,6 @@ __all__ = [
 ]
 
 Arrays = tuple[np.ndarray, np.ndarray]
-
-
-def _nonnegative(name: str, x: Any) -> float:
-    if isinstance(x, bool) or not isinstance(x, numbers.Real):
-        raise TypeError(f"{name} must be a number, got {x!r}")
-    if not math.isfinite(x) or x < 0:
-        raise ValueError(f"{name} must be finite and >= 0, got {x!r}")
-    return float(x)
 
 
 def _finish(X: np.ndarray, y: np.ndarray, noise: float, rng: np.random.Generator,
@@ -70,7 +61,7 @@ def moons(n_samples: int = 100, noise: float = 0.0, seed: int | None = None, *,
     ([[1.0, 0.0], [-1.0, 0.0], [0.0, 0.5], [2.0, 0.5]], [0, 0, 1, 1])
     """
     n = positive_int("n_samples", n_samples, 2)
-    noise = _nonnegative("noise", noise)
+    noise = positive_number("noise", noise, allow_zero=True)
     rng = np.random.default_rng(seed)
     n_out = n // 2
     n_in = n - n_out
@@ -95,7 +86,7 @@ def circles(n_samples: int = 100, noise: float = 0.0, factor: float = 0.8,
     [1.0, 1.0, 1.0, 1.0, 0.5, 0.5, 0.5, 0.5]
     """
     n = positive_int("n_samples", n_samples, 2)
-    noise = _nonnegative("noise", noise)
+    noise = positive_number("noise", noise, allow_zero=True)
     if isinstance(factor, bool) or not isinstance(factor, numbers.Real) or not 0 < factor < 1:
         raise ValueError(f"factor must be in (0, 1), got {factor!r}")
     rng = np.random.default_rng(seed)
@@ -122,7 +113,7 @@ def xor(n_samples: int = 200, noise: float = 0.0, seed: int | None = None, *,
     True
     """
     n = positive_int("n_samples", n_samples)
-    noise = _nonnegative("noise", noise)
+    noise = positive_number("noise", noise, allow_zero=True)
     rng = np.random.default_rng(seed)
     X = rng.uniform(-1.0, 1.0, size=(n, 2))
     y = ((X[:, 0] > 0) != (X[:, 1] > 0)).astype(np.int64)
@@ -142,7 +133,7 @@ def spirals(n_samples: int = 300, n_classes: int = 2, noise: float = 0.2,
     """
     n = positive_int("n_samples", n_samples, 2)
     k = positive_int("n_classes", n_classes, 2)
-    noise = _nonnegative("noise", noise)
+    noise = positive_number("noise", noise, allow_zero=True)
     rng = np.random.default_rng(seed)
     counts = [n // k + (1 if j < n % k else 0) for j in range(k)]
     parts, labels = [], []
@@ -168,7 +159,7 @@ def blobs(n_samples: int = 100, centers: int | Any = 3, n_features: int = 2,
     [5.0, 5.0]
     """
     n = positive_int("n_samples", n_samples)
-    std = _nonnegative("cluster_std", cluster_std)
+    std = positive_number("cluster_std", cluster_std, allow_zero=True)
     rng = np.random.default_rng(seed)
     if isinstance(centers, (int, np.integer)) and not isinstance(centers, bool):
         k = positive_int("centers", centers)

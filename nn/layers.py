@@ -244,8 +244,7 @@ class Layer(Module):
         layer: int = 2,
     ) -> None:
         nin, nout = positive_int("nin", nin), positive_int("nout", nout)
-        if isinstance(layer, bool) or not isinstance(layer, int) or layer < 2:
-            raise ValueError(f"layer is Nielsen's layer number (>= 2), got {layer!r}")
+        layer = positive_int("layer (Nielsen's layer number)", layer, 2)
         rng = _rng(seed)
         if init not in INITS:
             raise ValueError(f"unknown init {init!r}; choose one of {INITS}")

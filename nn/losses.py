@@ -28,7 +28,6 @@ A ``Loss`` is built of ``Value`` operations and the engine differentiates it; ``
 
 from __future__ import annotations
 
-import math
 import numbers
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
@@ -37,7 +36,7 @@ from typing import Any
 import numpy as np
 
 from pathgrad.autograd import Value, sum_values
-from pathgrad.autograd._checks import finite_number
+from pathgrad.autograd._checks import finite_number, positive_number
 
 __all__ = [
     "LOSSES",
@@ -345,10 +344,7 @@ def l2(params: Sequence[Value], alpha: float) -> Value:
     >>> l2([Value(1.0), Value(-2.0)], 0.5).data
     2.5
     """
-    if isinstance(alpha, bool) or not isinstance(alpha, numbers.Real):
-        raise TypeError(f"l2: alpha must be a number, got {alpha!r}")
-    if not math.isfinite(alpha) or alpha < 0:
-        raise ValueError(f"l2: alpha must be finite and >= 0, got {alpha!r}")
+    alpha = positive_number("l2: alpha", alpha, allow_zero=True)
     params = list(params)
     if not params:
         raise ValueError("l2: no parameters")
