@@ -81,7 +81,7 @@ def count_text(n: int) -> str:
     float range and Python's int-to-str digit limit).
 
     >>> count_text(1024), count_text(2**1100)
-    ('1,024', '1.359e331')
+    ('1,024', '1.358e331')
     """
     if n < 10**12:
         return f"{n:,}"

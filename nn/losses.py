@@ -28,6 +28,7 @@ A ``Loss`` is built of ``Value`` operations and the engine differentiates it; ``
 
 from __future__ import annotations
 
+import math  # noqa: F401  (the doctests use it)
 import numbers
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
