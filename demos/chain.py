@@ -106,18 +106,8 @@ def _show(name: str, symbols: list[str], names: list[str], factors: list[float],
     return {"factors": factors, "product": product, "backward": engine, "abs_diff": diff}
 
 
-def main(fast: bool = False, out_dir: str = DEFAULT_OUT) -> dict[str, Any]:
-    """Run the demo; return the factors, products, backward's gradients and the picture paths."""
-    heading(
-        "1. The 3Blue1Brown chain: one neuron per layer, 3 weights and 3 biases",
-        "3Blue1Brown, \"Backpropagation calculus\": C0 = (a(L) − y)², z(L) = w(L)·a(L−1) + "
-        "b(L), a(L) = σ(z(L)).\nHere L = 3: w3 is w(L), a2 is a(L−1), w2 is w(L−1).",
-    )
-    n = build_chain()
-    C = n["C0"]
-    C.backward()
-
-    # the forward pass, recomputed with math (independent of the engine's numbers)
+def _forward_by_hand(engine_cost: float) -> tuple[list[float], list[float], float]:
+    """The forward pass recomputed with math, independent of the engine's numbers."""
     a_vals = [INPUT]
     z_vals = []
     print("forward pass")
@@ -130,15 +120,21 @@ def main(fast: bool = False, out_dir: str = DEFAULT_OUT) -> dict[str, Any]:
         print(f"  z{l} = w{l}·a{l - 1} + b{l} = {WEIGHTS[l - 1]}·{a_vals[l - 1]:.6g} "
               f"{'-' if b < 0 else '+'} {abs(b)} = {z:.6g},   a{l} = σ(z{l}) = {a_vals[l]:.6g}")
     cost = (a_vals[3] - TARGET) ** 2
-    print(f"  C0 = (a3 − y)² = {cost:.6g}   (engine: {C.data:.6g})")
+    print(f"  C0 = (a3 − y)² = {cost:.6g}   (engine: {engine_cost:.6g})")
     print()
+    return a_vals, z_vals, cost
+
+
+def _chain_rule_by_hand(n: dict[str, Value], a_vals: list[float],
+                        z_vals: list[float]) -> dict[str, Any]:
+    """Each chain-rule product, factor by factor with math, against backward's gradient."""
 
     def dsig(z: float) -> float:
         s = _sigmoid(z)
         return s * (1.0 - s)
 
     dC_da3 = 2.0 * (a_vals[3] - TARGET)
-    results: dict[str, Any] = {"cost": cost, "engine_cost": C.data}
+    results: dict[str, Any] = {}
     print("the chain rule, factor by factor (each factor computed with math), against backward")
     print()
     results["w3"] = _show(
@@ -159,7 +155,11 @@ def main(fast: bool = False, out_dir: str = DEFAULT_OUT) -> dict[str, Any]:
         ["∂z(L−1)/∂w(L−1)", "∂a(L−1)/∂z(L−1)", "∂z(L)/∂a(L−1)", "∂a(L)/∂z(L)", "∂C0/∂a(L)"],
         ["a(L−2)", "σ'(z(L−1))", "w(L)", "σ'(z(L))", "2(a(L) − y)"],
         [a_vals[1], dsig(z_vals[1]), WEIGHTS[2], dsig(z_vals[2]), dC_da3], n["w2"].grad)
+    return results
 
+
+def _paths_and_differences(C: Value, n: dict[str, Value], results: dict[str, Any]) -> None:
+    """The same products read off the engine's paths; the largest difference of all."""
     print("every weight and bias has exactly one path to C0; autograd.paths multiplies the")
     print("rate factors the engine stored on the edges (identity edges left out):")
     path_products = {}
@@ -176,6 +176,9 @@ def main(fast: bool = False, out_dir: str = DEFAULT_OUT) -> dict[str, Any]:
     print(f"\nlargest difference between a chain-rule product and .grad: "
           f"{results['max_abs_diff']:.1e}")
 
+
+def _pictures(C: Value, n: dict[str, Value], out_dir: str) -> Pictures:
+    """The dependency trees, the path from w1, the explorer page and the backward film."""
     print("\npictures: the dependency tree (each edge labelled with its rate factor), and the")
     print("path from w1, the longest chain, highlighted")
     from pathgrad.viz import draw_dot, draw_paths
@@ -196,6 +199,25 @@ def main(fast: bool = False, out_dir: str = DEFAULT_OUT) -> dict[str, Any]:
     film = animate(c_last, pics.dir / "chain_backward.gif")  # the reverse sweep, step by step
     pics.paths.append(str(film))
     print(f"  wrote {film}")
+    return pics
+
+
+def main(fast: bool = False, out_dir: str = DEFAULT_OUT) -> dict[str, Any]:
+    """Run the demo; return the factors, products, backward's gradients and the picture paths."""
+    heading(
+        "1. The 3Blue1Brown chain: one neuron per layer, 3 weights and 3 biases",
+        "3Blue1Brown, \"Backpropagation calculus\": C0 = (a(L) − y)², z(L) = w(L)·a(L−1) + "
+        "b(L), a(L) = σ(z(L)).\nHere L = 3: w3 is w(L), a2 is a(L−1), w2 is w(L−1).",
+    )
+    n = build_chain()
+    C = n["C0"]
+    C.backward()
+
+    a_vals, z_vals, cost = _forward_by_hand(C.data)
+    results: dict[str, Any] = {"cost": cost, "engine_cost": C.data}
+    results.update(_chain_rule_by_hand(n, a_vals, z_vals))
+    _paths_and_differences(C, n, results)
+    pics = _pictures(C, n, out_dir)
     results["pictures"] = pics.paths
     return results
 
