@@ -448,7 +448,11 @@ class NumpyReplay:
                     continue
                 contribution = term("d", rate)
                 if rows is None:
-                    lines.append(target.format(contribution))
+                    if len(src) == 1 and isinstance(rate, Sym) and rate.text.startswith("RV["):
+                        # Σ over the batch of δ · a row: one dot product, no temporary
+                        lines.append(f"GS[{src[0]}] += np.dot(d, {rate.text})")
+                    else:
+                        lines.append(target.format(contribution))
                     for j in src:
                         self._gs_written[j] = True
                 elif (form := _rate_form(value, rate, o)) and target.startswith("R") and (
