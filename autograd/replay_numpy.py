@@ -3,17 +3,21 @@
 The tape's plan (``autograd.tape.plan``) groups each level by op. The code generated here, once
 per tape, is straight-line numpy with no per-call Python work beyond the statements themselves:
 
-* a *matmul* group (an MLP layer of ``wsum`` nodes): ``Z = W @ A + b`` into its rows with
-  ``out=``; backward ``W.T @ δ`` into the inputs' rows and ``δ @ A.T``, ``Σ δ`` into the
-  weights' and biases' adjoints (Nielsen's BP2 and BP4);
+* a *matmul* group (an MLP layer of ``wsum`` nodes): ``Z = [W b] @ [A; 1]`` into its rows
+  with ``out=`` (``[W b]`` a view of the scalars, a row of 1s kept after ``A``'s rows);
+  backward ``W.T @ δ`` into the inputs' adjoints and ``δ @ [A; 1].T`` into the weights' and
+  biases' (Nielsen's BP2, BP4 and BP3), each one product;
 * a *rule* group (k nodes of one op): the row's ``forward`` on ``(k, batch)`` operands, and each
-  operand's adjoint ``+= δ · rate`` with the rate written by the row, fused into one statement;
+  operand's adjoint ``+= δ · rate`` with the rate written by the row, fused into one statement
+  (``relu`` and its rate as single ufuncs, ``FAST``);
 * a single *node* (long narrow chains): the same, on one batch row.
 
 Expressions come from the rows through ``autograd.symbolic`` with ``M`` bound to ``NUMPY_MATH``
-(kinks are masks). Row blocks are read through views made once per batch size (``RV``, ``RG``);
-buffers are kept for the last two batch sizes. Batches too large for ``MAX_ENTRIES`` floats per
-buffer run in chunks of examples.
+(kinks are masks). Values have a row each (``V``); adjoints take rows of their own (``G``) when
+first written and give them back once passed on, so a chain of any length needs two. Row blocks
+are read through views made once per batch size (``RV``, ``RG``); buffers are kept for the last
+two batch sizes. Batches too large for ``MAX_ENTRIES`` floats of values run in chunks of
+examples.
 
 >>> import numpy as np
 >>> from pathgrad.autograd import Value
@@ -40,15 +44,16 @@ from .tape import Group, GuardFlip, Tape, build, chunks, plan
 
 __all__ = ["MAX_ENTRIES", "MIN_CHUNK", "NumpyReplay"]
 
-MAX_ENTRIES = 1 << 24
-"""The value and gradient buffers hold at most this many floats each (128 MB) ..."""
+MAX_ENTRIES = 1 << 25
+"""The value buffer holds at most this many floats (256 MB; adjoints reuse their few rows) ..."""
 
-MIN_CHUNK = 2048
-"""... unless that would cut the batch into chunks of fewer examples than this (then a buffer
-holds rows × 2048 floats: 164 MB for a 10,000-op chain). A numpy call costs ~1 µs whatever its
-length, so short chunks made a long narrow graph slow per example: a 10,000-op chain replayed
-at 13.4 ns per node and example in chunks of 512 examples, 5.0 ns in chunks of 2,048 (CPU time,
-2-core machine under load; a 1,000-op chain: 3.0 ns)."""
+MIN_CHUNK = 4096
+"""... unless that would cut the batch into chunks of fewer examples than this (then it holds
+rows × 4096 floats: 328 MB for a 10,000-op chain, what values and adjoints took together in
+chunks of 2,048 before adjoints reused rows). A numpy call costs ~1 µs whatever its length, so
+short chunks make a long narrow graph slow per example: a 10,000-op chain replayed at 3.6 ns
+per node and example in chunks of 2,048, 2.9 in chunks of 4,096, 2.0 in one chunk of 10,000
+(CPU time, 2-core machine under load; a 1,000-op chain, one chunk: 2.0–2.5 ns)."""
 
 
 class _Code:
@@ -57,6 +62,7 @@ class _Code:
     def __init__(self) -> None:
         self.names: dict[str, Any] = {"M": NUMPY_MATH, "np": np}
         self.views: dict[Any, int] = {}
+        self.gviews: dict[Any, int] = {}  # the same over the adjoint buffer's own rows
         self.fwd: list[str] = []
         self.bwd_levels: list[list[str]] = []
         self._n = 0
@@ -71,6 +77,17 @@ class _Code:
                 self.views[key] = len(self.views)
             return f"R{{}}[{self.views[key]}]"
         return f"{{}}[{self.const(np.asarray(rows, dtype=np.intp))}]"
+
+    def gview(self, rows: list[int], block: bool = False) -> tuple[str, str | None]:
+        """Rows of the adjoint buffer ``G``: (``RG[k]``, None) or (``G[K]``, ``K``)."""
+        key: Any
+        if rows == list(range(rows[0], rows[0] + len(rows))):
+            key = rows[0] if len(rows) == 1 and not block else (rows[0], rows[0] + len(rows))
+            if key not in self.gviews:
+                self.gviews[key] = len(self.gviews)
+            return f"RG[{self.gviews[key]}]", None
+        k = self.const(np.asarray(rows, dtype=np.intp))
+        return f"G[{k}]", k
 
     def const(self, value: Any) -> str:
         name = f"K{self._n}"
@@ -173,7 +190,11 @@ class NumpyReplay:
         self.S, self.GS = S, GS
         self.row = [-1] * t.n
         self.n_rows = 0
-        self._written: list[bool] = []  # per row: has backward's code given it an adjoint yet
+        # Adjoints live in rows of their own, taken when backward's code first writes one and
+        # given back once its node has passed it on: a long chain needs a few rows, not one a node
+        self.grow: dict[int, int] = {}  # value row -> its adjoint's row in G, while it has one
+        self._free: list[int] = []
+        self.n_grows = 0
         self._gs_written = [False] * len(S)  # per scalar: likewise, its batch-summed adjoint
         levels = plan(t)
         self._layer_inputs = self._inputs_of_layers(levels)
@@ -192,7 +213,8 @@ class NumpyReplay:
         code = _Code()
         if self.row[t.root] < 0:
             self._operand_row(t.root)
-        self._written[self.row[t.root]] = True
+        self._gtake([self.row[t.root]])
+        self.root_grow = self.grow[self.row[t.root]]
         backward: list[list[Any]] = []
         for level in levels:
             backward.append([
@@ -204,8 +226,13 @@ class NumpyReplay:
         # each writer knows which adjoint rows are written already (assign, else add).
         back = [line for level in reversed(backward) for write in level if write
                 for line in [write()] if line]
-        zero = [f"G[{r}] = 0.0" for r in self._scalar_rows if not self._written[r]]
-        self._finish(code, zero + back)
+        # a scalar read as a batch row keeps its adjoint's row to the end (no group gives it
+        # back); one that backward never wrote has adjoint 0 and is left out
+        kept = [(self.grow[r], src) for r, src in zip(self._scalar_rows, self._scalar_src)
+                if r in self.grow]
+        self.scalar_grows = np.asarray([g for g, _ in kept], dtype=np.intp)
+        self.scalar_gsrc = np.asarray([src for _, src in kept], dtype=np.intp)
+        self._finish(code, back)
 
     def _inputs_of_layers(self, levels: list[list[Group]]) -> dict[int, list[tuple[int, ...]]]:
         """The inputs ``(a_1 … a_n)`` of each matmul group, by their last node: where their rows
@@ -224,7 +251,6 @@ class NumpyReplay:
 
     def _new_row(self, i: int) -> int:
         self.row[i] = r = self.n_rows
-        self._written.append(False)
         self.n_rows += 1
         return r
 
@@ -240,7 +266,6 @@ class NumpyReplay:
             if [self.row[p] for p in a] == list(range(last + 1 - len(a), last + 1)):
                 if last + 1 == self.n_rows:
                     self.ones_rows.append(self.n_rows)
-                    self._written.append(True)
                     self.n_rows += 1
                 self._ones[a] = last + 1
 
@@ -274,25 +299,49 @@ class NumpyReplay:
         self._forward = build(chunks(code.fwd), "(V, S, RV)", code.names)
         self._backward = build(chunks(back), "(V, G, S, GS, RV, RG)", code.names)
         self._view_keys = list(code.views)
+        self._gview_keys = list(code.gviews)
         self.root_row = self.row[t.root]
         self._buffers: dict[int, tuple[np.ndarray, np.ndarray, list[Any], list[Any]]] = {}
 
     # ---- code generation -------------------------------------------------------------------
+    def _gtake(self, rows: list[int]) -> list[int]:
+        """Adjoint rows for value rows ``rows`` (unique, none holding one yet): consecutive, from
+        the given-back rows where a run is long enough, else new ones."""
+        k = len(rows)
+        free = sorted(self._free)
+        start = next((free[j] for j in range(len(free) - k + 1)
+                      if free[j + k - 1] == free[j] + k - 1), -1)
+        if start < 0:
+            start, self.n_grows = self.n_grows, self.n_grows + k
+        else:
+            self._free = [g for g in free if not start <= g < start + k]
+        for j, r in enumerate(rows):
+            self.grow[r] = start + j
+        return [start + j for j in range(k)]
+
+    def _give_back(self, rows: list[int]) -> None:
+        """Nodes ``rows`` have passed their adjoints on: nothing reads those rows again."""
+        for r in dict.fromkeys(rows):
+            if r in self.grow:
+                self._free.append(self.grow.pop(r))
+
+    def _read(self, code: _Code, rows: list[int], block: bool = False) -> str:
+        """``d = `` the adjoints of ``rows`` (0 where no path from the output wrote one)."""
+        lines = [f"G[{self._gtake([r])[0]}] = 0.0" for r in dict.fromkeys(rows)
+                 if r not in self.grow]
+        d = code.gview([self.grow[r] for r in rows], block)[0]
+        return "; ".join([*lines, f"d = {d}"])
+
     def _fresh(self, rows: list[int]) -> bool:
         """No row of ``rows`` has an adjoint yet, and none repeats: an assignment writes them."""
-        return _unique(rows) and not any(self._written[r] for r in rows)
+        return _unique(rows) and not any(r in self.grow for r in rows)
 
-    def _mark(self, rows: list[int]) -> None:
-        for r in rows:
-            self._written[r] = True
-
-    def _add(self, target: str, rows: list[int], value: str, gather: str | None = None) -> str:
-        """``target (rows of G) += value`` as a statement: an assignment where no row has an
-        adjoint yet (so G needs no zeroing), ``np.add.at`` where ``rows`` repeat."""
-        written = [self._written[r] for r in rows]
-        unique = _unique(rows)
+    def _add(self, code: _Code, rows: list[int], value: str, block: bool = False) -> str:
+        """``(adjoints of rows) += value`` as a statement: an assignment into new rows where
+        none has an adjoint yet (so G needs no zeroing), ``np.add.at`` where ``rows`` repeat."""
         lines = []
-        if not any(written) and unique:
+        if self._fresh(rows):
+            target, gather = code.gview(self._gtake(rows), block)
             if gather is not None:
                 lines.append(f"{target} = {value}")
             elif value.endswith(".T @ d"):  # a layer's W.T @ δ, straight into the rows
@@ -301,14 +350,14 @@ class NumpyReplay:
                 lines.append(f"np.multiply(d, {value[4:]}, out={target})")
             else:
                 lines.append(f"{target}[...] = {value}")
+            return "; ".join(lines)
+        lines += [f"G[{self._gtake([r])[0]}] = 0.0" for r in dict.fromkeys(rows)
+                  if r not in self.grow]
+        target, gather = code.gview([self.grow[r] for r in rows], block)
+        if _unique(rows):
+            lines.append(f"{target} += {value}")
         else:
-            lines += [f"G[{r}] = 0.0" for r in dict.fromkeys(rows) if not self._written[r]]
-            if unique:
-                lines.append(f"{target} += {value}")
-            else:
-                lines.append(f"np.add.at(G, {gather}, {value})")
-        for r in rows:
-            self._written[r] = True
+            lines.append(f"np.add.at(G, {gather}, {value})")
         return "; ".join(lines)
 
     def _block(self, code: _Code, vector: np.ndarray, idx: list[int], shape: tuple[int, ...],
@@ -344,12 +393,14 @@ class NumpyReplay:
         w = code.const(wb[:, :n])
         into_a = any(t.needs_grad[p] for p in a_nodes)
 
+        z_rows = [self.row[i] for i in members]
+
         def write() -> str:
-            lines = [f"d = {z.format('G')}",
+            lines = [self._read(code, z_rows, block=True),
                      self._into_scalars(gwb, wb_idx, f"d @ {a1.format('V')}.T")]
             if into_a:
-                a = code.view(a_rows, block=True)
-                lines.append(self._add(a.format("G"), a_rows, f"{w}.T @ d"))
+                lines.append(self._add(code, a_rows, f"{w}.T @ d", block=True))
+            self._give_back(z_rows)
             return "; ".join(lines)
 
         return write
@@ -374,13 +425,15 @@ class NumpyReplay:
         gb = self._block(code, self.GS, b_idx, (k,), "GS")
         into_a = any(t.needs_grad[p] for p in ps0[n : 2 * n])
 
+        z_rows = [self.row[i] for i in members]
+
         def write() -> str:
-            lines = [f"d = {z.format('G')}",
+            lines = [self._read(code, z_rows, block=True),
                      self._into_scalars(gw, w_idx, f"d @ {a.format('V')}.T"),
                      self._into_scalars(gb, b_idx, "d.sum(axis=1)")]
             if into_a:
-                gather = None if a.startswith("R") else a[3:-1]
-                lines.append(self._add(a.format("G"), a_rows, f"{w}.T @ d", gather))
+                lines.append(self._add(code, a_rows, f"{w}.T @ d", block=True))
+            self._give_back(z_rows)
             return "; ".join(lines)
 
         return write
@@ -416,8 +469,7 @@ class NumpyReplay:
                    else f"np.add.at(GS, {idx}, np.add.reduce({{}}, axis=1))")
             return f"S[{idx}][:, None]", None, add, src
         rows = [self._operand_row(p) for p in parents]
-        v = code.view(rows)
-        return v.format("V"), rows, v.format("G"), []
+        return code.view(rows).format("V"), rows, "", []
 
     def _rule(self, group: Group, code: _Code) -> Any:
         t, members = self.tape, group.members
@@ -441,8 +493,10 @@ class NumpyReplay:
         rates = rule.partials(m, m.sym(out.format("V")), *args)
         wanted = [any(t.needs_grad[t.parents[i][j]] for i in members) for j in range(len(slots))]
 
+        out_rows = [self.row[i] for i in members]
+
         def write() -> str:
-            lines = [f"d = {out.format('G')}"]
+            lines = [self._read(code, out_rows)]
             for rate, (_, rows, target, src), want in zip(rates, slots, wanted):
                 if not want:
                     continue
@@ -455,15 +509,17 @@ class NumpyReplay:
                         lines.append(target.format(contribution))
                     for j in src:
                         self._gs_written[j] = True
-                elif (form := _rate_form(value, rate, o)) and target.startswith("R") and (
-                    self._fresh(rows)
-                ):  # the rate straight into the rows, then times δ: no temporary
-                    lines.append(form.format(out=target))
-                    lines.append(f"np.multiply({target}, d, out={target})")
-                    self._mark(rows)
+                elif (form := _rate_form(value, rate, o)) and self._fresh(rows):
+                    # the rate straight into new rows, then times δ: no temporary
+                    target, gather = code.gview(self._gtake(rows))
+                    if gather is None:
+                        lines.append(form.format(out=target))
+                        lines.append(f"np.multiply({target}, d, out={target})")
+                    else:
+                        lines.append(f"{target} = {contribution}")
                 else:
-                    gather = None if target.startswith("R") else target[2:-1]
-                    lines.append(self._add(target, rows, contribution, gather))
+                    lines.append(self._add(code, rows, contribution))
+            self._give_back(out_rows)
             return "; ".join(lines)
 
         return write
@@ -475,10 +531,11 @@ class NumpyReplay:
         if found is None:
             if len(self._buffers) >= 2:
                 self._buffers.pop(next(iter(self._buffers)))
-            V, G = np.zeros((self.n_rows, batch)), np.zeros((self.n_rows, batch))
+            V, G = np.zeros((self.n_rows, batch)), np.zeros((self.n_grows, batch))
             V[self.ones_rows] = 1.0  # the bias's row of [A; 1], never written
             views = [slice(k[0], k[1]) if isinstance(k, tuple) else k for k in self._view_keys]
-            found = (V, G, [V[s] for s in views], [G[s] for s in views])
+            gviews = [slice(k[0], k[1]) if isinstance(k, tuple) else k for k in self._gview_keys]
+            found = (V, G, [V[s] for s in views], [G[s] for s in gviews])
             self._buffers[batch] = found
         return found
 
@@ -486,7 +543,7 @@ class NumpyReplay:
         self, xs: list[np.ndarray], S: np.ndarray, with_grad: bool
     ) -> tuple[np.ndarray, np.ndarray | None]:
         """Per-example outputs and Σ over the batch of ∂output/∂scalar (``GS``), in chunks of
-        examples small enough that the ``(rows, chunk)`` buffers stay under ``MAX_ENTRIES``."""
+        examples small enough that the ``(rows, chunk)`` values stay under ``MAX_ENTRIES``."""
         batch = len(xs[0])
         chunk = max(MIN_CHUNK, MAX_ENTRIES // max(self.n_rows, 1))
         GS = self.GS
@@ -518,12 +575,12 @@ class NumpyReplay:
             f(V, S, RV)
         out = V[self.root_row].copy()
         if with_grad:
-            G[self.root_row] = 1.0
+            G[self.root_grow] = 1.0
             GS = self.GS
             for f in self._backward:
                 f(V, G, S, GS, RV, RG)
             if len(self.scalar_rows):
-                np.add.at(GS, self.scalar_src, G[self.scalar_rows].sum(axis=1))
+                np.add.at(GS, self.scalar_gsrc, G[self.scalar_grows].sum(axis=1))
         return out
 
 
