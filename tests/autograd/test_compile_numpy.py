@@ -102,3 +102,18 @@ def test_relu_kinks_and_nan_under_ieee_as_the_eager_engine() -> None:
     np.testing.assert_array_equal(per, [v.data for v in eager])
     assert not np.signbit(per[0])
     assert np.isnan(out) and np.isnan(g[0])
+
+
+def test_a_long_chain_keeps_few_adjoint_rows_and_matches_eager() -> None:
+    # adjoints take rows when first written and give them back once passed on
+    w = Value(0.999)
+
+    def chain(x: Value) -> Value:
+        for _ in range(100):
+            x = (x * w + 0.001).relu()
+        return x
+
+    step = compile(chain, [w], backend="numpy")
+    assert_matches(step, chain, [w], np.linspace(-0.5, 1.0, 9))
+    replay = step._replays["numpy"]
+    assert replay.n_rows > 300 and replay.n_grows <= 3
