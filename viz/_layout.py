@@ -11,6 +11,8 @@ minutes. The rules here, applied before Graphviz sees the graph:
 * the ranks are cut into k consecutive segments, each laid out as its own component, side by
   side (top-down) or one under another (left-right); an edge cut by that arrives from a dashed
   copy of its tail at the top of the next segment;
+* a rank that would be wider than the page top-down (a DAG's busy middle, a neuron's seven
+  operands) gets every value box with data over grad, half as wide, instead of in one row;
 * direction and k are chosen from the nodes' estimated sizes so that the picture is at most
   ``WIDTH`` points wide (its smallest text, 10 pt, is then at least 10 px at 1000 px) and at
   most ``RATIO`` : 1 either way.
@@ -48,6 +50,8 @@ class Unit:
     size: tuple[float, float]
     copy: dict[str, str] | None = None  # how a copy of it is drawn; None: never copied
     copy_size: tuple[float, float] = (40.0, 21.0)
+    # the same node with data stacked over grad: the attributes that change, and its size
+    stacked: tuple[dict[str, str], tuple[float, float]] | None = None
 
 
 @dataclass
@@ -127,15 +131,16 @@ def _copy_of(units: dict[str, Unit], original: str, new: str) -> str:
     return new
 
 
-def _bands(units: dict[str, Unit], links: list[Link], rank: dict[str, int], across_tb: bool
-           ) -> tuple[list[float], list[float]]:
+def _bands(units: dict[str, Unit], links: list[Link], rank: dict[str, int], across_tb: bool,
+           stacked: bool = False) -> tuple[list[float], list[float]]:
     """Per rank: its thickness along the flow and its extent across, estimated."""
     top = max(rank.values()) + 1
     low = min(rank.values())
     along = [0.0] * (top - low)
     across = [0.0] * (top - low)
     for u, r in rank.items():
-        w, h = units[u].size
+        unit = units[u]
+        w, h = unit.stacked[1] if stacked and unit.stacked is not None else unit.size
         along[r - low] = max(along[r - low], h if across_tb else w)
         across[r - low] += (w if across_tb else h) + 72 * _NODESEP
     labelled = {rank[lk.head] - low for lk in links if lk.attrs.get("label")}
@@ -191,6 +196,24 @@ def _choose(along_of: dict[str, tuple[list[float], list[float]]]) -> tuple[str, 
     return best[2], best[3]
 
 
+def _too_wide(units: dict[str, Unit], links: list[Link], rank: dict[str, int]) -> bool:
+    """Whether some rank drawn top-down with one-row boxes would be wider than the page: its
+    value boxes are then drawn with data over grad (a chain never is; a wide DAG or a neuron
+    with seven operands is)."""
+    if not any(u.stacked for u in units.values()):
+        return False
+    _along, across = _bands(units, links, rank, True)
+    low = min(rank.values())
+    for lk in links:
+        # beside its edge a label takes room across; an edge over several ranks passes each
+        # rank between as a thin virtual node
+        if lk.attrs.get("label"):
+            across[rank[lk.head] - low] += _LABEL[0]
+        for r in range(rank[lk.tail] + 1, rank[lk.head]):
+            across[r - low] += 72 * _NODESEP + 8
+    return max(across) > WIDTH * _MARGIN
+
+
 def lay_out(g: Digraph, units: dict[str, Unit], links: list[Link], rankdir: str | None
             ) -> dict[str, int]:
     """Emit ``units`` and ``links`` into ``g`` by the rules above; returns each unit's
@@ -201,7 +224,12 @@ def lay_out(g: Digraph, units: dict[str, Unit], links: list[Link], rankdir: str 
     _straighten(units, links, rank)
     directions = ("TB", "LR") if rankdir is None else (rankdir,)
     flat = rankdir in ("BT", "RL")
-    along_of = {d: _bands(units, links, rank, d in ("TB", "BT")) for d in directions}
+    stacked = rankdir in (None, "TB", "BT") and _too_wide(units, links, rank)
+    if stacked:
+        for u in units.values():
+            if u.stacked is not None:
+                u.attrs.update(u.stacked[0])
+    along_of = {d: _bands(units, links, rank, d in ("TB", "BT"), stacked) for d in directions}
     direction, cuts = (rankdir, []) if rankdir is not None and flat else _choose(along_of)
     low = min(rank.values())
     segment = {u: sum(rank[u] - low >= c for c in cuts) for u in units}

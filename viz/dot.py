@@ -149,9 +149,11 @@ class _Scene:
     def add_value(self, v: Value) -> None:
         i, look = self.index[v], self.look(v)
         label, w, h = value_label(v, self.digits, look, op=not self.op_nodes)
+        tall, tw, th = value_label(v, self.digits, look, op=not self.op_nodes, stacked=True)
         name = v.label or f"v{i}"
         self.units[f"v{i}"] = Unit(f"v{i}", {"label": label, "shape": "plain", "tooltip": name},
-                                   (w, h), *self._copy(name, look))
+                                   (w, h), *self._copy(name, look),
+                                   stacked=({"label": tall}, (tw, th)))
         if v.op and self.op_nodes:
             into = [c for k in range(len(v.parents)) for c in self._colors(i, k)]
             ink = into[0] if into else (DIM if self.highlight else INK)
@@ -213,7 +215,9 @@ def build(
         return _too_big(count, max_nodes, group is not None, stacklevel), order, {}
     for i, v in enumerate(order):
         drawn.setdefault(v, f"v{i}")
-    ops = op_nodes if op_nodes is not None else count <= _OP_NODES_UP_TO
+    # neuron boxes write their ops as text; the few values after them do the same (op nodes
+    # would add a column to the page for each op of the loss)
+    ops = op_nodes if op_nodes is not None else count <= _OP_NODES_UP_TO and not boxes
     scene = _Scene(order, boxes, drawn, digits, highlight, ops, edge_labels)
     for v in _reading_order(order):
         node = drawn[v]
@@ -228,6 +232,8 @@ def build(
     g.attr("node", fontname=FONT, fontsize="11")
     g.attr("edge", fontname=FONT, fontsize="10", arrowsize="0.7")
     segment = lay_out(g, scene.units, scene.links, rankdir)
+    if boxes:  # dot spaces boxes with many edges at one port wider than nodesep asks
+        g.attr(nodesep="0.02", ranksep="0.5")
     _stack_layers(g, boxes, segment)
     return g, order, drawn
 

@@ -67,7 +67,7 @@ def single_neuron() -> Digraph:
     C = 0.5 * (a - 1.0) ** 2
     C.label = "C"
     C.backward()
-    return draw_dot(C, "TB")  # seven operands side by side: wide, but each edge reads
+    return draw_dot(C)  # top-down, the seven operands' boxes with data over grad
 
 
 def mlp_loss(hidden: tuple[int, ...] = (4, 4), seed: int = 1) -> tuple[MLP, Value]:
