@@ -114,7 +114,8 @@ def _legend(summary: Contributions, digits: int) -> str:
                  f"as a sum over paths: {which}")
     # One path per row: its factors by name, under them by value, then the product.
     inner = "".join(
-        f'<TR><TD BGCOLOR="{color}">   </TD>{td}{_lines(names)}</TD><TD></TD></TR>'
+        f'<TR><TD BGCOLOR="{color}" WIDTH="16" HEIGHT="12" FIXEDSIZE="TRUE"></TD>'
+        f'{td}{_lines(names)}</TD><TD></TD></TR>'
         f'<TR><TD></TD>{td}= {_lines(values)}</TD><TD VALIGN="BOTTOM">= <B>{esc(product)}</B>'
         "</TD></TR>"
         for color, names, values, product in legend_rows(summary, digits)
