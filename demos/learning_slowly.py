@@ -222,7 +222,7 @@ def _saturated_hidden_neuron() -> tuple[list[float], list[Value], Value, Value]:
 def _cost_figure(pics: Pictures, runs: dict[str, dict[str, list[float]]], epochs: int) -> None:
     from matplotlib.figure import Figure
 
-    fig = Figure(figsize=(13, 3.8))
+    fig = Figure(figsize=(12, 4.6))  # under 3 : 1
     ax1, ax2, ax3 = fig.subplots(1, 3)
     t = list(range(epochs))
     q, c = runs["quadratic"], runs["cross-entropy"]
