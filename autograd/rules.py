@@ -34,6 +34,7 @@ a function a library lacks by that name needs an entry (``FLOAT_MATH`` below, ``
 from __future__ import annotations
 
 import math
+import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
@@ -94,45 +95,108 @@ HELPERS: dict[str, Callable[..., Any]] = {
 
 
 class _Namespace(SimpleNamespace):
-    """A math namespace that looks a function it lacks up by the same name in its library."""
+    """A math namespace (a ``SimpleNamespace`` that can be weakly referenced)."""
 
-    def __init__(self, library: Any, aliases: dict[str, str], **functions: Any) -> None:
-        super().__init__(**functions)
-        object.__setattr__(self, "_library", (library, aliases))
 
-    def __getattr__(self, name: str) -> Any:
-        library, aliases = object.__getattribute__(self, "_library")
-        if library is None or name.startswith("_"):
-            raise AttributeError(name)
-        found = getattr(library, aliases.get(name, name), None)
-        if found is None:
-            where = getattr(library, "__name__", type(library).__name__)
-            raise AttributeError(
-                f"the math namespace over {where} has no function {name!r}, and {where} has "
-                f"none by that name: give it one (README, 'Adding an op')"
-            )
-        setattr(self, name, found)  # found once; later lookups are plain attributes
-        return found
+ROWS: dict[str, Rule] = {}
+"""Every primitive by name. A meta-test checks that every op of ``Value`` has a row here."""
+
+# Namespaces that take a function a row asks for from a library, by its name: filled for every
+# row at creation and for each row added later, so reading a function is a plain attribute.
+_FILLED: list[weakref.ref[_Namespace]] = []
+
+
+def _filled() -> list[_Namespace]:
+    alive = [m for m in (r() for r in _FILLED) if m is not None]
+    _FILLED[:] = [weakref.ref(m) for m in alive]
+    return alive
 
 
 def math_namespace(
     library: Any = None, aliases: dict[str, str] | None = None, /, **functions: Any
 ) -> SimpleNamespace:
     """A math namespace: the given primitives, each of ``HELPERS`` not given bound to it, and
-    any other function a row asks for looked up by the same name in ``library`` (``math`` for
+    each other function a row calls taken by the same name from ``library`` (``math`` for
     floats, ``numpy`` for arrays; ``aliases`` maps a row's name to the library's where they
     differ). A new op whose functions the libraries have by its name needs no entry here.
 
     >>> import math
     >>> m = math_namespace(math, exp=math.exp, abs=abs, where=lambda c, a, b: a if c else b)
-    >>> m.sigmoid(0.0), m.step(-1.0), m.atan(1.0) == math.pi / 4
-    (0.5, 0.0, True)
+    >>> m.sigmoid(0.0), m.step(-1.0), m.sin(0.0)
+    (0.5, 0.0, 0.0)
     """
-    m = _Namespace(library, aliases or {}, **functions)
+    m = _Namespace(**functions)
     for name, helper in HELPERS.items():
         if name not in functions:
             setattr(m, name, partial(helper, m))
+    if library is not None:
+        m._library = (library, aliases or {})
+        _FILLED.append(weakref.ref(m))
+        for rule in [None, *ROWS.values()]:
+            _provide(m, rule)
     return m
+
+
+def _provide(m: _Namespace, rule: Rule | None) -> None:
+    """Give ``m`` each function ``rule`` (``None``: the helpers) calls that it lacks, from its
+    library by name."""
+    library, aliases = m._library
+    for name in _functions_called(rule):
+        if name not in vars(m):
+            found = getattr(library, aliases.get(name, name), None)
+            setattr(m, name, found if found is not None else _missing(name, library))
+
+
+class _Any:
+    """An operand that takes part in any arithmetic or comparison and stays itself."""
+
+    def _same(self, *_: Any) -> _Any:
+        return self
+
+    __add__ = __radd__ = __sub__ = __rsub__ = __mul__ = __rmul__ = _same
+    __truediv__ = __rtruediv__ = __pow__ = __rpow__ = __neg__ = __pos__ = __abs__ = _same
+    __lt__ = __le__ = __gt__ = __ge__ = __and__ = __or__ = __invert__ = _same
+
+
+class _Probe:
+    """A math namespace that notes the name of each function called on it."""
+
+    def __init__(self) -> None:
+        self.called: set[str] = set()
+
+    def __getattr__(self, name: str) -> Callable[..., _Any]:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        self.called.add(name)
+        return lambda *args: _Any()
+
+
+def _functions_called(rule: Rule | None) -> set[str]:
+    """The names ``m.<name>`` a row's forward and partials call (``None``: the helpers')."""
+    m = _Probe()
+    try:
+        if rule is None:
+            for helper in HELPERS.values():
+                helper(m, _Any())
+        else:
+            args = [_Any()] * (rule.n_values or 3) + [2.0] * rule.n_consts
+            rule.forward(m, *args)
+            rule.partials(m, _Any(), *args)
+    except Exception:  # a row that runs only on numbers: its functions are given by hand
+        pass
+    return m.called
+
+
+def _missing(name: str, library: Any) -> Callable[..., Any]:
+    where = getattr(library, "__name__", type(library).__name__)
+
+    def missing(*args: Any) -> Any:
+        raise AttributeError(
+            f"the math namespace over {where} has no function {name!r}, and {where} has none "
+            f"by that name: give it one (README, 'Adding an op')"
+        )
+
+    return missing
 
 
 def _where(condition: bool, a: Any, b: Any) -> Any:
@@ -352,8 +416,10 @@ _ROW_LIST = [
          micrograd="+", text=_sum_text, atomic=False, rate_text=lambda k, names, c: "1"),
 ]
 
-ROWS: dict[str, Rule] = {rule.name: rule for rule in _ROW_LIST}
-"""Every primitive by name. A meta-test checks that every op of ``Value`` has a row here."""
+for _rule in _ROW_LIST:
+    ROWS[_rule.name] = _rule
+    for _m in _filled():
+        _provide(_m, _rule)
 
 _ON_REGISTER: list[Callable[[Rule], None]] = []  # autograd.value: Value's method, VALUE_MATH
 
@@ -369,6 +435,8 @@ def register(rule: Rule) -> Rule:
     if rule.name in ROWS:
         raise ValueError(f"there is already a row named {rule.name!r}")
     ROWS[rule.name] = rule
+    for m in _filled():
+        _provide(m, rule)
     for hook in _ON_REGISTER:
         hook(rule)
     return rule
