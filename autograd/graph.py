@@ -275,7 +275,7 @@ class _Plan:
                 order[i] = order[j]._edges[k]
             if len(set(order)) != n:
                 return None
-            edges = list(map(_EDGES, order))
+            edges = [node._edges for node in order]
             if list(map(len, edges)) != self.lengths:
                 return None
             found = tuple(chain.from_iterable(map(_PARENTS, edges)))
@@ -306,6 +306,13 @@ def _accumulate(order: list[V], output: Node, gradient: float) -> None:
                 edges[2].grad += g * edges[3]
             elif n:
                 g = node.grad
+                if g == 0.0:
+                    # g·rate is ±0 for every finite rate, and adding ±0 to a parent's sum
+                    # (which starts at +0) changes nothing: skip the node. Cheap, and it is
+                    # common: a relu or hinge that is off zeroes a whole wsum node below it.
+                    total = sum(edges[1::2])
+                    if total - total == 0.0:  # every rate finite (an inf or nan shows here)
+                        continue
                 it = iter(edges)
                 for parent, rate in zip(it, it):
                     parent.grad += g * rate

@@ -643,6 +643,7 @@ def weighted_sums(
     base[1:n2:2] = xd
     base[n2:n4:2] = xs
     out = []
+    keep = not NO_GRAD_ALIVE or grad_on()
     for row, bias in zip(weights, biases):
         if len(row) != n:
             raise ValueError(f"weighted_sum: {len(row)} weights but {n} inputs")
@@ -659,7 +660,14 @@ def weighted_sums(
         edges[0:n2:2] = row
         edges[n2 + 1 : n4 : 2] = wd
         edges[n4] = bias
-        out.append(_make(acc, tuple(edges), _WSUM))
+        v = _new(Value)  # _make, written out
+        v.data = acc
+        v.grad = 0.0
+        v._edges = tuple(edges) if keep else ()
+        v._rule = _WSUM
+        v._const = None
+        v.label = ""
+        out.append(v)
     return out
 
 

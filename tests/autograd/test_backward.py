@@ -121,3 +121,28 @@ def test_backward_interrupted_restores_every_grad(monkeypatch: pytest.MonkeyPatc
     with pytest.raises(KeyboardInterrupt):
         y.backward()
     assert {n: n.grad for n in toposort(y)} == before
+
+
+def test_a_node_whose_gradient_is_zero_passes_nothing_on_unless_a_rate_is_not_finite() -> None:
+    # backward skips a node with gradient 0 (every product with its rates is ±0) but not when a
+    # rate is inf or nan: 0·inf is nan, under ieee() as a nan gradient, outside it as an error
+    import pytest
+
+    from pathgrad.autograd import ieee, sum_values, weighted_sum
+
+    with ieee():
+        w, a, b = Value(math.inf), Value(2.0), Value(1.0)
+        out = weighted_sum([w, Value(1.0)], [a, Value(3.0)], b) * 0.0
+        out.backward()
+    assert math.isnan(a.grad) and w.grad == 0.0 and b.grad == 0.0
+    a.grad = 0.0
+    with pytest.raises(OverflowError, match="gradient at a leaf node is nan"):
+        out.backward()
+    assert a.grad == 0.0
+    # finite rates: a dead relu above a sum; every grad below it is +0.0, as without the skip
+    xs = [Value(float(k) - 1.5) for k in range(4)]
+    s = sum_values([x * x for x in xs])
+    y = (-s).relu() + xs[0]
+    y.backward()
+    assert [x.grad for x in xs] == [1.0, 0.0, 0.0, 0.0]
+    assert all(math.copysign(1.0, x.grad) == 1.0 for x in xs[1:]) and s.grad == 0.0
