@@ -308,7 +308,12 @@ class NumpyReplay:
         """Adjoint rows for value rows ``rows`` (unique, none holding one yet): consecutive, from
         the given-back rows where a run is long enough, else new ones."""
         k = len(rows)
-        free = sorted(self._free)
+        if k == 1 and self._free:
+            self.grow[rows[0]] = g = self._free.pop()
+            return [g]
+        # a run of k given-back rows, looked for among a bounded number (compile time stays
+        # linear on wide graphs with many given-back rows)
+        free = sorted(self._free) if len(self._free) <= 256 else []
         start = next((free[j] for j in range(len(free) - k + 1)
                       if free[j + k - 1] == free[j] + k - 1), -1)
         if start < 0:
