@@ -61,9 +61,11 @@ def test_update_batch_interrupted_at_random_points_is_all_or_nothing():
     net = Network([200, 300, 300, 10], seed=0)
     X = np.random.default_rng(0).standard_normal((200, 64))
     Y = np.random.default_rng(1).standard_normal((10, 64))
-    t0 = time.perf_counter()
-    net.update_batch(X, Y, 0.01)
-    took = time.perf_counter() - t0
+    took = float("inf")
+    for _ in range(3):  # the fastest of three: a slow first step (a shared machine, two xdist
+        t0 = time.perf_counter()  # workers) would aim every signal past the later, faster ones
+        net.update_batch(X, Y, 0.01)
+        took = min(took, time.perf_counter() - t0)
 
     class Interrupt(BaseException):
         pass
