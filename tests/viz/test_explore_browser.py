@@ -297,13 +297,19 @@ def test_model_page_network_then_graph(browser: Any, mlp: Any, shots: Path) -> N
     page.close()
 
 
-def test_grouped_graph_replays_every_grad_in_the_boxes(browser: Any, tmp_path: Path) -> None:
+def _micrograd_sized_loss() -> tuple[MLP, Value]:
+    """micrograd's MLP(2, [16, 16, 1]) on one example, its quadratic cost C after backward."""
     model = MLP(2, [16, 16, 1], seed=3)
     out = model([Value(0.3, label="a1[0]"), Value(-0.7, label="a1[1]")])
     assert isinstance(out, Value)
     C = (out - 1.0) ** 2
     C.label = "C"
     C.backward()
+    return model, C
+
+
+def test_grouped_graph_replays_every_grad_in_the_boxes(browser: Any, tmp_path: Path) -> None:
+    _, C = _micrograd_sized_loss()
     page = Page(browser, explore(C, tmp_path / "big.html"))
     assert "each neuron is one box" in page.page.locator(".pg-note").inner_text()
     page.button("Step")
@@ -409,12 +415,7 @@ def test_a_node_takes_clicks_over_its_whole_box(browser: Any, chain: Any) -> Non
 
 
 def test_tiny_network_note_and_play(browser: Any, tmp_path: Path) -> None:
-    model = MLP(2, [16, 16, 1], seed=3)
-    out = model([Value(0.3, label="a1[0]"), Value(-0.7, label="a1[1]")])
-    assert isinstance(out, Value)
-    C = (out - 1.0) ** 2
-    C.label = "C"
-    C.backward()
+    model, C = _micrograd_sized_loss()
     page = _open(browser, explore(model, tmp_path / "tiny.html", loss=C), 1280, 800)
     note, hint = page.page.locator(".pg-note").inner_text(), page.panel()
     assert "Click a weight (an edge)" in note and "Click a weight (an edge)" in hint
