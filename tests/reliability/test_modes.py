@@ -85,38 +85,47 @@ def test_a_block_closed_in_another_thread_is_a_named_error_and_changes_nothing_t
 
 
 def test_threads_do_not_share_no_grad():
-    """One thread inside no_grad() while another builds graphs with grad(create_graph=True)."""
-    stop = threading.Event()
+    """One thread inside no_grad() while another builds graphs with grad(create_graph=True).
+
+    The threads overlap by construction, not by the scheduler's luck: the quiet thread opens its
+    no_grad() block and makes a node, then waits inside the block until the loud thread has
+    built graphs; the loud thread starts only once the quiet block is open."""
+    quiet_open, loud_done = threading.Event(), threading.Event()
     counts = {"leaked_parents": 0, "quiet_made": 0, "lost_parents": 0, "loud_made": 0}
-    barrier = threading.Barrier(2)
 
     def quiet():
-        barrier.wait()
         w = Value(1.5)
-        while not stop.is_set():
-            with no_grad():
+        with no_grad():
+            y = w * w + 1.0
+            counts["quiet_made"] += 1
+            counts["leaked_parents"] += bool(y.parents)
+            quiet_open.set()
+            while not loud_done.is_set():  # keep making nodes while the other thread records
                 for _ in range(50):
                     y = w * w + 1.0
                     counts["quiet_made"] += 1
-                    if y.parents:
-                        counts["leaked_parents"] += 1
+                    counts["leaked_parents"] += bool(y.parents)
+                loud_done.wait(0.0005)
 
     def loud():
-        barrier.wait()
+        assert quiet_open.wait(60), "the quiet thread never opened its no_grad() block"
         x = Value(0.7)
-        for _ in range(400):
-            y = (x * x).tanh() * x
-            (dx,) = grad(y, [x], create_graph=True)
-            counts["loud_made"] += 1
-            if not (y.parents and dx.parents):
-                counts["lost_parents"] += 1
-        stop.set()
+        try:
+            for _ in range(400):
+                y = (x * x).tanh() * x
+                (dx,) = grad(y, [x], create_graph=True)
+                counts["loud_made"] += 1
+                if not (y.parents and dx.parents):
+                    counts["lost_parents"] += 1
+        finally:
+            loud_done.set()
 
     threads = [threading.Thread(target=quiet), threading.Thread(target=loud)]
     for t in threads:
         t.start()
     for t in threads:
-        t.join()
+        t.join(60)
+    assert not any(t.is_alive() for t in threads)
     assert counts["quiet_made"] > 0 and counts["loud_made"] == 400
     assert counts["leaked_parents"] == 0
     assert counts["lost_parents"] == 0

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import signal
-
 import numpy as np
 import pytest
 
 from pathgrad.nn import DivergenceError
 from pathgrad.nn.matrix import Network
+
+from interrupts import count_instructions, interrupted_at
 
 
 def _data(n: int = 40, seed: int = 0):
@@ -52,50 +52,28 @@ def test_a_diverging_eta_stops_with_divergence_error_and_keeps_the_last_good_wei
     assert all(np.isfinite(a).all() for a in (*net.weights, *net.biases))
 
 
-@pytest.mark.skipif(not hasattr(signal, "setitimer"), reason="needs setitimer (POSIX)")
 def test_update_batch_interrupted_at_random_points_is_all_or_nothing():
     import random
-    import time
 
     rng = random.Random(1)
-    net = Network([200, 300, 300, 10], seed=0)
-    X = np.random.default_rng(0).standard_normal((200, 64))
-    Y = np.random.default_rng(1).standard_normal((10, 64))
-    took = float("inf")
-    for _ in range(3):  # the fastest of three: a slow first step (a shared machine, two xdist
-        t0 = time.perf_counter()  # workers) would aim every signal past the later, faster ones
-        net.update_batch(X, Y, 0.01)
-        took = min(took, time.perf_counter() - t0)
-
-    class Interrupt(BaseException):
-        pass
-
-    finished = [False]
-
-    def handler(signum, frame):
-        if not finished[0]:  # a signal after the step returned does not cut it short
-            raise Interrupt
-
-    old = signal.signal(signal.SIGALRM, handler)
+    net = Network([20, 30, 30, 10], seed=0)
+    X = np.random.default_rng(0).standard_normal((20, 16))
+    Y = np.random.default_rng(1).standard_normal((10, 16))
+    net.update_batch(X, Y, 0.01)
+    probe = Network([20, 30, 30, 10], seed=0)
+    total = count_instructions(lambda: probe.update_batch(X, Y, 0.01))
+    assert total > 100
     interrupted = 0
-    try:
-        for _ in range(15):
-            before = _snapshot(net)
-            expected = Network([200, 300, 300, 10], seed=0)
-            expected.weights = [w.copy() for w in net.weights]
-            expected.biases = [b.copy() for b in net.biases]
-            expected.update_batch(X, Y, 0.01)
-            finished[0] = False
-            signal.setitimer(signal.ITIMER_REAL, rng.uniform(0.05, 1.0) * took)
-            try:
-                net.update_batch(X, Y, 0.01)
-                finished[0] = True
-                signal.setitimer(signal.ITIMER_REAL, 0)
-                assert _same(_snapshot(net), _snapshot(expected))
-            except Interrupt:
-                interrupted += 1
-                assert _same(_snapshot(net), before), "an interrupted step changed weights"
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, old)
-    assert interrupted > 0
+    for i in range(30):
+        before = _snapshot(net)
+        expected = Network([20, 30, 30, 10], seed=0)
+        expected.weights = [w.copy() for w in net.weights]
+        expected.biases = [b.copy() for b in net.biases]
+        expected.update_batch(X, Y, 0.01)
+        at = total * 10 if i == 0 else rng.randint(1, total)
+        if interrupted_at(lambda: net.update_batch(X, Y, 0.01), at):
+            interrupted += 1
+            assert _same(_snapshot(net), before), f"an interrupt at {at} changed weights"
+        else:
+            assert _same(_snapshot(net), _snapshot(expected))
+    assert 0 < interrupted < 30

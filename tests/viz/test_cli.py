@@ -33,19 +33,17 @@ ENV = {**os.environ, "MPLBACKEND": "Agg"}
 
 
 def run_script(*args: str, stdin: str | None = None, cwd: Path | None = None
-               ) -> tuple[subprocess.CompletedProcess[str], float]:
-    start = time.perf_counter()
-    done = subprocess.run([str(SCRIPT), *args], input=stdin, capture_output=True, text=True,
+               ) -> subprocess.CompletedProcess[str]:
+    """The installed command in a child; the 60 s guard only catches a hang (no time is
+    asserted: timings live in benchmarks/)."""
+    return subprocess.run([str(SCRIPT), *args], input=stdin, capture_output=True, text=True,
                           cwd=cwd, env=ENV, timeout=60)
-    return done, time.perf_counter() - start
 
 
-def run_main(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str, float]:
-    start = time.perf_counter()
+def run_main(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
     code = cli.main(list(args))
-    elapsed = time.perf_counter() - start
     out, err = capsys.readouterr()
-    return code, out, err, elapsed
+    return code, out, err
 
 
 def chain_values() -> dict[str, Value]:
@@ -67,21 +65,10 @@ def sympy_gradients() -> dict[str, float]:
     return {str(s): float(sympy.diff(C, s).evalf(30, subs=at)) for s in (w, a_prev, b, y)}
 
 
-@pytest.fixture(scope="module")
-def startup() -> float:
-    """Seconds the interpreter takes to start and import the command: the floor of every run."""
-    best = math.inf
-    for _ in range(2):
-        start = time.perf_counter()
-        subprocess.run([sys.executable, "-c", "import pathgrad.viz.cli"], check=True, env=ENV)
-        best = min(best, time.perf_counter() - start)
-    return best
-
-
 # ---- what the commands compute --------------------------------------------------------------
 def test_installed_script_gradient_of_the_chain_equals_engine_and_sympy() -> None:
     assert SCRIPT.exists(), f"no console script at {SCRIPT}: is the [project.scripts] entry there?"
-    done, _ = run_script("grad", CHAIN, "--at", *AT_ARGS, "--json")
+    done = run_script("grad", CHAIN, "--at", *AT_ARGS, "--json")
     assert done.returncode == 0, done.stderr
     got = json.loads(done.stdout)
     assert got["outputs"] == ["C"]
@@ -97,7 +84,7 @@ def test_installed_script_gradient_of_the_chain_equals_engine_and_sympy() -> Non
 
 
 def test_text_lists_each_definition_and_gradient(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, err, _ = run_main(capsys, "grad", CHAIN, "--at", *AT_ARGS, "--wrt", "w", "z")
+    code, out, err = run_main(capsys, "grad", CHAIN, "--at", *AT_ARGS, "--wrt", "w", "z")
     assert code == 0, err
     lines = out.splitlines()
     assert lines[:3] == ["z = w*a_prev + b = 0.28", "a = sigmoid(z) = 0.5695462239",
@@ -110,17 +97,17 @@ def test_text_lists_each_definition_and_gradient(capsys: pytest.CaptureFixture[s
 
 
 def test_several_outputs_each_get_their_gradients(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, err, _ = run_main(capsys, "grad", "u = x*y; v = x + y", "--at", "x=2", "y=3",
+    code, out, err = run_main(capsys, "grad", "u = x*y; v = x + y", "--at", "x=2", "y=3",
                                  "--json")
     assert code == 0, err
     assert json.loads(out)["gradients"] == {"u": {"x": 3.0, "y": 2.0}, "v": {"x": 1.0, "y": 1.0}}
-    code, out, err, _ = run_main(capsys, "grad", "u = x*y; v = x + y", "--at", "x=2", "y=3",
+    code, out, err = run_main(capsys, "grad", "u = x*y; v = x + y", "--at", "x=2", "y=3",
                                  "--of", "v", "--json")
     assert json.loads(out)["gradients"] == {"v": {"x": 1.0, "y": 1.0}}
 
 
 def test_installed_script_paths_are_the_engines_text_and_sum_to_the_gradient() -> None:
-    done, _ = run_script("paths", CHAIN, "--at", *AT_ARGS, "--wrt", "w")
+    done = run_script("paths", CHAIN, "--at", *AT_ARGS, "--wrt", "w")
     assert done.returncode == 0, done.stderr
     v = chain_values()
     assert done.stdout == str(contributions(v["C"], v["w"], 10)) + "\n"
@@ -132,12 +119,12 @@ def test_installed_script_paths_are_the_engines_text_and_sum_to_the_gradient() -
 def test_paths_of_a_diamond_sum_to_the_gradient(capsys: pytest.CaptureFixture[str]) -> None:
     # y = x·x·x + 3x at x = 2: four paths (three x² = 4 and one 3), ∂y/∂x = 3x² + 3 = 15.
     expr = "y = x*x*x + 3*x"
-    code, out, err, _ = run_main(capsys, "paths", expr, "--at", "x=2")
+    code, out, err = run_main(capsys, "paths", expr, "--at", "x=2")
     assert code == 0, err
     assert out.splitlines()[0] == "∂y/∂x = 15.00, the sum over 4 paths"
     products = [float(m) for m in re.findall(r"= (\d+\.\d+)   \(", out)]
     assert sorted(products) == [3.0, 4.0, 4.0, 4.0] and math.fsum(products) == 15.0
-    code, out, err, _ = run_main(capsys, "paths", expr, "--at", "x=2", "-k", "2")
+    code, out, err = run_main(capsys, "paths", expr, "--at", "x=2", "-k", "2")
     assert "the top 2 sum to 8.000" in out and out.count("∂y/∂x = x") == 2
 
 
@@ -148,7 +135,7 @@ def _edge_labels(root: Value) -> set[str]:
 
 def test_installed_script_draws_an_svg_with_names_and_rate_factors(tmp_path: Path) -> None:
     out = tmp_path / "chain.svg"
-    done, _ = run_script("draw", CHAIN, "--at", *AT_ARGS, "-o", str(out))
+    done = run_script("draw", CHAIN, "--at", *AT_ARGS, "-o", str(out))
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == f"wrote {out}"
     svg = ET.parse(out).getroot()
@@ -164,7 +151,7 @@ def test_draw_png_and_dot_with_paths(capsys: pytest.CaptureFixture[str], tmp_pat
 
     png, dot = tmp_path / "chain.png", tmp_path / "chain.dot"
     for target in (png, dot):
-        code, _, err, _ = run_main(capsys, "draw", CHAIN, "--at", *AT_ARGS, "--wrt", "w",
+        code, _, err = run_main(capsys, "draw", CHAIN, "--at", *AT_ARGS, "--wrt", "w",
                                    "-o", str(target))
         assert code == 0, err
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
@@ -196,10 +183,9 @@ def test_a_layout_that_takes_too_long_is_stopped_and_writes_nothing(
     monkeypatch.setattr(pathgrad.viz, "render", slow)
     target = tmp_path / "chain.svg"
     target.write_text("the old picture")
-    code, out, err, elapsed = run_main(capsys, "draw", CHAIN, "--at", *AT_ARGS, "-o", str(target),
+    code, out, err = run_main(capsys, "draw", CHAIN, "--at", *AT_ARGS, "-o", str(target),
                                        "--timeout", "0.5")
-    assert code == 1 and "took longer than 0.5 s" in err and out == ""
-    assert elapsed < 5.0
+    assert code == 1 and "took longer than 0.5 s" in err and out == ""  # the child was stopped
     assert [p.name for p in tmp_path.iterdir()] == ["chain.svg"]
     assert target.read_text() == "the old picture"
 
@@ -256,19 +242,18 @@ def test_hostile_input(capsys: pytest.CaptureFixture[str], tmp_path: Path,
     monkeypatch.chdir(tmp_path)
     extra = {"draw": ["-o", str(tmp_path / "g.svg")], "explore": ["-o", str(tmp_path / "g.html")],
              }.get(command, [])
-    got, out, err, elapsed = run_main(capsys, command, *args, *extra)
+    got, out, err = run_main(capsys, command, *args, *extra)
     assert got == code, err
     first = err.splitlines()[0]
     assert first.startswith(f"pathgrad {command}: error: ") and message in first, err
     assert "Traceback" not in err and out == ""
     assert list(tmp_path.iterdir()) == []  # no picture, no 'pwned'
-    assert elapsed < 1.0
 
 
 def test_parse_errors_point_at_the_column(capsys: pytest.CaptureFixture[str]) -> None:
     for expr, column in [("x.data", 1), ("w*x + sinh(x)", 6), ("a = 1; b = a.real", 12),
                          ("σ = w*α + b[0]", 10), ("9**9**9", 1)]:
-        code, _, err, _ = run_main(capsys, "grad", expr)
+        code, _, err = run_main(capsys, "grad", expr)
         assert code == (1 if expr == "9**9**9" else 2)
         lines = err.splitlines()
         assert lines[1] == f"  {expr}" and lines[2] == "  " + " " * column + "^", (expr, err)
@@ -285,19 +270,16 @@ HOSTILE_SCRIPT = [
 
 @pytest.mark.parametrize(("args", "stdin", "code", "message"), HOSTILE_SCRIPT,
                          ids=[a[1][:20] for a, *_ in HOSTILE_SCRIPT])
-def test_installed_script_refuses_hostile_input_fast(tmp_path: Path, startup: float,
+def test_installed_script_refuses_hostile_input_fast(tmp_path: Path,
                                                      args: list[str], stdin: str | None,
                                                      code: int, message: str) -> None:
-    done, elapsed = run_script(*args, stdin=stdin, cwd=tmp_path)
+    done = run_script(*args, stdin=stdin, cwd=tmp_path)
     assert done.returncode == code, done.stderr
     assert message in done.stderr and "Traceback" not in done.stderr
     assert done.stdout == ""
     assert list(tmp_path.iterdir()) == []
-    # Unrefused, each of these runs for minutes (9**9**9 alone has 3.7e8 digits). The budget
-    # is 5 s of the command's own work on top of starting Python and importing pathgrad
-    # (measured in the same run): wide enough for a loaded 2-core machine running the suite on
-    # two workers (1 s failed there once, at 1.12 s), far below what an unrefused input takes.
-    assert elapsed - startup < 5.0, (elapsed, startup)
+    # Unrefused, each of these runs for minutes (9**9**9 alone has 3.7e8 digits): the message
+    # names the limit that refused it, and run_script's 60 s guard only catches a hang.
 
 
 def test_usage_errors_exit_2(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
@@ -311,7 +293,7 @@ def test_usage_errors_exit_2(capsys: pytest.CaptureFixture[str], tmp_path: Path)
         (["paths", "x*2", "--at", "x=1", "-k", "0"], "expected a whole number >= 1"),
         (["demo", "nope"], "unknown demo 'nope'"),
     ]:
-        code, _, err, _ = run_main(capsys, *args)
+        code, _, err = run_main(capsys, *args)
         assert code == 2 and message in err and "Traceback" not in err, (args, err)
     assert list(tmp_path.iterdir()) == []
 
@@ -334,7 +316,7 @@ def _examples(text: str) -> list[tuple[str, str]]:
 
 @pytest.mark.parametrize("command", ["grad", "paths", "draw", "explore", "demo"])
 def test_help_shows_a_worked_example(capsys: pytest.CaptureFixture[str], command: str) -> None:
-    code, out, _, _ = run_main(capsys, command, "--help")
+    code, out, _ = run_main(capsys, command, "--help")
     assert code == 0
     assert _examples(out), out
 
@@ -342,9 +324,9 @@ def test_help_shows_a_worked_example(capsys: pytest.CaptureFixture[str], command
 @pytest.mark.parametrize("command", ["grad", "paths"])
 def test_help_examples_print_what_they_show(capsys: pytest.CaptureFixture[str],
                                             command: str) -> None:
-    _, text, _, _ = run_main(capsys, command, "--help")
+    _, text, _ = run_main(capsys, command, "--help")
     for line, expected in _examples(text):
-        code, out, err, _ = run_main(capsys, *shlex.split(line)[1:])
+        code, out, err = run_main(capsys, *shlex.split(line)[1:])
         assert code == 0, err
         assert out.rstrip("\n") == expected, line
 
@@ -352,23 +334,23 @@ def test_help_examples_print_what_they_show(capsys: pytest.CaptureFixture[str],
 def test_demo_lists_and_runs(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     from pathgrad.demos import DEMOS
 
-    code, out, _, _ = run_main(capsys, "demo")
+    code, out, _ = run_main(capsys, "demo")
     assert code == 0 and all(name in out for name, _ in DEMOS)
-    code, out, err, _ = run_main(capsys, "demo", "chain", "--fast", "--out", str(tmp_path))
+    code, out, err = run_main(capsys, "demo", "chain", "--fast", "--out", str(tmp_path))
     assert code == 0, err
     assert "∂C" in out and any(tmp_path.iterdir())
 
 
 def test_explore_writes_the_page(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     page = tmp_path / "chain.html"
-    code, out, err, _ = run_main(capsys, "explore", CHAIN, "--at", *AT_ARGS, "--wrt", "w", "-o",
+    code, out, err = run_main(capsys, "explore", CHAIN, "--at", *AT_ARGS, "--wrt", "w", "-o",
                                  str(page))
     assert code == 0, err
     assert out == f"wrote {page}\n"
     text = page.read_text(encoding="utf-8")
     assert text.lstrip().lower().startswith("<!doctype html") and "<svg" in text
     assert "a_prev" in text and "σ'(z)" in text
-    code, _, err, _ = run_main(capsys, "explore", CHAIN, "--at", *AT_ARGS, "-o",
+    code, _, err = run_main(capsys, "explore", CHAIN, "--at", *AT_ARGS, "-o",
                                str(tmp_path / "chain.svg"))
     assert code == 2 and ".svg is not a format" in err
     assert [p.name for p in tmp_path.iterdir()] == ["chain.html"]
@@ -385,11 +367,11 @@ def test_python_dash_m_runs_the_same_command() -> None:
 def test_draw_help_states_the_real_node_limit(capsys: pytest.CaptureFixture[str]) -> None:
     from pathgrad.viz import MAX_NODES
 
-    _, out, _, _ = run_main(capsys, "draw", "--help")
+    _, out, _ = run_main(capsys, "draw", "--help")
     text = " ".join(out.split())
     assert f"(default {MAX_NODES}:" in text, text
 
 
 def test_unknown_wrt_lists_only_the_names_written(capsys: pytest.CaptureFixture[str]) -> None:
-    code, _, err, _ = run_main(capsys, "grad", "w*x", "--at", "w=1", "x=2", "--wrt", "q")
+    code, _, err = run_main(capsys, "grad", "w*x", "--at", "w=1", "x=2", "--wrt", "q")
     assert code == 2 and "(its names: w, x)" in err, err
