@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import operator
 from collections.abc import Sequence
 from typing import Any
 
@@ -95,16 +96,48 @@ class Network:
         self.cost: Cost = the_cost
         self.rng: np.random.Generator = np.random.default_rng(seed)
         rng = self.rng
-        self.biases: list[Array] = [rng.standard_normal((n, 1)) for n in self.sizes[1:]]
-        self.weights: list[Array] = [
+        biases = [rng.standard_normal((n, 1)) for n in self.sizes[1:]]
+        weights = [
             rng.standard_normal((n, k)) / (math.sqrt(k) if weight_init == "scaled" else 1.0)
             for k, n in zip(self.sizes[:-1], self.sizes[1:])
         ]
+        # (weights, biases) in one attribute: a step replaces both by one assignment
+        self._params: tuple[list[Array], list[Array]] = (weights, biases)
         self.zs: list[Array] = []
         self.activations: list[Array] = []
         self.deltas: list[Array] = []
-        # gradient buffers of the fast path (update_batch), reused on every step
-        self._nabla_w: list[Array] = [np.empty_like(w) for w in self.weights]
+        # the fast path's two sets of parameter arrays (laid out on its first step)
+        self._slots: tuple[_Slot, _Slot] | None = None
+
+    @property
+    def weights(self) -> list[Array]:
+        """w^l for each non-input layer, shape (n_l, n_{l-1}).
+
+        A matrix step (``update_batch``, ``update_mini_batch_matrix``, ``SGD``) writes the new
+        weights and biases into a second set of arrays and swaps them in, so the arrays read
+        from ``weights`` before a step are overwritten by the step after it: copy them to keep
+        a snapshot. Assigning a list of arrays replaces the weights (they are not written to).
+        """
+        return self._params[0]
+
+    @weights.setter
+    def weights(self, value: list[Array]) -> None:
+        self._params = (value, self._params[1])
+
+    @property
+    def biases(self) -> list[Array]:
+        """b^l for each non-input layer, shape (n_l, 1); swapped by a step like ``weights``."""
+        return self._params[1]
+
+    @biases.setter
+    def biases(self, value: list[Array]) -> None:
+        self._params = (self._params[0], value)
+
+    def __getstate__(self) -> dict[str, Any]:
+        # a copy (copy.copy, deepcopy, pickle) lays out buffers of its own on its first step
+        state = self.__dict__.copy()
+        state["_slots"] = None
+        return state
 
     def __repr__(self) -> str:
         names = [a.name for a in self.layer_activations]
@@ -275,7 +308,7 @@ class Network:
         new_b = [b - step * nb for b, nb in zip(self.biases, nabla_b)]
         if not all(np.isfinite(a).all() for a in (*new_w, *new_b)):
             raise _diverged(self.activations[-1], eta)
-        self.weights, self.biases = new_w, new_b
+        self._params = (new_w, new_b)
 
     def update_mini_batch_matrix(self, mini_batch: Sequence[Example], eta: float) -> None:
         """The same step, fully matrix-based: the mini-batch's x's are the columns of X.
@@ -289,33 +322,51 @@ class Network:
     def update_batch(self, X: Any, Y: Any, eta: float) -> None:
         """``update_mini_batch_matrix`` for a mini-batch already stacked: X (n_in, m), Y (n_out, m).
 
-        The fast path: weights and biases are updated in place, the gradient of the weights is
-        written into buffers kept between calls.
+        The fast path: the new weights and biases are written into a second set of arrays kept
+        between calls (no allocation), checked for nan and inf by one reduction, and swapped in
+        all at once; a step that would make any of them non-finite raises ``DivergenceError``
+        and changes nothing.
         """
         X, Y = self._pair(X, Y)
         self._update(X, Y, _learning_rate(eta))
 
     def _update(self, X: Array, Y: Array, eta: float) -> None:
-        # All or nothing: every layer's new w and b are computed and checked first, then both
-        # lists are replaced in one step, so an error or an interrupt leaves the old network.
-        # numpy's overflow warnings are silenced: a non-finite result is a DivergenceError.
+        # All or nothing: the new w and b of every layer are written into the spare set of
+        # arrays, checked, and swapped in by one assignment, so an error or an interrupt leaves
+        # the old network. numpy's overflow warnings are silenced: a non-finite result is a
+        # DivergenceError.
+        spare = self._spare()
         with np.errstate(over="ignore", invalid="ignore"):
             self._forward_backward(X, Y)
             step = eta / X.shape[1]
-            buffers = self._nabla_w
-            new_w, new_b = [], []
-            for l, (w, b, delta, a_prev) in enumerate(
-                zip(self.weights, self.biases, self.deltas, self.activations)
+            for w, b, delta, a_prev, new_w, new_b in zip(
+                self.weights, self.biases, self.deltas, self.activations, spare.weights,
+                spare.biases
             ):
-                if buffers[l].shape != w.shape:  # the weights were replaced by other shapes
-                    buffers[l] = np.empty_like(w)
                 scaled = delta * step  # (η/m) δ^l: n_l × m, smaller than ∂C/∂w^l to scale
-                new_w.append(w - bp4_weight_gradient(scaled, a_prev, out=buffers[l]))  # BP4
-                new_b.append(b - bp3_bias_gradient(scaled))  # BP3, summed over x
-        if not (all(np.isfinite(w).all() for w in new_w)
-                and all(np.isfinite(b).all() for b in new_b)):
+                bp4_weight_gradient(scaled, a_prev, out=new_w)  # BP4
+                np.subtract(w, new_w, out=new_w)
+                np.add.reduce(scaled, axis=1, keepdims=True, out=new_b)  # BP3, summed over x
+                np.subtract(b, new_b, out=new_b)
+            finite = _all_finite(spare.flat)
+        if not finite:
             raise _diverged(self.activations[-1], eta)
-        self.weights, self.biases = new_w, new_b
+        self._params = (list(spare.weights), list(spare.biases))
+        self._slots = (self._slots[1], spare)  # type: ignore[index]
+
+    def _spare(self) -> _Slot:
+        """The set of arrays the next step writes into: the one not holding the parameters.
+
+        ``_slots`` is (spare, in use) after each step; if the parameters are not the arrays of
+        the set in use (the first step, or ``weights``/``biases`` assigned), two new sets of
+        their shapes are laid out (the assigned arrays themselves are never written to).
+        """
+        slots = self._slots
+        if slots is not None and slots[1].holds(*self._params):
+            return slots[0]
+        shapes = [np.shape(w) for w in self.weights], [np.shape(b) for b in self.biases]
+        self._slots = (_Slot(*shapes), _Slot(*shapes))
+        return self._slots[0]
 
     def SGD(
         self,
@@ -399,6 +450,36 @@ class Network:
         return self.cost.fn(self.feedforward(X), Y) / X.shape[1]
 
 
+
+
+class _Slot:
+    """One set of every layer's w and b: views into one flat float64 array, which one reduction
+    checks for nan and inf."""
+
+    __slots__ = ("biases", "flat", "weights")
+
+    def __init__(self, w_shapes: list[tuple[int, ...]], b_shapes: list[tuple[int, ...]]) -> None:
+        shapes = [*w_shapes, *b_shapes]
+        sizes = [math.prod(shape) for shape in shapes]
+        self.flat: Array = np.empty(sum(sizes))
+        ends = np.cumsum(sizes).tolist()
+        views = [self.flat[end - size : end].reshape(shape)
+                 for shape, size, end in zip(shapes, sizes, ends)]
+        self.weights: tuple[Array, ...] = tuple(views[: len(w_shapes)])
+        self.biases: tuple[Array, ...] = tuple(views[len(w_shapes) :])
+
+    def holds(self, weights: Sequence[Array], biases: Sequence[Array]) -> bool:
+        """True if ``weights`` and ``biases`` are exactly this set's arrays."""
+        return (len(weights) == len(self.weights) and len(biases) == len(self.biases)
+                and all(map(operator.is_, weights, self.weights))
+                and all(map(operator.is_, biases, self.biases)))
+
+
+def _all_finite(flat: Array) -> bool:
+    """True if no entry of the 1-d ``flat`` is nan or inf, by one BLAS pass: the sum of squares
+    is nan or inf if any entry is (if it overflows, the entries are checked one by one). Call it
+    under ``np.errstate(over="ignore")``: numpy reports the overflow of a dot."""
+    return math.isfinite(np.dot(flat, flat)) or bool(np.isfinite(flat).all())
 
 
 def _learning_rate(eta: Any) -> float:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 import pytest
 
@@ -77,3 +79,33 @@ def test_update_batch_interrupted_at_random_points_is_all_or_nothing():
         else:
             assert _same(_snapshot(net), _snapshot(expected))
     assert 0 < interrupted < 30
+
+
+def test_huge_finite_weights_are_not_mistaken_for_divergence():
+    # the finiteness check is a sum of squares, which overflows here (1e400): the entries are
+    # then checked one by one. Closed form for a linear neuron: a = w·x + b = 0, δ = a − y = 1,
+    # ∂C/∂w = δ xᵀ = [0, 1], ∂C/∂b = 1.
+    net = Network([2, 1], activation="linear", seed=0)
+    net.weights, net.biases = [np.array([[1e200, 0.0]])], [np.zeros((1, 1))]
+    net.update_batch(np.array([[0.0], [1.0]]), np.array([[-1.0]]), 0.5)
+    assert net.weights[0].tolist() == [[1e200, -0.5]] and net.biases[0].tolist() == [[-0.5]]
+
+
+def test_assigned_arrays_and_copies_are_never_written_by_later_steps():
+    X = np.random.default_rng(0).standard_normal((3, 8))
+    Y = np.full((2, 8), 0.5)
+    net = Network([3, 4, 2], seed=0)
+    mine = [np.ones((4, 3)), np.ones((2, 4))]
+    net.weights = mine
+    for _ in range(3):
+        net.update_batch(X, Y, 0.5)
+    assert all((w == 1.0).all() for w in mine)  # the step wrote into arrays of its own
+    twin, shallow = copy.deepcopy(net), copy.copy(net)
+    kept = _snapshot(net)
+    for _ in range(3):
+        twin.update_batch(X, Y, 0.5)
+        shallow.update_batch(X, Y, 0.5)
+    assert _same(_snapshot(net), kept)  # copies step on buffers of their own
+    assert _same(_snapshot(twin), _snapshot(shallow))
+    net.update_batch(X, Y, 0.5)
+    assert not _same(_snapshot(net), kept) and _same(_snapshot(twin), _snapshot(shallow))
