@@ -140,8 +140,11 @@ class Compiled:
     def _refuse_non_finite(xs: list[np.ndarray]) -> None:
         import numpy as np
 
-        # inf or nan in an array makes the sum non-finite (so may an overflow): one sum of all
-        total = float(np.add.reduce(xs, axis=None)) if len(xs) > 1 else float(np.add.reduce(xs[0]))
+        # inf or nan in an array makes its sum of squares non-finite (so may an overflow): one
+        # BLAS dot per array (summing the list of arrays at once copied them into one first)
+        total = 0.0
+        for x in xs:
+            total += np.dot(x, x)
         if total - total == 0.0:
             return
         for k, x in enumerate(xs):

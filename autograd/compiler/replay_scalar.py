@@ -22,6 +22,7 @@ float code written by the rows (``replay_python.float_code``).
 from __future__ import annotations
 
 import re
+import struct
 from typing import Any
 
 import numpy as np
@@ -91,13 +92,13 @@ def _group_code(t: Tape, members: list[int], vec: _Vector) -> tuple[str, list[st
 
 def _sum_code(t: Tape, i: int, vec: _Vector) -> tuple[str, list[str]]:
     """One batch-independent ``sum`` or ``wsum`` with many operands, added left to right
-    (``cumsum`` is sequential, so the result has the eager engine's bits)."""
+    (``add.accumulate``, which ``cumsum`` is, runs in order: the eager engine's bits)."""
     ps = [t.scalar_of[q] for q in t.parents[i]]
     k = t.scalar_of[i]
     if t.ops[i] == "sum":
         terms = vec.block(ps)
         buffer = vec.const(np.zeros(len(ps)))
-        forward = f"np.cumsum({terms}, out={buffer}); S[{k}] = {buffer}[-1]"
+        forward = f"np.add.accumulate({terms}, out={buffer}); S[{k}] = {buffer}[-1]"
         target = vec.block(ps, adjoint=True)
         if len(set(ps)) == len(ps):
             return forward, [f"{_lvalue(target)} += GS[{k}]"]
@@ -181,6 +182,9 @@ class ScalarReplay:
         self.GS = self._GS[:n]
         """Their adjoints, summed over the batch, likewise."""
         self._leaves = slice(0, len(tape.leaf_values))
+        # the leaves' numbers straight into S's memory: 2.8 µs for micrograd's 337 parameters,
+        # where numpy's conversion of a list took 7 µs
+        self._pack = struct.Struct(f"={len(tape.leaf_values)}d").pack_into
         self._pad = [0.0] * len(tape.scalar_ops)
         self._vectorised = False
         self._forward: list[Any] = []
@@ -204,7 +208,10 @@ class ScalarReplay:
         s = [v.data for v in self.tape.leaf_values]
         S = self.S
         if self._vectorised:
-            S[self._leaves] = s
+            try:
+                self._pack(S, 0, *s)
+            except (struct.error, TypeError):  # not float or int: numpy's conversion says why
+                S[self._leaves] = s
             for f in self._forward:
                 f(S, S)
             return None, S
