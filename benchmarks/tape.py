@@ -11,7 +11,9 @@
    min–median–max over rounds, and each ratio's spread is over the rounds' ratios. The target
    ratios are measured twice: in wall time and in process CPU time (a shared machine's waits
    for a core left out).
-2. Batch-size slope of the compiled numpy replay (and JAX jit) on the same step, batch 1–10,000.
+2. Compiled numpy ÷ JAX jit at batch 1, 10, 100, 1,000 and 10,000 (value_and_grad): the demo
+   loss with and without L2, and the 1,000-op chain ``x ← relu(x·w + 0.001)``; the ratio per
+   round, min–median–max (target: ≤ 1.0 at every size).
 3. Graph-size slope: a narrow chain ``x ← relu(x·w + 0.001)`` of 1,000 and 10,000 ops, per node
    and example at a large batch (the numpy replay, and the Python replay at batch 1).
 4. Compile time per node (trace, checks, lowering, code generation).
@@ -277,25 +279,68 @@ def table_section(small: bool) -> None:
 
 
 # ---- 2. batch-size slope -----------------------------------------------------------------------
+def jax_chain(n_ops: int, xs: np.ndarray) -> Callable[[], Any] | None:
+    """JAX jit's value_and_grad of the mean of the chain ``x ← relu(x·w + 0.001)`` (float64)."""
+    try:
+        import jax
+        import jax.numpy as jnp
+    except ImportError:
+        return None
+
+    def mean_chain(w: Any, x: Any) -> Any:
+        for _ in range(n_ops // 3):
+            x = jax.nn.relu(x * w + 0.001)
+        return jnp.mean(x)
+
+    vg = jax.jit(jax.value_and_grad(mean_chain))
+    with jax.enable_x64(True):
+        w, xj = jnp.asarray(0.999), jnp.asarray(xs)
+
+    def grads() -> Any:
+        with jax.enable_x64(True):
+            return jax.block_until_ready(vg(w, xj))
+
+    return grads
+
+
+def _numpy_chain(n_ops: int, xs: np.ndarray) -> Callable[[], Any]:
+    w = Value(0.999)
+    step = compile(chain_fn(n_ops, w), params=[w], backend="numpy")
+    return lambda: step.value_and_grad(xs)
+
+
 def batch_section(small: bool) -> None:
+    """Compiled numpy ÷ JAX jit (value_and_grad) at every batch size: the demo loss with and
+    without L2, and the 1,000-op chain; each ratio per round (the two take turns)."""
     sizes = [1, 10, 100] if small else [1, 10, 100, 1000, 10_000]
+    n_ops = 300 if small else 1_000
     rows = []
     for n in sizes:
         X, Y = moons(max(n, 2))
         X, Y = X[:n], Y[:n]
         fns: dict[str, Callable[[], Any]] = {}
-        _, fns["numpy"], _ = compiled_parts(X, Y, "numpy", True)
-        jp = jax_parts(X, Y, True)
-        if jp is not None:
-            fns["jax"] = jp[0]
-        ts = timed_rounds(fns, 3 if small else 7)
-        ours = statistics.median(ts["numpy"])
-        jax_t = statistics.median(ts["jax"]) if "jax" in ts else None
-        rows.append([n, spread(ts["numpy"], 1e6), f"{ours / n * 1e9:.0f}",
-                     spread(ts["jax"], 1e6) if jax_t else "",
-                     f"{ours / jax_t:.2f}" if jax_t else ""])
-    print("\nBatch-size slope, loss + gradients with L2 (µs per call; ns per example)")
-    print_table(["batch", "compiled numpy µs", "ns/example", "JAX jit µs", "÷ JAX"], rows)
+        for l2 in (True, False):
+            jp = jax_parts(X, Y, l2)
+            if jp is not None:
+                fns[f"numpy {l2}"] = compiled_parts(X, Y, "numpy", l2)[1]
+                fns[f"jax {l2}"] = jp[0]
+        xs = np.linspace(0.1, 1.0, n)
+        jc = jax_chain(n_ops, xs)
+        if jc is not None:
+            fns["numpy chain"], fns["jax chain"] = _numpy_chain(n_ops, xs), jc
+        if not fns:
+            print("\nJAX not installed: no batch-size ratios (pip install 'pathgrad[jax]')")
+            return
+        ts = timed_rounds(fns, 3 if small else 9)
+        row: list[Any] = [n]
+        for key in (True, False, "chain"):
+            ours, theirs = ts[f"numpy {key}"], ts[f"jax {key}"]
+            row += [f"{statistics.median(ours) * 1e6:.0f} / {statistics.median(theirs) * 1e6:.0f}",
+                    spread([a / b for a, b in zip(ours, theirs)], 1.0, 2)]
+        rows.append(row)
+    print(f"\nCompiled numpy ÷ JAX jit, value_and_grad, by batch size (µs: median numpy / JAX; "
+          f"ratio min–median–max over rounds; chain: x ← relu(x·w + 0.001), {n_ops} ops)")
+    print_table(["batch", "with L2 µs", "÷ JAX", "no L2 µs", "÷ JAX", "chain µs", "÷ JAX"], rows)
 
 
 # ---- 3 and 4. graph-size slope, compile time ---------------------------------------------------
