@@ -65,7 +65,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..modes import ieee_on
 from ..value import Value
-from .tape import WIDE, GuardFlip, Tape
+from .tape import WIDE, GuardFlip, NonFiniteInput, Tape
 from .trace import Trace, TraceMismatchError, first_difference, fn_name, signature, trace
 
 if TYPE_CHECKING:
@@ -150,7 +150,7 @@ class Compiled:
         for k, x in enumerate(xs):
             if not np.isfinite(x).all():
                 b = int(np.flatnonzero(~np.isfinite(x))[0])
-                raise ValueError(
+                raise _RefusedInput(
                     f"array {k} has the non-finite entry {x[b]!r} at example {b}; use "
                     "pathgrad.autograd.ieee() for IEEE inf/nan semantics"
                 )
@@ -328,18 +328,21 @@ class Compiled:
 
         xs = self._arrays(arrays)
         with np.errstate(all="ignore"):
-            if not ieee_on():
-                self._refuse_non_finite(xs)
+            check = not ieee_on()
             if self._trace is None:
+                if check:
+                    self._refuse_non_finite(xs)
+                    check = False
                 self._build(xs)
             collecting = gc.isenabled()
             gc.disable()  # the replay makes no cycles; collections would only rescan the trace
             try:
-                out, grads = self._replay_all(self._tape, xs, with_grad)
+                out, grads = self._replay_all(self._tape, xs, with_grad, check)
             except GuardFlip as flip:
                 raise self._flipped(flip) from None
-            except (ArithmeticError, ValueError):
-                self._diagnose(xs, np.arange(len(xs[0])))  # the engine's error, named
+            except (ArithmeticError, ValueError) as error:
+                if not isinstance(error, _RefusedInput):
+                    self._diagnose(xs, np.arange(len(xs[0])))  # the engine's error, named
                 raise
             finally:
                 if collecting:
@@ -360,14 +363,18 @@ class Compiled:
         return out, grads, out_total
 
     def _replay_all(
-        self, tape: Tape, xs: list[np.ndarray], with_grad: bool
+        self, tape: Tape, xs: list[np.ndarray], with_grad: bool, check: bool
     ) -> tuple[np.ndarray, np.ndarray]:
+        """Prologue, replay and epilogue; ``check``: refuse non-finite inputs first (the numpy
+        replay tests the block of rows it copies them into: one dot instead of one per array)."""
         import numpy as np
 
         s, S = self._prologue.scalars()
         batch = len(xs[0])
         root = tape.scalar_of[tape.root]
         if root >= 0:  # fn ignores its inputs: one value for all
+            if check:
+                self._refuse_non_finite(xs)
             self.backend = "scalar"
             out, gs = np.full(batch, S[root]), [0.0] * len(S)
             gs[root] = float(batch)
@@ -375,10 +382,26 @@ class Compiled:
             self.backend = name = self._pick(batch)
             if name == "python" and s is None:
                 s = S.tolist()
-            out, gs = self._replay(name).run(xs, s if name == "python" else S, with_grad)
+            if name != "numpy":
+                if check:
+                    self._refuse_non_finite(xs)
+                out, gs = self._replay(name).run(xs, s if name == "python" else S, with_grad)
+            else:
+                out, gs = self._numpy_run(xs, S, with_grad, check)
         if not with_grad:
             return out, S  # not read
         return out, self._prologue.scalar_grads(gs, s, S)
+
+    def _numpy_run(self, xs: list[np.ndarray], S: np.ndarray, with_grad: bool, check: bool
+                   ) -> tuple[np.ndarray, Any]:
+        replay = self._replay("numpy")
+        if not check:
+            return replay.run(xs, S, with_grad)
+        try:
+            return replay.run(xs, S, with_grad, check=True)
+        except NonFiniteInput:
+            self._refuse_non_finite(xs)  # names the array and the example
+            return replay.run(xs, S, with_grad)
 
     def _flipped(self, flip: GuardFlip) -> TraceMismatchError:
         """The error for an example whose comparison came out the other way than traced."""
@@ -425,6 +448,10 @@ class Compiled:
             grads *= 1.0 / len(out)
             return total / len(out), grads
         return total, grads
+
+
+class _RefusedInput(ValueError):
+    """An input array holds inf or nan (outside ``ieee()``)."""
 
 
 def _cost_model(tape: Tape) -> tuple[float, float]:

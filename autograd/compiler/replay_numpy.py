@@ -33,6 +33,7 @@ examples.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -40,7 +41,7 @@ import numpy as np
 from ..rules import ROWS
 from .numpy_math import NUMPY_MATH
 from .symbolic import Sym, SymMath, literal, term
-from .tape import Group, GuardFlip, Tape, build, chunks, plan
+from .tape import Group, GuardFlip, NonFiniteInput, Tape, build, chunks, plan
 
 __all__ = ["MAX_ENTRIES", "MIN_CHUNK", "NumpyReplay"]
 
@@ -205,6 +206,9 @@ class NumpyReplay:
         self.input_rows = [-1] * t.n_inputs
         for i in inputs:
             self.input_rows[t.input_of[i]] = self.row[i]
+        # the inputs' block of rows, when every argument has one (an unused one has none)
+        self._input_block = ((min(self.input_rows), max(self.input_rows) + 1)
+                             if min(self.input_rows, default=-1) >= 0 else None)
         for level in levels:
             for group in level:
                 self._new_block(group.members)
@@ -350,7 +354,7 @@ class NumpyReplay:
             if gather is not None:
                 lines.append(f"{target} = {value}")
             elif value.endswith(".T @ d"):  # a layer's W.T @ δ, straight into the rows
-                lines.append(f"np.matmul({value[:-4]}, d, out={target})")
+                lines.append(f"np.dot({value[:-4]}, d, out={target})")
             elif value.startswith("d * "):  # the fused rate product, straight into the rows
                 lines.append(f"np.multiply(d, {value[4:]}, out={target})")
             else:
@@ -391,7 +395,7 @@ class NumpyReplay:
         z = code.view([self.row[i] for i in members], block=True)
         a1 = code.view([*a_rows, ones], block=True)
         wb = self.S[wb_idx[0] : wb_idx[0] + len(wb_idx)].reshape(k, n + 1)
-        code.fwd.append(f"np.matmul({code.const(wb)}, {a1.format('V')}, out={z.format('V')})")
+        code.fwd.append(f"np.dot({code.const(wb)}, {a1.format('V')}, out={z.format('V')})")
         if not any(t.needs_grad[i] for i in members):
             return None
         gwb = code.const(self.GS[wb_idx[0] : wb_idx[0] + len(wb_idx)].reshape(k, n + 1))
@@ -454,7 +458,7 @@ class NumpyReplay:
                 return f"{target} += {value}"
             return f"np.add.at(GS, {target[3:-1]}, {value})"
         if fresh and value.endswith(".T"):  # δ Aᵀ: a product straight into the block
-            return f"np.matmul(d, {value[4:]}, out={target})"
+            return f"np.dot(d, {value[4:]}, out={target})"
         if fresh and value == "d.sum(axis=1)":
             return f"np.add.reduce(d, axis=1, out={target})"
         return f"{target}[...] += {value}"
@@ -545,17 +549,23 @@ class NumpyReplay:
         return found
 
     def run(
-        self, xs: list[np.ndarray], S: np.ndarray, with_grad: bool
+        self, xs: list[np.ndarray], S: np.ndarray, with_grad: bool, check: bool = False
     ) -> tuple[np.ndarray, np.ndarray | None]:
         """Per-example outputs and Σ over the batch of ∂output/∂scalar (``GS``), in chunks of
-        examples small enough that the ``(rows, chunk)`` values stay under ``MAX_ENTRIES``."""
+        examples small enough that the ``(rows, chunk)`` values stay under ``MAX_ENTRIES``.
+        ``check``: raise ``NonFiniteInput`` before anything runs if an input may be inf or nan
+        (one dot over the rows they are copied into)."""
         batch = len(xs[0])
         chunk = max(MIN_CHUNK, MAX_ENTRIES // max(self.n_rows, 1))
         GS = self.GS
         if with_grad:
             GS.fill(0.0)
         if batch <= chunk:
-            return self._run_chunk(xs, S, with_grad), GS if with_grad else None
+            return self._run_chunk(xs, S, with_grad, check), GS if with_grad else None
+        if check:
+            for x in xs:
+                if not math.isfinite(np.dot(x, x)):
+                    raise NonFiniteInput
         outs = []
         total = np.zeros_like(GS)  # each chunk's code assigns the adjoints it writes first
         for start in range(0, batch, chunk):
@@ -569,11 +579,21 @@ class NumpyReplay:
         GS[:] = total
         return np.concatenate(outs), GS if with_grad else None
 
-    def _run_chunk(self, xs: list[np.ndarray], S: np.ndarray, with_grad: bool) -> np.ndarray:
+    def _run_chunk(self, xs: list[np.ndarray], S: np.ndarray, with_grad: bool,
+                   check: bool = False) -> np.ndarray:
         V, G, RV, RG = self._buffers_for(len(xs[0]))
         for r, x in zip(self.input_rows, xs):
             if r >= 0:
                 V[r] = x
+        if check:
+            block = self._input_block
+            if block is None:
+                if not all(math.isfinite(np.dot(x, x)) for x in xs):
+                    raise NonFiniteInput
+            else:
+                flat = V[block[0] : block[1]].ravel()
+                if not math.isfinite(np.dot(flat, flat)):
+                    raise NonFiniteInput
         if len(self.scalar_rows):
             V[self.scalar_rows] = S[self.scalar_src][:, None]
         for f in self._forward:

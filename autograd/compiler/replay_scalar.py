@@ -209,7 +209,7 @@ class ScalarReplay:
         S = self.S
         if self._vectorised:
             try:
-                self._pack(S, 0, *s)
+                self._pack(S, 0, *s)  # type: ignore[arg-type]
             except (struct.error, TypeError):  # not float or int: numpy's conversion says why
                 S[self._leaves] = s
             for f in self._forward:

@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from .trace import Trace
 
-__all__ = ["WIDE", "Group", "GuardFlip", "Tape", "build", "chunks", "plan"]
+__all__ = ["WIDE", "Group", "GuardFlip", "NonFiniteInput", "Tape", "build", "chunks", "plan"]
 
 WIDE = 4
 """A level's group of one op with at least this many nodes runs as one vectorised rule call."""
@@ -116,6 +116,11 @@ class Tape:
 
 def _ref(index: dict[int, int], x: Any) -> int | float:
     return index[id(x)] if id(x) in index else float(x.data if hasattr(x, "data") else x)
+
+
+class NonFiniteInput(Exception):
+    """A replay's inputs may hold inf or nan (their sum of squares is not finite: an overflow
+    of huge finite inputs too); the caller finds out which and names it."""
 
 
 class GuardFlip(Exception):

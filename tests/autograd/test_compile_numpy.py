@@ -118,3 +118,23 @@ def test_a_long_chain_keeps_few_adjoint_rows_and_matches_eager() -> None:
     assert_matches(step, chain, [w], np.linspace(-0.5, 1.0, 9))
     replay = step._replays["numpy"]
     assert replay.n_rows > 300 and replay.n_grows <= 3
+
+
+@pytest.mark.parametrize("used", [True, False], ids=["every-argument-used", "one-unused"])
+def test_non_finite_inputs_after_the_trace_are_refused_by_name_and_huge_ones_pass(used) -> None:
+    # after the first call the numpy replay tests the rows it copies the inputs into (one dot
+    # per call); a hit, or an overflow of that dot, is sorted out array by array
+    a = Value(2.0)
+    step = compile((lambda x, y, z: a * x + y * z) if used else (lambda x, y, z: a * x + y),
+                   params=[a], backend="numpy")
+    step.value_and_grad([1.0, 2.0], [1.0, 2.0], [3.0, 4.0])
+    for k in range(3):
+        for bad in (np.nan, np.inf, -np.inf):
+            xs = [np.array([1.0, 2.0]), np.array([1.0, 2.0]), np.array([3.0, 4.0])]
+            xs[k][1] = bad
+            with pytest.raises(ValueError, match=rf"array {k} has the non-finite entry .* "
+                                                 "at example 1"):
+                step.value_and_grad(*xs)
+    # 1e200² overflows the dot; the entries are finite, so the call goes through: closed form
+    loss, grads = step.value_and_grad([1e200, 0.0], [1.0, 2.0], [3.0, 4.0], reduction="sum")
+    assert loss == 2e200 + (11.0 if used else 3.0) and grads.tolist() == [1e200]
