@@ -237,7 +237,7 @@ def _checks(sheet: Any, hidden: Any, layout: GraphLayout, codes: AnswerCodes, mo
     width, root = layout.width, layout.order[-1]
     for node in layout.order:
         r = layout.row[node]
-        entries = [] if node is root else [(GRAD, layout.grads[node])]
+        entries = [(GRAD, layout.grads[node])]
         if mode == "rates":
             entries += [(layout.first_rate + k, rate)
                         for k, rate in enumerate(node._edges[1::2])]
@@ -263,13 +263,14 @@ def _checks(sheet: Any, hidden: Any, layout: GraphLayout, codes: AnswerCodes, mo
 
 
 def _ok(col: str, row: int, width: int) -> str:
-    """The formula: the entry's hash equals one of the answer's (``col`` may be ``$E``)."""
+    """The formula: the cell holds a number whose hash is one of the answer's (``col`` may be
+    ``$E``, fixed for the check column)."""
     fixed = col.startswith("$")
     letters = col.lstrip("$")
     index = sum((ord(c) - 64) * 26**i for i, c in enumerate(reversed(letters)))
     entry = f"codes!{col}{row}"
     answers = [f"codes!{'$' if fixed else ''}{column(index + i * width)}{row}" for i in (1, 2, 3)]
-    return "OR(" + ",".join(f"{entry}={a}" for a in answers) + ")"
+    return f"AND({entry}>0,OR(" + ",".join(f"{entry}={a}" for a in answers) + "))"
 
 
 _ABOUT = [
