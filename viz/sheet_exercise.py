@@ -14,8 +14,9 @@ This hides the answers from reading, not from a determined search: someone who c
 formula and tries every 4-digit number (about 10⁷) will find them, as with any offline check.
 
 >>> codes = AnswerCodes(seed=1)
->>> codes.of(-0.126638) == codes.of(-0.12665), codes.of(-0.126638) == codes.of(0.126638)
-(True, False)
+>>> right = codes.of(-0.126638)                  # the hashes of −0.1265, −0.1266, −0.1267
+>>> codes.of(-0.1267)[1] in right, codes.of(-0.1268)[1] in right, codes.of(0.1266)[1] in right
+(True, False, False)
 """
 
 from __future__ import annotations

@@ -123,16 +123,16 @@ class Formula:
     def __pos__(self) -> Formula:
         return self
 
-    def __lt__(self, o: Any) -> Formula:  # type: ignore[override]
+    def __lt__(self, o: Any) -> Formula:
         return self._binary(o, "<", _COMPARE)
 
-    def __le__(self, o: Any) -> Formula:  # type: ignore[override]
+    def __le__(self, o: Any) -> Formula:
         return self._binary(o, "<=", _COMPARE)
 
-    def __gt__(self, o: Any) -> Formula:  # type: ignore[override]
+    def __gt__(self, o: Any) -> Formula:
         return self._binary(o, ">", _COMPARE)
 
-    def __ge__(self, o: Any) -> Formula:  # type: ignore[override]
+    def __ge__(self, o: Any) -> Formula:
         return self._binary(o, ">=", _COMPARE)
 
     def __and__(self, o: Any) -> Formula:

@@ -234,7 +234,7 @@ def _checks(sheet: Any, hidden: Any, layout: GraphLayout, codes: AnswerCodes, mo
     from openpyxl.formatting.rule import FormulaRule
     from openpyxl.styles import PatternFill
 
-    width, root = layout.width, layout.order[-1]
+    width, root, check = layout.width, layout.order[-1], layout.check or GRAD + 1
     for node in layout.order:
         r = layout.row[node]
         entries = [(GRAD, layout.grads[node])]
@@ -246,17 +246,17 @@ def _checks(sheet: Any, hidden: Any, layout: GraphLayout, codes: AnswerCodes, mo
             for i, code in enumerate(codes.of(answer), 1):
                 hidden.cell(row=r, column=col + i * width, value=code)
         if node is not root:
-            sheet.cell(row=r, column=layout.check,
+            sheet.cell(row=r, column=check,
                        value=f'=IF(ISNUMBER(E{r}),IF({_ok("E", r, width)},"✓ right",'
                              f'"✗ not yet"),"")')
     last = layout.row[root]
     fills = [PatternFill("solid", fgColor=c, bgColor=c) for c in (_RIGHT, _WRONG)]
-    blocks = [(f"E2:{column(layout.check)}{last}", "$E", "$E2")]
+    blocks = [(f"E2:{column(check)}{last}", "$E", "$E2")]
     if mode == "rates" and layout.arity:
         first = column(layout.first_rate)
         blocks.append((f"{first}2:{column(width)}{last}", first, f"{first}2"))
-    for cells, col, ref in blocks:
-        ok = _ok(col, 2, width)
+    for cells, letters, ref in blocks:
+        ok = _ok(letters, 2, width)
         for fill, test in zip(fills, (ok, f"NOT({ok})")):
             sheet.conditional_formatting.add(
                 cells, FormulaRule(formula=[f"AND(ISNUMBER({ref}),{test})"], fill=fill))

@@ -95,7 +95,7 @@ def test_every_row_writes_formulas_with_spreadsheet_functions_only() -> None:
 
 # ---- the workbook ----------------------------------------------------------------------------
 def test_the_first_sheet_has_a_row_per_value_in_topological_order(tmp_path: Path) -> None:
-    C, v = chain()
+    C, _v = chain()
     spreadsheet(C, tmp_path / "c.xlsx")
     table = rows(tmp_path / "c.xlsx")
     assert table[0][:5] == ("node", "op", "operands", "data", "grad")
@@ -260,7 +260,7 @@ def test_limits_are_refused_with_their_names(tmp_path: Path) -> None:
 
 
 def test_bad_arguments_get_clear_errors_and_leave_the_file(tmp_path: Path) -> None:
-    C, v = chain()
+    C, _v = chain()
     target = tmp_path / "kept.xlsx"
     target.write_bytes(b"before")
     with pytest.raises(TypeError, match=r"root must be a Value, got 1.5 \(float\)"):

@@ -244,8 +244,8 @@ def stale_copy(source: Path, target: Path, changes: dict[str, float]) -> None:
                 data, n = re.subn(r"(<f>[^<]*</f>)<v\s*/>", r"\1<v>12345</v>", data)
                 assert n > 5
                 for ref, value in changes.items():
-                    data, n = re.subn(rf'(<c r="{ref}"[^>]*>)<v>[^<]*</v>', rf"\g<1><v>{value!r}</v>",
-                                      data)
+                    data, n = re.subn(rf'(<c r="{ref}"[^>]*>)<v>[^<]*</v>',
+                                      rf"\g<1><v>{value!r}</v>", data)
                     assert n == 1
             if item.filename == "xl/workbook.xml":
                 data = data.replace('fullCalcOnLoad="1"', "")
@@ -261,7 +261,7 @@ def build_batch(work: Path, small: bool) -> dict[str, Any]:
     graphs = random_graphs(4 if small else CASES)
     spreadsheet(graphs, work / "random.xlsx")
     batch["random"] = (work / "random.xlsx", graphs)
-    neuron, leaves = lecture_neuron()
+    neuron, _leaves = lecture_neuron()
     spreadsheet(neuron, work / "neuron.xlsx")
     batch["neuron"] = (work / "neuron.xlsx", neuron)
     book = openpyxl.load_workbook(work / "neuron.xlsx")  # a leaf changed, as a user would
@@ -284,7 +284,7 @@ def build_batch(work: Path, small: bool) -> dict[str, Any]:
 
 
 def lecture_neuron_at(**values: float) -> Value:
-    root, leaves = lecture_neuron()
+    _root, leaves = lecture_neuron()
     for name, v in values.items():
         leaves[name].data = v
     # the same ops again at the new point: the engine's own numbers there
@@ -399,7 +399,7 @@ def test_a_changed_leaf_recomputes_everything_downstream(
 
 def test_exercise_checks_turn_green_for_right_entries_only(
         recalculated: tuple[str, dict[str, Any]]) -> None:
-    cells, (root, entries), path = recalculated[1]["exercise_filled"]
+    cells, (_root, entries), path = recalculated[1]["exercise_filled"]
     verdict = {"full": "✓ right", "rounded": "✓ right", "wrong": "✗ not yet",
                "sign": "✗ not yet", "text": None, "blank": None}
     for ref, kind in entries.items():
