@@ -57,12 +57,13 @@ def _make(op: str, a: Value, b: Value, c: Value) -> Value:
 
 def random_graph(seed: int, ops: list[str]) -> Value:
     """Four leaves, then each op of ``ops`` over nodes drawn from all made so far (shared
-    sub-expressions, a node used twice by one op); the output sums the last few."""
+    sub-expressions, a node used twice by one op); the output sums every node made, so each
+    op is in the output's graph."""
     rng = random.Random(seed)
     nodes = [Value(round(rng.uniform(-1.5, 1.5), 3), label=f"x{i}") for i in range(4)]
     for op in ops:
         nodes.append(_make(op, *(rng.choice(nodes[-6:] + nodes[:4]) for _ in range(3))))
-    root = sum_values(nodes[-3:]) * 0.5
+    root = sum_values(nodes[4:]) * 0.5
     root.label = "f"
     return root
 
