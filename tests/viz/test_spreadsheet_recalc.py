@@ -4,7 +4,8 @@ factor and gradient read back equals the engine's (micrograd's for the lecture's
 All workbooks go through one soffice call (a few seconds); random graphs cover every row of
 ``autograd.rules``. The files hold no cached values, and one copy carries stale ones that
 LibreOffice must not read back. Without soffice the LibreOffice tests skip, and the
-``formulas`` package (a Python interpreter of Excel formulas) recalculates a smaller batch.
+``formulas`` package (a Python interpreter of Excel formulas) recalculates a smaller batch
+(``PATH=.venv/bin .venv/bin/pytest tests/viz/test_spreadsheet_recalc.py`` runs it here).
 
 Tolerance: 1e-12 relative for every function (LibreOffice calls the C library's EXP, LN, TANH,
 SQRT, SIN, COS, as Python's math does, and writes 15 significant digits), measured against
@@ -303,8 +304,8 @@ def recalculated(request: pytest.FixtureRequest,
     if evaluator == "libreoffice" and SOFFICE is None:
         pytest.skip(NO_SOFFICE)
     if evaluator == "formulas" and SOFFICE is not None:
-        pytest.skip("LibreOffice recalculates the batch; the formulas package (4x slower) is "
-                    "the fallback without it (test_the_formulas_package_agrees runs always)")
+        pytest.skip("LibreOffice recalculates the batch; the formulas package is the fallback "
+                    "evaluator where soffice is missing (PATH without it runs this one)")
     work = tmp_path_factory.mktemp(evaluator)
     batch = build_batch(work, small=evaluator == "formulas")
     names = list(batch)
@@ -318,17 +319,6 @@ def recalculated(request: pytest.FixtureRequest,
 
 
 # ---- the tests ---------------------------------------------------------------------------------
-def test_the_formulas_package_agrees(tmp_path: Path) -> None:
-    """The fallback evaluator, always: the lecture's neuron with a leaf changed."""
-    root, _ = lecture_neuron()
-    spreadsheet(root, tmp_path / "neuron.xlsx")
-    book = openpyxl.load_workbook(tmp_path / "neuron.xlsx")
-    book["graph"]["D2"] = 1.5
-    book.save(tmp_path / "neuron.xlsx")
-    assert assert_sheet_matches(Cells.from_formulas(tmp_path / "neuron.xlsx"),
-                                lecture_neuron_at(x1=1.5)) > 20
-
-
 def test_random_graphs_over_every_row_recalculate_to_the_engines_numbers(
         recalculated: tuple[str, dict[str, Any]]) -> None:
     evaluator, results = recalculated
