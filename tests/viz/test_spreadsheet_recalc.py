@@ -33,6 +33,8 @@ from pathgrad.nn import MLP
 from pathgrad.viz import spreadsheet
 from pathgrad.viz.sheet_formulas import Formula, cell, formula
 
+HOSTILE = ['=HYPERLINK("http://evil.example/","click")', "+cmd|' /C calc'!A0", "@SUM(1)",
+           "-2+3", "=1+1"]
 needs_soffice = pytest.mark.skipif(SOFFICE is None, reason=NO_SOFFICE)
 RTOL = 1e-12
 
@@ -257,6 +259,9 @@ def build_batch(work: Path, small: bool) -> dict[str, Any]:
     spreadsheet(ex_root, work / "exercise.xlsx", exercise="rates")
     entries = fill_exercise(work / "exercise.xlsx", work / "exercise_filled.xlsx", ex_root)
     batch["exercise_filled"] = (work / "exercise_filled.xlsx", (ex_root, entries))
+    hostile = [Value(0.5 + i, label=label) for i, label in enumerate(HOSTILE)]
+    spreadsheet(sum_values([x.tanh() for x in hostile]), work / "hostile.xlsx")
+    batch["hostile"] = (work / "hostile.xlsx", hostile)
     if not small:
         loss = mlp_loss()
         spreadsheet(loss, work / "mlp.xlsx")
@@ -390,6 +395,15 @@ def test_exercise_checks_turn_green_for_right_entries_only(
         assert bool(lit) == (colours[colour] == expect), (ref, kind, colour, lit)
         seen.add((ref[0], expect))
     assert {("E", "right"), ("E", "wrong"), ("G", "right"), ("G", "wrong")} <= seen
+
+
+def test_hostile_labels_read_back_as_the_same_text(
+        recalculated: tuple[str, dict[str, Any]]) -> None:
+    cells, _, _ = recalculated[1]["hostile"]
+    assert [cells["graph", f"A{r}"] for r in range(2, 2 + 2 * len(HOSTILE), 2)] == HOSTILE
+    assert cells["graph", "D2"] == 0.5  # the numbers beside them computed as usual
+    texts = [v for (sheet, _), v in cells.values.items() if isinstance(v, str)]
+    assert not any(t in ("click", "2", "1", "#NAME?", "Err:508") for t in texts)
 
 
 @needs_soffice
