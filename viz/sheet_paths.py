@@ -51,7 +51,9 @@ def write_paths(sheet: Any, root: Value, layout: GraphLayout,
     """Fill the paths sheet: a block per node (see the module's docstring)."""
     for col, word in enumerate(("node", "#", "product", "path: its rate factors"), 1):
         put_text(sheet, 1, col, word).font = _bold()
-    put_text(sheet, 1, _FIRST_FACTOR, "rate factors (cells of the graph sheet) →").font = _bold()
+    longest = max((len(p.factors) for _, listed, _ in blocks for p in listed), default=0)
+    for k in range(max(longest, 1)):  # each a reference to a rate cell of the graph sheet
+        put_text(sheet, 1, _FIRST_FACTOR + k, f"factor {k + 1}").font = _bold()
     row = 2
     if left_out:
         put_text(sheet, row, 1, f"{left_out:,} more leaves are not listed here (the sheet lists "
