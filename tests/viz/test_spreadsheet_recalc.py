@@ -31,6 +31,7 @@ from pathgrad.autograd import Value, sum_values, toposort, weighted_sum
 from pathgrad.autograd.rules import ROWS
 from pathgrad.nn import MLP
 from pathgrad.viz import spreadsheet
+from pathgrad.viz.sheet_exercise import AnswerCodes
 from pathgrad.viz.sheet_formulas import Formula, cell, formula
 
 HOSTILE = ['=HYPERLINK("http://evil.example/","click")', "+cmd|' /C calc'!A0", "@SUM(1)",
@@ -217,6 +218,26 @@ def fill_exercise(source: Path, target: Path, root: Value) -> dict[str, Any]:
     return entries
 
 
+def codes_workbook(path: Path) -> list[tuple[float, tuple[int, ...]]]:
+    """Numbers over the whole range of doubles (powers of ten and their neighbours included),
+    beside the exercise hash formula of each: the sheet's hash must be one Python accepts."""
+    codes = AnswerCodes(seed=11)
+    rng = random.Random(4)
+    numbers = [0.0, 1e-13, -5e-324, 1.0, -1.0, 0.001, 1000.0, 9.9995, 9.99949, 0.099995,
+               1e-12 * 1.5, 1.7e308, -2.2e-308 * 1e296, 123456789.0, 0.30000000000000004]
+    numbers += [s * 10.0 ** e * rng.uniform(1, 10) for s, e in
+                ((rng.choice([-1, 1]), rng.randint(-11, 300)) for _ in range(120))]
+    book = openpyxl.Workbook()
+    sheet = book.active
+    expected = []
+    for r, x in enumerate(numbers, 1):
+        sheet.cell(row=r, column=1, value=x)
+        sheet.cell(row=r, column=2, value=codes.formula(f"A{r}"))
+        expected.append((x, codes.of(x)))
+    book.save(path)
+    return expected
+
+
 def stale_copy(source: Path, target: Path, changes: dict[str, float]) -> None:
     """``source`` with every formula's cached value set to 12345, leaves changed in the XML, and
     no request to recalculate on load: only a real recalculation gives the right numbers."""
@@ -259,6 +280,7 @@ def build_batch(work: Path, small: bool) -> dict[str, Any]:
     spreadsheet(ex_root, work / "exercise.xlsx", exercise="rates")
     entries = fill_exercise(work / "exercise.xlsx", work / "exercise_filled.xlsx", ex_root)
     batch["exercise_filled"] = (work / "exercise_filled.xlsx", (ex_root, entries))
+    batch["codes"] = (work / "codes.xlsx", codes_workbook(work / "codes.xlsx"))
     hostile = [Value(0.5 + i, label=label) for i, label in enumerate(HOSTILE)]
     spreadsheet(sum_values([x.tanh() for x in hostile]), work / "hostile.xlsx")
     batch["hostile"] = (work / "hostile.xlsx", hostile)
@@ -395,6 +417,13 @@ def test_exercise_checks_turn_green_for_right_entries_only(
         assert bool(lit) == (colours[colour] == expect), (ref, kind, colour, lit)
         seen.add((ref[0], expect))
     assert {("E", "right"), ("E", "wrong"), ("G", "right"), ("G", "wrong")} <= seen
+
+
+def test_the_sheets_answer_hash_is_pythons_over_the_range_of_doubles(
+        recalculated: tuple[str, dict[str, Any]]) -> None:
+    cells, expected, _ = recalculated[1]["codes"]
+    for r, (x, accepted) in enumerate(expected, 1):
+        assert cells["sheet", f"B{r}"] == accepted[1], (x, cells["sheet", f"B{r}"], accepted)
 
 
 def test_hostile_labels_read_back_as_the_same_text(
