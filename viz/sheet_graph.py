@@ -4,7 +4,8 @@ Columns: ``node`` (the label, or a short expression of the operands' names), ``o
 name), ``operands``, ``data``, ``grad``, (``check`` in exercise mode), then ``rate 1`` …
 ``rate K``, the rate factor ∂node/∂operand k of each edge. A leaf's ``data`` is a number to
 change; any other ``data`` and each rate factor is the formula its row writes over the
-operands' cells (``sheet_formulas``); each ``grad`` is the chain rule: the sum over the node's
+operands' cells (``sheet_formulas``; a rate the row gives as a constant, such as ``+``'s 1 or
+``x·0.5``'s 0.5, is that number); each ``grad`` is the chain rule: the sum over the node's
 consumers of the consumer's grad × the rate factor of the edge, terms in the order the engine's
 reverse sweep adds them.
 
