@@ -181,6 +181,8 @@ _NAMES = {
 class _Functions:
     """The library ``FORMULA_MATH`` takes a row's functions from, by name (``m.exp`` → EXP)."""
 
+    __name__ = "spreadsheet functions"  # how the namespace's error names it
+
     def __getattr__(self, name: str) -> Callable[..., Formula]:
         if name not in _NAMES:
             raise AttributeError(name)

@@ -21,7 +21,8 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from pathgrad.autograd import Value
@@ -113,13 +114,15 @@ class GraphLayout:
     def data_formula(self, node: Value) -> str:
         rule = node._rule
         assert rule is not None and node._edges, "leaves hold numbers"
-        return _checked(rule.forward(FORMULA_MATH, *self._operands(node)), node, "data")
+        with _named(node):
+            return _checked(rule.forward(FORMULA_MATH, *self._operands(node)), node, "data")
 
     def rate_formulas(self, node: Value) -> list[str | float]:
         """Each edge's rate factor: formula text, or a number where the row gives a constant."""
         rule = node._rule
         assert rule is not None
-        rates = rule.partials(FORMULA_MATH, cell(self.data_ref(node)), *self._operands(node))
+        with _named(node):
+            rates = rule.partials(FORMULA_MATH, cell(self.data_ref(node)), *self._operands(node))
         return [_checked(r, node, "rate") if isinstance(r, Formula) else float(r) for r in rates]
 
     def grad_formula(self, node: Value) -> str | float:
@@ -129,6 +132,16 @@ class GraphLayout:
         if not terms:  # the output
             return 1.0
         return _checked("+".join(terms), node, "grad")
+
+
+@contextmanager
+def _named(node: Value) -> Iterator[None]:
+    """A row that calls a function spreadsheets lack: the error names the op."""
+    try:
+        yield
+    except AttributeError as error:
+        raise ValueError(f"spreadsheet: the row of {describe(node)} has no spreadsheet formula: "
+                         f"{error}") from None
 
 
 def _checked(f: Formula | str, node: Value, what: str) -> str:

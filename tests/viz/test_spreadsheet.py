@@ -93,6 +93,31 @@ def test_every_row_writes_formulas_with_spreadsheet_functions_only() -> None:
         assert called <= FUNCTIONS, (name, called - FUNCTIONS)
 
 
+def test_a_new_row_writes_its_formula_and_one_without_a_function_is_named(
+        tmp_path: Path) -> None:
+    from pathgrad.autograd.rules import FLOAT_MATH, Rule, _filled, register
+    from pathgrad.autograd.value import VALUE_MATH
+
+    atan = register(Rule("atan", lambda m, x: m.atan(x), lambda m, o, x: (1.0 / (1.0 + x * x),),
+                         1, symbol="atan"))
+    frob = register(Rule("frob", lambda m, x: m.frob(x), lambda m, o, x: (1.0,), 1))
+    FLOAT_MATH.frob = lambda x: x  # the engine computes it; spreadsheets have no FROB
+    try:
+        x = Value(0.5, label="x")
+        spreadsheet(x.atan(), tmp_path / "atan.xlsx")  # type: ignore[attr-defined]
+        assert rows(tmp_path / "atan.xlsx")[2][3:6] == ("=ATAN(D2)", 1, "=1/(1+D2*D2)")
+        with pytest.raises(ValueError, match=r"the row of 'frob\(x\)' \(op frob\) has no "
+                           r"spreadsheet formula: .*no function 'frob'"):
+            spreadsheet(x.frob(), tmp_path / "frob.xlsx")  # type: ignore[attr-defined]
+    finally:
+        for row in (atan, frob):
+            del ROWS[row.name]
+            delattr(Value, row.name)
+            for namespace in (VALUE_MATH, *_filled()):
+                vars(namespace).pop(row.name, None)
+    assert not (tmp_path / "frob.xlsx").exists()
+
+
 # ---- the workbook ----------------------------------------------------------------------------
 def test_the_first_sheet_has_a_row_per_value_in_topological_order(tmp_path: Path) -> None:
     C, _v = chain()
