@@ -21,6 +21,7 @@ from typing import Any
 
 from .graph import toposort
 from .modes import recording
+from .rules import ROWS
 from .value import COMPARISONS, Value
 
 __all__ = ["Trace", "TraceMismatchError", "first_difference", "signature", "trace"]
@@ -95,6 +96,13 @@ def trace(
             f"({type(out).__name__})"
         )
     nodes = _with_guards(out, guards)
+    for v in nodes:
+        if v.op and v.op not in ROWS:  # made by hand: Value(data, children, op) + _backward
+            raise TypeError(
+                f"compile: {fn_name(fn)} makes a {v._op!r} node by hand (micrograd's Value(data, "
+                "children, op) with a _backward closure); compile replays rows of "
+                "autograd.rules only: write the op as a row (autograd.rules.register)"
+            )
     return Trace(nodes, inputs, list(params), guards,
                  next(i for i, v in enumerate(nodes) if v is out))
 
