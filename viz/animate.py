@@ -26,8 +26,8 @@ from typing import Any
 
 from pathgrad.autograd import Value, paths, toposort
 
-from .dot import Highlight, build
 from ._quiet import quiet_fontconfig
+from .dot import Highlight, build
 from .rendering import _write
 from .style import FONT_BOLD, number, path_color, rate
 
