@@ -50,7 +50,7 @@ class Trace:
         """Node ``i`` as the error messages name it: index, op, label, kind of leaf."""
         v = self.nodes[i]
         if v.op:
-            return f"node {i} (op {v.op!r}{f', label {v.label!r}' if v.label else ''})"
+            return f"node {i} (op {v._op!r}{f', label {v.label!r}' if v.label else ''})"
         return f"node {i} ({self._leaf_kind(v)})"
 
     def _leaf_kind(self, v: Value) -> str:

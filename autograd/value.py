@@ -90,9 +90,16 @@ def _as_constant(other: Any) -> float | None:
     return c
 
 
+def _written(rule: Rule) -> str:
+    """The op as Python code writes it ('/', '**', 'log'), not the row's name ('div_c')."""
+    return rule.micrograd.replace("{c}", "") or rule.name
+
+
 def _describe(rule: Rule, args: tuple[float, ...]) -> str:
+    if rule.n_consts and isinstance(rule.text, str) and rule.text.startswith("{c}"):
+        args = (*args[-rule.n_consts:], *args[:-rule.n_consts])  # 2 / x, 2 ** x: as written
     values = ", ".join(repr(a) for a in args)
-    return f"'{rule.name}' at ({values})"
+    return f"'{_written(rule)}' at ({values})"
 
 
 def _evaluate_slow(rule: Rule, args: tuple[float, ...], error: Exception) -> tuple[float, tuple]:
@@ -136,7 +143,7 @@ def _apply(rule: Rule, values: tuple[Value, ...], const: float | None = None) ->
     except (ArithmeticError, ValueError) as error:
         out, local = _evaluate_slow(rule, args, error)
     if not finite_args:
-        raise _nonfinite_operand(rule.name, args)
+        raise _nonfinite_operand(_written(rule), args)
     edges: tuple[Any, ...] = ()
     for v, d in zip(values, local):
         edges += (v, d)
