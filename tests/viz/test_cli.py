@@ -263,7 +263,7 @@ HOSTILE_SCRIPT = [
     (["grad", "__import__('os').system('touch pwned')"], None, 2, "unknown function"),
     (["draw", NESTED, "--at", "x=1", "-o", "g.png"], None, 2, "expression too long"),
     (["draw", "-", "--at", "x=1", "-o", "g.svg"], HUGE, 2, "expression too long"),
-    (["draw", "9**9**9", "-o", "g.svg"], None, 1, "OverflowError: overflow in '**' at (9.0, 387420489.0)"),
+    (["draw", "9**9**9", "-o", "g.svg"], None, 1, "OverflowError: overflow in '**' at (9.0, "),
     (["grad", "w*x", "--at", "w=nan", "x=1"], None, 2, "'nan' is not a finite number"),
 ]
 
