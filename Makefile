@@ -3,6 +3,7 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-dev
+STAMP_DEMO := $(VENV)/.installed-demo
 STAMP_BENCH := $(VENV)/.installed-bench
 
 .PHONY: demo test bench lint clean
@@ -11,9 +12,16 @@ $(BIN)/python:
 	$(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 
+# make demo installs only what the demos need (the [demo] extra); pip's --no-compile leaves the
+# bytecode to Python, for the modules the demos import. The [dev] extra holds [demo] too, so
+# after make test a make demo installs nothing more.
+$(STAMP_DEMO): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -q --no-compile -e '.[demo]'
+	touch $@
+
 $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install -q -e '.[dev]'
-	touch $@
+	touch $@ $(STAMP_DEMO)
 
 $(STAMP_BENCH): $(STAMP)
 	$(BIN)/python -m pip install -q -e '.[bench]'
@@ -21,7 +29,7 @@ $(STAMP_BENCH): $(STAMP)
 	-$(BIN)/python -m pip install -q -e '.[jax]' || echo "jax not installed: the JAX columns will be skipped"
 	touch $@
 
-demo: $(STAMP)
+demo: $(STAMP_DEMO)
 	MPLBACKEND=Agg $(BIN)/python -m pathgrad.demos
 
 test: $(STAMP)
