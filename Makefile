@@ -10,13 +10,14 @@ STAMP_BENCH := $(VENV)/.installed-bench
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
-	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -qq --upgrade pip
 
-# make demo installs only what the demos need (the [demo] extra); pip's --no-compile leaves the
+# make demo installs only what the demos need (the [demo] extra), quietly (-qq: pip's own notes
+# and the build backend's would be the only lines on stderr); pip's --no-compile leaves the
 # bytecode to Python, for the modules the demos import. The [dev] extra holds [demo] too, so
 # after make test a make demo installs nothing more.
 $(STAMP_DEMO): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install -q --no-compile -e '.[demo]'
+	$(BIN)/python -m pip install -qq --no-compile -e '.[demo]'
 	touch $@
 
 $(STAMP): pyproject.toml | $(BIN)/python
