@@ -33,8 +33,8 @@ name (a row, ``rules.register``, is the way to an op they can use).
 >>> def _backward():
 ...     x.grad += (1 - t**2) * out.grad
 >>> out._backward = _backward
->>> out.local_grads == (1 - t**2,), out._op, out.op
-(True, 'tanh', 'closure')
+>>> out.local_grads == (1 - t**2,), out._op
+(True, 'tanh')
 >>> out.backward()
 >>> x.grad == sum(p.product for p in paths(out, x))
 True
@@ -51,13 +51,10 @@ from typing import Any
 
 from . import graph
 from .modes import ieee_on, recording
+from .notation import NOTATION, Name, Notation, notation_of
 from .rules import Rule
 
-__all__ = ["ClosureRule", "attach", "hand_made", "step_of"]
-
-NAME = "closure"
-"""``node.op`` of a node made by ``Value(data, children, op)`` (it has no row in ``ROWS``)."""
-
+__all__ = ["ClosureRule", "attach", "copied", "hand_made", "prev", "refuse_pickle", "step_of"]
 
 def _no_row(op: str) -> Callable[..., Any]:
     def refuse(*args: Any) -> Any:
@@ -72,7 +69,9 @@ def _no_row(op: str) -> Callable[..., Any]:
 
 @dataclass(frozen=True)
 class ClosureRule(Rule):
-    """The "row" of a node made by hand: micrograd's op symbol and, once set, its closure."""
+    """The "row" of a node made by hand, named by micrograd's op (``'tanh'``, ``'+'``; ``'?'``
+    for ``''``): no math of its own, and once set, the node's closure. It is never in ``ROWS``,
+    so nothing replays it as a row of the same name."""
 
     step: Callable[[], None] | None = None
 
@@ -84,14 +83,19 @@ def _rule_for(op: str) -> ClosureRule:
     rule = _RULES.get(op)
     if rule is None:
         refuse = _no_row(op)
-        rule = ClosureRule(
-            NAME, refuse, refuse, None, symbol=op, micrograd=op,
-            text=lambda names, c: f"{op}({', '.join(n.text for n in names)})",
-            note=f"micrograd's {op!r}: its rate factors read from its _backward closure",
-        )
+        rule = ClosureRule(op or "?", refuse, refuse, None)
+        if rule.name not in NOTATION:  # how pictures and paths write it: its symbol, operands
+            NOTATION[rule.name] = Notation(rule.name, symbol=op, micrograd=op,
+                                           text=partial(_text, op), atomic=False)
         if len(_RULES) < 1000:  # ops are a handful of symbols; never let them pile up
             _RULES[op] = rule
     return rule
+
+
+def _text(op: str, names: Sequence[Name], const: float | None) -> str:
+    if op and not op.isidentifier() and len(names) == 2:  # '+', '*': between the operands
+        return f"{names[0]:w}{op}{names[1]:w}"
+    return f"{op or '?'}({', '.join(n.text for n in names)})"
 
 
 def hand_made(children: Any, op: Any, kind: type) -> tuple[tuple[Any, ...], ClosureRule | None]:
@@ -173,7 +177,7 @@ def _read_rates(node: Any, step: Callable[[], None], parents: Sequence[Any]) -> 
         node.grad = saved[0]
         for p, g in zip(parents, saved[1]):
             p.grad = g
-    op = node._rule.symbol
+    op = node._rule.name
     for k, r in enumerate(rates):
         if r - r != 0.0 and not ieee_on():
             raise OverflowError(f"the _backward closure of this {op!r} node gives child {k} the "
@@ -227,7 +231,7 @@ def refuse_pickle(order: Sequence[Any]) -> None:
     """Refuse to pickle a graph with a node made by hand (a closure cannot be stored)."""
     for node in order:
         if isinstance(node._rule, ClosureRule):
-            raise TypeError(f"cannot pickle a graph with a {node._rule.symbol!r} node made by "
+            raise TypeError(f"cannot pickle a graph with a {node._op!r} node made by "
                             "Value(data, children, op): its _backward closure cannot be stored")
 
 
@@ -236,7 +240,7 @@ def prev(node: Any, kind: type) -> set[Any]:
     (unless micrograd writes the number into the op, as in ``'**2'``)."""
     operands = set(node._edges[0::2])
     rule, c = node._rule, node._const
-    if c is None or rule is None or "{c}" in rule.micrograd or not node._edges:
+    if c is None or rule is None or "{c}" in notation_of(rule.name).micrograd or not node._edges:
         return operands
     leaf = kind(c)
     number = kind(c)  # the row's forward on a Value constant gives ∂node/∂c through the engine

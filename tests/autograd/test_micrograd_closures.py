@@ -138,7 +138,7 @@ def test_rates_are_read_from_the_closure_and_grads_left_untouched() -> None:
     y = tanh(x)
     assert y.local_grads == (pytest.approx(1 - math.tanh(0.5) ** 2, rel=1e-15),)
     assert (x.grad, y.grad) == (7.0, 0.0)  # the scratch calls restored both
-    assert (y._op, y.op, y.parents) == ("tanh", "closure", (x,))
+    assert (y._op, y.op, y.parents) == ("tanh", "tanh", (x,))
     z = mul(x, x)  # one child twice: micrograd's closure adds both terms to it
     assert z.parents == (x,) and z.local_grads == (1.0,)
 
@@ -274,3 +274,17 @@ def test_the_lectures_draw_dot_on_ops_made_by_closure() -> None:
     src = draw_dot(o).source
     assert src.count("label=tanh") == 1 and src.count("label=exp") == 1
     assert f"{{ x1 | data 2.0000 | grad {leaves['x1'].grad:.4f} }}" in src
+
+
+def test_a_closure_node_named_like_a_row_is_still_not_that_row() -> None:
+    # the lecture's tanh is named 'tanh': paths and pictures write it so, but compile must not
+    # replay the engine's tanh row for it (the closure might compute anything)
+    from pathgrad.autograd.rules import ROWS
+
+    w = Value(0.3, label="w")
+    y = tanh(w)
+    assert y.op == "tanh" and y._rule is not ROWS["tanh"]
+    [p] = paths(y, w)
+    assert str(p).startswith("∂tanh(w)/∂w = tanh'(w)")
+    s = mul(add(w, w), w)
+    assert [str(q).split(" = ")[0] for q in paths(s, w)] == ["∂(w+w)*w/∂w"] * 2

@@ -19,10 +19,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from .graph import toposort
-from .modes import recording
-from .rules import ROWS
-from .value import COMPARISONS, Value
+from ..graph import toposort
+from ..modes import recording
+from ..rules import ROWS
+from ..value import COMPARISONS, Value
 
 __all__ = ["Trace", "TraceMismatchError", "first_difference", "signature", "trace"]
 
@@ -97,7 +97,7 @@ def trace(
         )
     nodes = _with_guards(out, guards)
     for v in nodes:
-        if v.op and v.op not in ROWS:  # made by hand: Value(data, children, op) + _backward
+        if v._rule is not None and v._rule is not ROWS.get(v.op):  # made by hand (micrograd)
             raise TypeError(
                 f"compile: {fn_name(fn)} makes a {v._op!r} node by hand (micrograd's Value(data, "
                 "children, op) with a _backward closure); compile replays rows of "
