@@ -37,6 +37,7 @@ from typing import Any
 from pathgrad.autograd import Value, toposort
 from pathgrad.autograd._files import write_atomic
 from pathgrad.autograd.paths import Path
+from pathgrad.autograd.rules import ROWS
 
 from .sheet_exercise import AnswerCodes
 from .sheet_graph import (
@@ -123,6 +124,11 @@ def _target(path: Any) -> str:
 
 def _check_numbers(layout: GraphLayout) -> None:
     for node in layout.order:
+        rule = node._rule
+        if node._edges and rule is not None and ROWS.get(rule.name) is not rule:
+            raise ValueError(f"spreadsheet: {describe(node)} was made by a micrograd-style "
+                             "_backward closure: it has no row in autograd.rules to write its "
+                             "formula from (register one, or use Value's own methods)")
         arity = len(node._edges) // 2
         if arity > MAX_OPERANDS:
             raise ValueError(f"spreadsheet: {describe(node)} has {arity:,} operands, more than "

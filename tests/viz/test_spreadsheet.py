@@ -95,26 +95,26 @@ def test_every_row_writes_formulas_with_spreadsheet_functions_only() -> None:
 
 def test_a_new_row_writes_its_formula_and_one_without_a_function_is_named(
         tmp_path: Path) -> None:
-    from pathgrad.autograd.rules import FLOAT_MATH, Rule, _filled, register
+    from pathgrad.autograd.rules import FLOAT_MATH, Rule, register
     from pathgrad.autograd.value import VALUE_MATH
 
-    atan = register(Rule("atan", lambda m, x: m.atan(x), lambda m, o, x: (1.0 / (1.0 + x * x),),
-                         1, symbol="atan"))
+    cosh = register(Rule("cosh", lambda m, x: m.cosh(x), lambda m, o, x: (m.sinh(x),), 1))
     frob = register(Rule("frob", lambda m, x: m.frob(x), lambda m, o, x: (1.0,), 1))
     FLOAT_MATH.frob = lambda x: x  # the engine computes it; spreadsheets have no FROB
     try:
         x = Value(0.5, label="x")
-        spreadsheet(x.atan(), tmp_path / "atan.xlsx")  # type: ignore[attr-defined]
-        assert rows(tmp_path / "atan.xlsx")[2][3:6] == ("=ATAN(D2)", 1, "=1/(1+D2*D2)")
+        spreadsheet(x.cosh(), tmp_path / "cosh.xlsx")  # type: ignore[attr-defined]
+        assert rows(tmp_path / "cosh.xlsx")[2][3:6] == ("=COSH(D2)", 1, "=SINH(D2)")
         with pytest.raises(ValueError, match=r"the row of 'frob\(x\)' \(op frob\) has no "
                            r"spreadsheet formula: .*no function 'frob'"):
             spreadsheet(x.frob(), tmp_path / "frob.xlsx")  # type: ignore[attr-defined]
     finally:
-        for row in (atan, frob):
+        for row in (cosh, frob):
             del ROWS[row.name]
             delattr(Value, row.name)
-            for namespace in (VALUE_MATH, *_filled()):
-                vars(namespace).pop(row.name, None)
+        for namespace in (VALUE_MATH, FLOAT_MATH, FORMULA_MATH):  # taken on first use
+            for name in ("cosh", "sinh", "frob"):
+                vars(namespace).pop(name, None)
     assert not (tmp_path / "frob.xlsx").exists()
 
 
@@ -282,6 +282,16 @@ def test_limits_are_refused_with_their_names(tmp_path: Path) -> None:
         spreadsheet(deep, tmp_path / "deep.xlsx")
     spreadsheet(deep, tmp_path / "deep.xlsx", wrt=[])
     assert not (tmp_path / "big.xlsx").exists() and (tmp_path / "deep.xlsx").exists()
+
+
+def test_a_node_made_by_a_micrograd_closure_is_refused_by_name(tmp_path: Path) -> None:
+    x = Value(0.5, label="x")
+    out = Value(x.data * 3.0, (x,), "triple")
+    out._backward = lambda: setattr(x, "grad", x.grad + 3.0 * out.grad)
+    with pytest.raises(ValueError, match=r"'triple\(x\)' \(op triple\) was made by a "
+                       r"micrograd-style _backward closure: it has no row"):
+        spreadsheet(out.tanh(), tmp_path / "c.xlsx")
+    assert not (tmp_path / "c.xlsx").exists()
 
 
 def test_bad_arguments_get_clear_errors_and_leave_the_file(tmp_path: Path) -> None:
