@@ -231,7 +231,7 @@ def animate(root: Value, path: str | os.PathLike[str], *, wrt: Value | None = No
 
     Without ``wrt``: one frame per step of the reverse sweep (plus the seed); with ``wrt``:
     one frame per path from ``wrt`` (plus the empty sum). GIF needs Pillow (matplotlib brings
-    it); MP4 needs imageio with an ffmpeg encoder (``pip install imageio imageio-ffmpeg``).
+    it); MP4 needs imageio with an ffmpeg encoder (``pip install 'pathgrad[video]'``).
     """
     if not isinstance(root, Value):
         raise TypeError(f"animate: root must be a Value, got {type(root).__name__}")
@@ -267,7 +267,7 @@ def _mp4_writer() -> Any:
         import imageio_ffmpeg  # noqa: F401
     except ImportError:
         raise RuntimeError("animate: MP4 needs imageio and an ffmpeg encoder, which are not "
-                           "installed (pip install imageio imageio-ffmpeg); .gif works with "
+                           "installed (pip install 'pathgrad[video]'); .gif works with "
                            "Pillow alone") from None
 
     def write(images: list[Any], fps: float) -> bytes:

@@ -101,7 +101,7 @@ def test_mp4_without_an_encoder_says_what_to_install(tmp_path: Path,
                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "imageio_ffmpeg", None)  # import now raises ImportError
     (tmp_path / "a.mp4").write_bytes(b"old")
-    with pytest.raises(RuntimeError, match=r"pip install imageio imageio-ffmpeg.*\.gif works"):
+    with pytest.raises(RuntimeError, match=r"pip install 'pathgrad\[video\]'.*\.gif works"):
         animate(Value(1.0) * 2, tmp_path / "a.mp4")
     assert (tmp_path / "a.mp4").read_bytes() == b"old"  # the failed call left the file alone
 
