@@ -20,11 +20,13 @@ from __future__ import annotations
 
 import io
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from pathgrad.autograd import Value, paths, toposort
+from pathgrad.autograd.paths import node_name
 
 from ._quiet import quiet_fontconfig
 from .dot import Highlight, build
@@ -51,6 +53,15 @@ def _short(label: str) -> str:
     return f"({short})" if " " in short else short
 
 
+def _name(v: Value) -> str:
+    """How a caption names a value: its label, else the expression the picture's ops spell
+    (``w·a_prev``, not an internal id no picture shows)."""
+    if v.label:
+        return _short(v.label)
+    text = node_name(v)
+    return text if re.fullmatch(r"\w+", text) else f"({text})"
+
+
 def _signed(x: float) -> str:
     return f"({rate(x)})" if x < 0 else rate(x)
 
@@ -61,7 +72,7 @@ def backward_frames(root: Value) -> list[Frame]:
     index = {v: i for i, v in enumerate(order)}
     grads = [0.0] * len(order)
     grads[-1] = 1.0
-    name = {v: _short(v.label or f"v{i}") for v, i in index.items()}
+    name = {v: _name(v) for v in order}
     frames = [Frame(list(grads), None, f"seed: ∂{name[root]}/∂{name[root]} = 1")]
     computed = [v for v in reversed(order) if v.op]
     for step, v in enumerate(computed, 1):
@@ -83,7 +94,7 @@ def path_frames(root: Value, wrt: Value) -> list[Frame]:
     order = toposort(root)
     index = {v: i for i, v in enumerate(order)}
     grads = [v.grad for v in order]
-    d = f"∂{_short(root.label or 'root')}/∂{_short(wrt.label or 'x')}"
+    d = f"∂{_name(root)}/∂{_name(wrt)}"
     frames = [Frame(grads, Highlight({}, {}, wrt=index.get(wrt)), f"{d} = Σ over paths: 0")]
     total = 0.0
     edges: dict[tuple[int, int], list[str]] = {}
@@ -220,7 +231,7 @@ def animate(root: Value, path: str | os.PathLike[str], *, wrt: Value | None = No
 
     Without ``wrt``: one frame per step of the reverse sweep (plus the seed); with ``wrt``:
     one frame per path from ``wrt`` (plus the empty sum). GIF needs Pillow (matplotlib brings
-    it); MP4 needs imageio with an ffmpeg encoder (``pip install imageio imageio-ffmpeg``).
+    it); MP4 needs imageio with an ffmpeg encoder (``pip install 'pathgrad[video]'``).
     """
     if not isinstance(root, Value):
         raise TypeError(f"animate: root must be a Value, got {type(root).__name__}")
@@ -256,7 +267,7 @@ def _mp4_writer() -> Any:
         import imageio_ffmpeg  # noqa: F401
     except ImportError:
         raise RuntimeError("animate: MP4 needs imageio and an ffmpeg encoder, which are not "
-                           "installed (pip install imageio imageio-ffmpeg); .gif works with "
+                           "installed (pip install 'pathgrad[video]'); .gif works with "
                            "Pillow alone") from None
 
     def write(images: list[Any], fps: float) -> bytes:
