@@ -218,8 +218,8 @@ def test_top_paths_equal_a_brute_force_sort(dag: Dag, k: int) -> None:
 @settings(max_examples=40, deadline=None)
 @given(dags())
 def test_top_paths_bound_is_the_max_plus_log_reverse_sweep(dag: Dag) -> None:
-    # top_paths ranks at the steps of the (max, +log) sweep: its bound is that sweep's, and
-    # the best Σ log|rate| of a brute-force enumeration
+    # top_paths fuses the (max, +log) sweep with its ranking; both must still be that sweep,
+    # and the best Σ log|rate| of a brute-force enumeration
     out = dag.output
     for node in toposort(out):
         kept, children = _forward_edges(out, node)
