@@ -20,13 +20,16 @@ from __future__ import annotations
 
 import io
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from pathgrad.autograd import Value, paths, toposort
 from pathgrad.autograd.graph import reverse_sweep
+from pathgrad.autograd.paths import node_name
 
+from ._quiet import quiet_fontconfig
 from .dot import Highlight, build
 from .rendering import _write
 from .style import FONT_BOLD, number, path_color, rate
@@ -51,6 +54,15 @@ def _short(label: str) -> str:
     return f"({short})" if " " in short else short
 
 
+def _name(v: Value) -> str:
+    """How a caption names a value: its label, else the expression the picture's ops spell
+    (``w·a_prev``, not an internal id no picture shows)."""
+    if v.label:
+        return _short(v.label)
+    text = node_name(v)
+    return text if re.fullmatch(r"\w+", text) else f"({text})"
+
+
 def _signed(x: float) -> str:
     return f"({rate(x)})" if x < 0 else rate(x)
 
@@ -60,7 +72,7 @@ def backward_frames(root: Value) -> list[Frame]:
     (``graph.reverse_sweep``'s steps, each right after its node passed its grad on)."""
     order = toposort(root)
     index = {v: i for i, v in enumerate(order)}
-    name = {v: _short(v.label or f"v{i}") for v, i in index.items()}
+    name = {v: _name(v) for v in order}
     seed = [0.0] * len(order)
     seed[-1] = 1.0
     frames = [Frame(seed, None, f"seed: ∂{name[root]}/∂{name[root]} = 1")]
@@ -87,7 +99,7 @@ def path_frames(root: Value, wrt: Value) -> list[Frame]:
     order = toposort(root)
     index = {v: i for i, v in enumerate(order)}
     grads = [v.grad for v in order]
-    d = f"∂{_short(root.label or 'root')}/∂{_short(wrt.label or 'x')}"
+    d = f"∂{_name(root)}/∂{_name(wrt)}"
     frames = [Frame(grads, Highlight({}, {}, wrt=index.get(wrt)), f"{d} = Σ over paths: 0")]
     total = 0.0
     edges: dict[tuple[int, int], list[str]] = {}
@@ -147,6 +159,7 @@ def _pin(graph: Any, layout: Any) -> Any:
     return graph
 
 
+@quiet_fontconfig()  # the first layout of a process loads fontconfig
 def frame_layouts(root: Value, frames: list[Frame]) -> list[Any]:
     """Each frame's graph (pygraphviz), laid out once and pinned: every node at one position
     and one size in every frame, the largest it takes in any (a lit box has a thicker border
@@ -175,8 +188,9 @@ def frame_layouts(root: Value, frames: list[Frame]) -> list[Any]:
 def _frame_images(root: Value, frames: list[Frame]) -> list[Any]:
     from PIL import Image, ImageDraw, ImageFont
 
-    pictures = [Image.open(io.BytesIO(bytes(g.draw(format="png")))).convert("RGB")
-                for g in frame_layouts(root, frames)]
+    with quiet_fontconfig():
+        pictures = [Image.open(io.BytesIO(bytes(g.draw(format="png")))).convert("RGB")
+                    for g in frame_layouts(root, frames)]
     width = max(p.width for p in pictures)
     height = max(p.height for p in pictures)
     font = _font(ImageFont, 15)
@@ -222,7 +236,7 @@ def animate(root: Value, path: str | os.PathLike[str], *, wrt: Value | None = No
 
     Without ``wrt``: one frame per step of the reverse sweep (plus the seed); with ``wrt``:
     one frame per path from ``wrt`` (plus the empty sum). GIF needs Pillow (matplotlib brings
-    it); MP4 needs imageio with an ffmpeg encoder (``pip install imageio imageio-ffmpeg``).
+    it); MP4 needs imageio with an ffmpeg encoder (``pip install 'pathgrad[video]'``).
     """
     if not isinstance(root, Value):
         raise TypeError(f"animate: root must be a Value, got {type(root).__name__}")
@@ -258,7 +272,7 @@ def _mp4_writer() -> Any:
         import imageio_ffmpeg  # noqa: F401
     except ImportError:
         raise RuntimeError("animate: MP4 needs imageio and an ffmpeg encoder, which are not "
-                           "installed (pip install imageio imageio-ffmpeg); .gif works with "
+                           "installed (pip install 'pathgrad[video]'); .gif works with "
                            "Pillow alone") from None
 
     def write(images: list[Any], fps: float) -> bytes:
