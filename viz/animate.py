@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from pathgrad.autograd import Value, paths, toposort
+from pathgrad.autograd.graph import reverse_sweep
 from pathgrad.autograd.paths import node_name
 
 from ._quiet import quiet_fontconfig
@@ -67,25 +68,29 @@ def _signed(x: float) -> str:
 
 
 def backward_frames(root: Value) -> list[Frame]:
-    """The reverse sweep step by step: frame 0 the seed, then one frame per computed value."""
+    """The reverse sweep step by step: frame 0 the seed, then one frame per computed value
+    (``graph.reverse_sweep``'s steps, each right after its node passed its grad on)."""
     order = toposort(root)
     index = {v: i for i, v in enumerate(order)}
-    grads = [0.0] * len(order)
-    grads[-1] = 1.0
     name = {v: _name(v) for v in order}
-    frames = [Frame(list(grads), None, f"seed: ∂{name[root]}/∂{name[root]} = 1")]
-    computed = [v for v in reversed(order) if v.op]
-    for step, v in enumerate(computed, 1):
+    seed = [0.0] * len(order)
+    seed[-1] = 1.0
+    frames = [Frame(seed, None, f"seed: ∂{name[root]}/∂{name[root]} = 1")]
+    n_computed = sum(1 for v in order if v.op)
+
+    def step(v: Value, grads: dict[Value, float]) -> None:
+        if not v.op:
+            return
         i = index[v]
-        terms = []
-        edges: dict[tuple[int, int], list[str]] = {}
-        for k, (p, r) in enumerate(zip(v.parents, v.local_grads)):
-            grads[index[p]] += r * grads[i]
-            edges[(i, k)] = [_MARK]
-            terms.append(f"∂{name[root]}/∂{name[p]} += {_signed(r)} × {_signed(grads[i])}")
+        terms = [f"∂{name[root]}/∂{name[p]} += {_signed(r)} × {_signed(grads[v])}"
+                 for p, r in zip(v.parents, v.local_grads)]
+        edges: dict[tuple[int, int], list[str]] = {(i, k): [_MARK] for k in range(len(terms))}
         lit = {i: [_MARK], **{index[p]: [_MARK] for p in v.parents}}
-        caption = f"step {step}/{len(computed)} at {name[v]}: " + ";  ".join(terms)
-        frames.append(Frame(list(grads), Highlight(edges, lit, wrt=i), caption))
+        caption = f"step {len(frames)}/{n_computed} at {name[v]}: " + ";  ".join(terms)
+        frames.append(Frame([grads.get(u, 0.0) for u in order], Highlight(edges, lit, wrt=i),
+                            caption))
+
+    reverse_sweep(order, 1.0, step=step)
     return frames
 
 
