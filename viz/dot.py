@@ -28,7 +28,7 @@ from ._labels import Look, box_label, copy_label, op_text, text_width, value_lab
 from ._layout import Link, Unit, lay_out
 from ._neurons import Z_LABEL, NeuronBox, find_neurons
 from .rendering import Digraph
-from .style import DIM, FONT, FONT_BOLD, INK, esc, rate
+from .style import DIM, FONT, FONT_BOLD, INK, Html, esc, rate
 
 __all__ = ["MAX_NODES", "Highlight", "draw_dot"]
 
@@ -264,8 +264,8 @@ def _edge_label(text: str, lines: int, twin: bool) -> str:
     if lines < 2 and not twin:
         return text
     pad = 2 + (round(1.1 * lines) if lines > 1 else 0)  # each coloured line is 2.2 pt wide
-    return (f'<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="{pad}"><TR>'
-            f"<TD>{esc(text)}</TD></TR></TABLE>>")
+    return Html(f'<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="{pad}"><TR>'
+                f"<TD>{esc(text)}</TD></TR></TABLE>>")
 
 
 def _edge_style(colors: list[str], highlight: Highlight | None, bold_label: bool = False

@@ -25,7 +25,7 @@ from pathgrad.autograd.paths import Contributions, Path, contributions, node_nam
 
 from .dot import MAX_NODES, Highlight, build
 from .rendering import Digraph
-from .style import INK, esc, number, path_color, rate
+from .style import INK, Html, esc, number, path_color, rate, short
 
 __all__ = ["draw_paths", "legend_rows", "path_highlight"]
 
@@ -74,29 +74,40 @@ def legend_rows(summary: Contributions, digits: int = 4) -> list[tuple[str, str,
     """One row per shown path: (colour, factor names, factor values, product)."""
     rows = []
     for j, p in enumerate(summary.top):
-        names = " · ".join(p.names) or "(the node itself)"
+        names = " · ".join(short(n) for n in p.names) or "(the node itself)"
         values = " · ".join(_signed(f, digits) for f in p.factors) or "1"
         rows.append((path_color(j), names, values, rate(p.product, digits)))
     return rows
 
 
+_LEGEND_LINES = 4
+"""Lines of one path's factors in a legend; a longer path ends in "… (n factors in all)"
+(Graphviz takes at most 16 KiB for the whole legend)."""
+
+
 def _lines(text: str, width: int = 70) -> str:
     """Escaped ``text`` broken after a ``·`` so no line is longer than ``width`` characters
-    (a legend wider than the graph would shrink the whole picture)."""
-    out, line = [], ""
-    for part in text.split(" · "):
+    (a legend wider than the graph would shrink the whole picture), ``_LEGEND_LINES`` at most."""
+    out: list[str] = []
+    line = ""
+    parts = text.split(" · ")
+    for part in parts:
+        if len(out) == _LEGEND_LINES:
+            out[-1] += f" … ({len(parts):,} factors in all)"
+            break
         if line and len(line) + len(part) + 3 > width:
             out.append(line + " ·")
             line = part
         else:
             line = f"{line} · {part}" if line else part
-    out.append(line)
+    else:
+        out.append(line)
     return '<BR ALIGN="LEFT"/>'.join(esc(x) for x in out) + '<BR ALIGN="LEFT"/>'
 
 
 def _legend(summary: Contributions, digits: int) -> str:
-    out = node_name(summary.output) or "output"
-    wrt = node_name(summary.node) or "node"
+    out = short(node_name(summary.output) or "output")
+    wrt = short(node_name(summary.node) or "node")
     d = f"∂{out}/∂{wrt}"
     n = summary.n_paths
     count = count_text(n)
@@ -146,8 +157,8 @@ def _table(head: list[str], inner: str, tail: list[str] | tuple[str, ...] = ()) 
         rows.append('<TR><TD ALIGN="LEFT"><TABLE BORDER="0" CELLBORDER="0" CELLSPACING="2" '
                     f'CELLPADDING="2">{inner}</TABLE></TD></TR>')
     rows += [f'<TR><TD ALIGN="LEFT">{line}</TD></TR>' for line in tail]
-    return (f'<<TABLE BORDER="1" COLOR="{INK}" CELLBORDER="0" CELLSPACING="0" '
-            f'CELLPADDING="4">{"".join(rows)}</TABLE>>')
+    return Html(f'<<TABLE BORDER="1" COLOR="{INK}" CELLBORDER="0" CELLSPACING="0" '
+                f'CELLPADDING="4">{"".join(rows)}</TABLE>>')
 
 
 def draw_paths(
