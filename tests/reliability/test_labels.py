@@ -45,7 +45,8 @@ def tooltips(svg: str) -> list[str]:
 
 @pytest.mark.parametrize("label", [INJECTION, "<<TABLE><TR><TD>x</TD></TR></TABLE>>",
                                    '"; node [URL="javascript:1"]; "', "\\N \\G \\L",
-                                   "] x [URL=javascript:1", "<>", "node", "a\nb"])
+                                   "] x [URL=javascript:1", "<>", "node", "a\nb",
+                                   "&lt;b&gt; &amp; &#92;N"])
 def test_a_label_reaches_graphviz_as_text(label: str) -> None:
     y, x = chain(label)
     plain, px = chain("x")
@@ -120,3 +121,20 @@ def test_render_of_the_reproducers_gives_files(tmp_path) -> None:
     for n, label in enumerate(["C:\\", "a\x00b", "z" * 17_000]):
         out = render(draw_dot(chain(label)[0]), tmp_path / f"{n}.png")
         assert out.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_a_lone_surrogate_in_a_page_is_a_named_error(tmp_path) -> None:
+    y, _ = chain("x")
+    with pytest.raises(ValueError, match=r"lone surrogate \(U\+DC80\)"):
+        explore(y, tmp_path / "page.html", title="t\udc80")
+    assert not (tmp_path / "page.html").exists()
+
+
+def test_the_page_escapes_markup_in_its_json(tmp_path) -> None:
+    y, _ = chain("<!--<script>&")
+    text = explore(y, tmp_path / "page.html", title="</script>").read_text(encoding="utf-8")
+    blob = text.split('id="pathgrad-scene">', 1)[1].split("</script>", 1)[0]
+    assert not set("<>&") & set(blob)
+    import json
+
+    assert json.loads(blob)["nodes"][0]["label"] == "<!--<script>&"
