@@ -226,9 +226,10 @@ _DOT_STRING_BYTES = 16_000  # Graphviz's scanner refuses one string over 16,384 
 def dot_quote(value: Any, twice: bool = False) -> str:
     r"""``value`` as one DOT token that can only ever be read as text: a plain name, or a quoted
     string with backslashes doubled (no ``\N``, ``\G``, ``\l`` escapes), quotes escaped, a
-    newline as ``\n``, ``&`` as ``&amp;`` and controls drawn visible. Only an ``Html`` label (built by pathgrad,
-    its user text escaped) is written as DOT HTML ``<…>``; the ``graphviz`` package writes any
-    string of that form so, which let a label add attributes and links to a picture. A text
+    newline as ``\n``, ``&`` as ``&amp;`` and controls drawn visible. Only an ``Html`` label
+    (built by pathgrad, its user text escaped) is written as DOT HTML ``<…>``; the ``graphviz``
+    package writes any string of that form so, which let a label add attributes and links to a
+    picture. A text
     longer than ``TOOLTIP_CHARS`` is cut there and says its length (Graphviz's 16 KiB limit).
     ``twice``: Graphviz reads the escapes of a tooltip twice (``\\N`` in a tooltip gave the
     node's name), so there a backslash is written four times.
