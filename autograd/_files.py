@@ -32,7 +32,7 @@ import os
 import stat
 import tempfile
 
-__all__ = ["read_regular", "write_atomic"]
+__all__ = ["check_target", "read_regular", "write_atomic"]
 
 _KINDS = (
     (stat.S_ISDIR, "a directory"),
@@ -80,6 +80,19 @@ def _existing(real: str, shown: str, where: str) -> os.stat_result | None:
             "writable or choose another path"
         )
     return st
+
+
+def check_target(path: str | os.PathLike[str], where: str) -> None:
+    """Refuse now, with ``write_atomic``'s errors, a target it would refuse: a caller about to
+    spend minutes on the data (a layout, a film) learns first that it cannot be written."""
+    shown = os.fspath(path)
+    real = os.path.realpath(shown)
+    directory = os.path.dirname(real)
+    if not os.path.isdir(directory):
+        raise FileNotFoundError(
+            f"{where}: cannot write {shown!r}: the directory {directory!r} does not exist"
+        )
+    _existing(real, shown, where)
 
 
 def write_atomic(path: str | os.PathLike[str], data: bytes, where: str) -> None:

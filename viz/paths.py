@@ -27,7 +27,11 @@ from .dot import MAX_NODES, Highlight, build
 from .rendering import Digraph
 from .style import INK, Html, esc, number, path_color, rate, short
 
-__all__ = ["draw_paths", "legend_rows", "path_highlight"]
+__all__ = ["MAX_DRAWN_PATHS", "draw_paths", "legend_rows", "path_highlight"]
+
+MAX_DRAWN_PATHS = 7
+"""The most paths ``draw_paths`` colours (``k``): one colour each from the seven of the palette,
+and a legend Graphviz can hold (16 KiB). ``top_paths`` and ``contributions`` list more."""
 
 
 def _supplier(child: Value, k: int) -> Value | None:
@@ -178,6 +182,7 @@ def draw_paths(
     palette; an edge on several paths shows one parallel line per path. The legend (the
     graph's label, under the picture) gives each path's factors and product, their sum, and
     when ``k`` is smaller than the number of paths, what share of ∂root/∂wrt they explain.
+    ``k`` is at most ``MAX_DRAWN_PATHS`` (7, one colour each).
     Other arguments are ``draw_dot``'s.
 
     >>> from pathgrad.autograd import Value
@@ -188,7 +193,7 @@ def draw_paths(
     """
     if not isinstance(wrt, Value):
         raise TypeError(f"draw_paths: wrt must be a Value, got {type(wrt).__name__}")
-    k = positive_int("draw_paths: k", k)
+    k = positive_int("draw_paths: k", k, maximum=MAX_DRAWN_PATHS)
     if not isinstance(root, Value):
         raise TypeError(f"draw_paths: root must be a Value, got {type(root).__name__}")
     summary = contributions(root, wrt, k)
