@@ -172,7 +172,11 @@ def read_regular(path: str | os.PathLike[str], limit: int, where: str) -> bytes:
             "(pass a larger max_bytes= if the file is right)"
         )
     with open(shown, "rb") as f:
-        data = f.read(limit + 1)
+        # read(n) allocates n bytes at once: the file's own size (and one byte to see it grow),
+        # not the limit (256 MiB for every 9 MB checkpoint)
+        data = f.read(min(limit, st.st_size) + 1)
+        if len(data) > st.st_size:
+            data += f.read(limit + 1 - len(data))
     if len(data) > limit:
         raise ValueError(f"{where}: {shown!r} grew past the limit of {limit:,} bytes while read")
     return data
