@@ -204,10 +204,12 @@ def build(
     stacklevel: int = 2,
     edge_labels: bool | None = None,
     op_nodes: bool | None = None,
+    below: tuple[float, float] = (0.0, 0.0),
     plan: dict[str, object] | None = None,
 ) -> tuple[Digraph, list[Value], dict[Value, str]]:
     """The graph, the topological order it numbers values by, and the drawn node of each value
-    (``plan``: ``_layout.lay_out``'s, for frames cut alike)."""
+    (``below``: the size of a legend the caller puts under it, in points; ``plan``:
+    ``_layout.lay_out``'s, for frames cut alike)."""
     _check(root, rankdir, group, max_nodes, digits)
     order = toposort(root)
     boxes = find_neurons(order) if group == "neuron" else []
@@ -233,7 +235,7 @@ def build(
     g.attr(fontname=FONT, bgcolor="white")
     g.attr("node", fontname=FONT, fontsize="11")
     g.attr("edge", fontname=FONT, fontsize="10", arrowsize="0.7")
-    segment = lay_out(g, scene.units, scene.links, rankdir, plan)
+    segment = lay_out(g, scene.units, scene.links, rankdir, below, plan)
     if boxes:  # dot spaces boxes with many edges at one port wider than nodesep asks
         g.attr(nodesep="0.02", ranksep="0.5")
     _stack_layers(g, boxes, segment)

@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from pathgrad.autograd import ROWS, Value, contributions, grad, toposort
+from pathgrad.autograd.notation import notation_of
 from pathgrad.autograd.paths import MINUS, Contributions, _render, factor_name, node_name
 from pathgrad.autograd.paths import Path as GradPath
 
@@ -163,9 +164,9 @@ def _slots(order: list[Value], drawn: dict[Value, str]) -> dict[Value, int]:
 
 
 def _rule_text(child: Value) -> str:
-    row = ROWS.get(child.op)
-    if row is None:
+    if child.op not in ROWS:
         return child.op
+    row = notation_of(child.op)
     symbol = f" ({row.symbol})" if row.symbol and row.symbol != row.name else ""
     note = f": {row.note}" if row.note else ""
     return f"rule {row.name}{symbol}{note}"

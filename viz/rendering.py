@@ -25,6 +25,7 @@ import graphviz
 
 from pathgrad.autograd._files import write_atomic
 
+from ._quiet import quiet_fontconfig
 from .style import TOOLTIP_CHARS, Html, visible
 
 __all__ = ["FORMATS", "Digraph", "dot_quote", "pipe", "render", "to_svg", "use_bundled_graphviz"]
@@ -67,7 +68,7 @@ def _bundled_pipe(source: str, fmt: str) -> bytes:
     graph = pygraphviz.AGraph(string=source)
     # pygraphviz prints a "layout may take a long time" note to sys.stderr above 1,000 nodes;
     # the caller asked for the picture, so keep the note out of their output.
-    with contextlib.redirect_stderr(io.StringIO()):
+    with contextlib.redirect_stderr(io.StringIO()), quiet_fontconfig():
         out = graph.draw(path=None, format=fmt, prog="dot")
     return bytes(out)
 

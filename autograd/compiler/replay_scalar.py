@@ -6,11 +6,11 @@ for every example. The prologue computes them once per call from the scalar leav
 carries those sums back to the leaves, once instead of once per example. Per level it chooses:
 a group of at least ``SCALAR_WIDE`` nodes of one op (the 337 ``p*p`` of micrograd's demo) or a
 sum of that many operands is one numpy call on the vector of scalars; the rest is straight-line
-float code written by the rows (``autograd.replay_python.float_code``).
+float code written by the rows (``replay_python.float_code``).
 
 >>> from pathgrad.autograd import Value, sum_values
->>> from pathgrad.autograd.tape import Tape
->>> from pathgrad.autograd.trace import trace
+>>> from pathgrad.autograd.compiler.tape import Tape
+>>> from pathgrad.autograd.compiler.trace import trace
 >>> ps = [Value(float(k)) for k in range(40)]
 >>> tape = Tape(trace(lambda x: x + 0.5 * sum_values([p * p for p in ps]), ps, [1.0]))
 >>> prologue = ScalarReplay(tape)
@@ -26,10 +26,10 @@ from typing import Any
 
 import numpy as np
 
+from ..rules import FLOAT_MATH, ROWS
 from .numpy_math import NUMPY_MATH
 from .replay_numpy import _assign
 from .replay_python import float_code
-from .rules import FLOAT_MATH, ROWS
 from .symbolic import SymMath, term
 from .tape import Tape, build, chunks
 
@@ -175,6 +175,8 @@ class ScalarReplay:
     def __init__(self, tape: Tape) -> None:
         self.tape = t = tape
         n = len(tape.scalar_nodes)
+        self.source_parts: list[str] = []
+        """The generated code, one function per chunk of 2,000 statements (``source``)."""
         self.S = np.zeros(n)
         """The scalars' values, written in place by every call (array replays keep views)."""
         self._GS = np.zeros(n + 1)  # one more, always 0.0: the adjoint of an unused parameter
@@ -190,13 +192,13 @@ class ScalarReplay:
         if any(vectorised for vectorised, _ in _items(t)):
             self._vectorised = True
             fwd, bwd, names = _code(t, self.S, self.GS)
-            self._forward = build(chunks(fwd), "(S, s)", names)
-            self._backward = build(chunks(bwd), "(S, GS, s, gs)", names)
+            self._forward = build(chunks(fwd), "(S, s)", names, self.source_parts)
+            self._backward = build(chunks(bwd), "(S, GS, s, gs)", names, self.source_parts)
         else:
             names = {"M": FLOAT_MATH}
             fwd, bwd = float_code(t, t.scalar_ops, names, epilogue=True)
-            self._forward = build(chunks(fwd), "(s)", names)
-            self._backward = build(chunks(bwd), "(s, gs)", names)
+            self._forward = build(chunks(fwd), "(s)", names, self.source_parts)
+            self._backward = build(chunks(bwd), "(s, gs)", names, self.source_parts)
 
     def scalars(self) -> tuple[list[float] | None, np.ndarray]:
         """Every scalar's value now, as a list (None where only the array was made) and the

@@ -2,9 +2,9 @@
 
 The graph of one example through a fixed model has the same shape for every example and every
 step; only the numbers differ. ``compile(fn, params)`` runs ``fn`` once on placeholder Values
-(the first example's numbers, ``autograd.trace``), lowers the recorded graph to flat lists
-(``autograd.tape``) and then replays forward and backward over the batch dimension
-(``autograd.replay_numpy``, ``replay_python``, ``replay_array``) through the *same* rule table as
+(the first example's numbers, ``trace``), lowers the recorded graph to flat lists
+(``tape``) and then replays forward and backward over the batch dimension
+(``replay_numpy``, ``replay_python``, ``replay_array``) through the *same* rule table as
 the eager engine, so the numbers are the eager engine's (to rounding).
 
 >>> from pathgrad.autograd import Value, compile
@@ -63,10 +63,10 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from .modes import ieee_on
+from ..modes import ieee_on
+from ..value import Value
 from .tape import WIDE, GuardFlip, Tape
 from .trace import Trace, TraceMismatchError, first_difference, fn_name, signature, trace
-from .value import Value
 
 if TYPE_CHECKING:
     import numpy as np
@@ -105,6 +105,28 @@ class Compiled:
     def __repr__(self) -> str:
         state = f"{self.n_nodes} nodes" if self._trace else "not traced yet"
         return f"<compiled {fn_name(self.fn)}: {len(self.params)} params, {state}>"
+
+    @property
+    def tape(self) -> Tape:
+        """The recorded program, lowered (after the first call): ``print(step.tape)`` lists it
+        one line per group, like a jaxpr."""
+        if self._trace is None:
+            raise ValueError(f"{fn_name(self.fn)} is not traced yet: call it on a batch first")
+        return self._tape
+
+    @property
+    def source(self) -> dict[str, str]:
+        """The generated code of each back end used so far, by name (``"scalar"``: the part
+        computed once per call); JAX and PyTorch run the rows on arrays, with no code of ours."""
+        if self._trace is None:
+            return {}
+        found = {"scalar": "\n".join(self._prologue.source_parts)}
+        for name, replay in self._replays.items():
+            parts = getattr(replay, "source_parts", None)
+            found[name] = ("\n".join(parts) if parts is not None else
+                           f"# no generated code: the plan's groups run through the rows on "
+                           f"{name} arrays")
+        return found
 
     # ---- input -------------------------------------------------------------------------------
     def _arrays(self, arrays: tuple[Any, ...]) -> list[np.ndarray]:

@@ -3,7 +3,7 @@
 ``NUMPY_MATH`` is used by ``autograd.compile`` to replay a recorded graph over a batch, and by
 the engine under ``ieee()`` to get IEEE 754 results (inf, nan) where Python's ``math`` raises.
 ``array_math(xp)`` builds the same namespace over another array library with numpy's names
-(``jax.numpy``, or ``autograd.replay_array``'s PyTorch shim), so the JAX and PyTorch replays
+(``jax.numpy``, or ``replay_array``'s PyTorch shim), so the JAX and PyTorch replays
 run the very same rows. Kinks are masks (``where``), never Python branches; σ, σ′, tanh′,
 softplus, step, sign and relu are the helpers of ``autograd.rules``, written once for floats,
 arrays and Values.
@@ -19,12 +19,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
 
-from .rules import math_namespace
+from ..rules import MathNamespace, math_namespace
 
 __all__ = ["NUMPY_MATH", "array_math"]
 
@@ -34,7 +33,7 @@ def _no_errstate(**_: str) -> Iterator[None]:
     yield
 
 
-def array_math(xp: Any) -> SimpleNamespace:
+def array_math(xp: Any) -> MathNamespace:
     """The math namespace over array library ``xp``: each function a row asks for (``m.exp``,
     ``m.where``, ``m.maximum``, a new op's ``m.atan``) is ``xp``'s of that name.
 
