@@ -10,7 +10,7 @@ graph for another example, and that must not be replayed.
 >>> w = Value(3.0, label="w")
 >>> t = trace(lambda x: w * x + 1, [w], [2.0], ["x"])
 >>> [t.describe(i) for i in range(len(t.nodes))]
-["node 0 (params[0] 'w')", "node 1 (input 0 'x')", "node 2 (op 'mul')", "node 3 (op 'add_c')"]
+["node 0 (params[0] 'w')", "node 1 (input 0 'x')", "node 2 (op '*')", "node 3 (op '+')"]
 """
 
 from __future__ import annotations
