@@ -263,8 +263,11 @@ def _read(args: argparse.Namespace) -> tuple[Expression, dict[str, Value]]:
         args.expr = _stdin_expression()
     expr = parse(args.expr)
     values: dict[str, float] = {}
+    args.wrt = [expr.spelled(n) for n in args.wrt]  # H names the ℌ the text writes
+    args.of = [expr.spelled(n) for n in args.of]
     for item in args.at:
         name, value = _assignment(item)
+        name = expr.spelled(name)
         if name in values:
             raise _Failure(f"--at {item}: {name} is given twice", 2)
         if name not in expr.inputs:
