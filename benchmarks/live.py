@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.common import print_table, quick, verdict
-from pathgrad.autograd import Value, sum_values, toposort
+from pathgrad.autograd import Value, toposort
 from pathgrad.nn import MLP, data
 from pathgrad.viz import explore
 
@@ -30,30 +30,38 @@ CHROMIUM = "/usr/bin/chromium"
 TARGETS = {1000: 16.0, 10000: 50.0}
 
 TIME_SETS = """async (name) => {
-  const api = window.pathgrad, x0 = api.nodes().find((n) => n.name === name).data;
+  const api = window.pathgrad, eng = api.engine;
+  const i = api.nodes().findIndex((n) => n.name === name), x0 = eng.v[i];
   const page = [], engine = [];
   for (let k = 0; k < 60; k++) {
-    const t0 = performance.now();
-    api.set(name, x0 + 0.001 * (k % 7));
+    let t0 = performance.now();
+    eng.set(i, x0 + 0.001 * (k % 7));  // the engine alone: forward from the leaf, one sweep
+    engine.push(performance.now() - t0);
+    t0 = performance.now();
+    api.set(name, x0 + 0.001 * (k % 5));
     document.body.offsetHeight;  // the layout the new numbers need
     page.push(performance.now() - t0);
     await new Promise((r) => requestAnimationFrame(r));
   }
-  return page;
+  return [engine, page];
 }"""
 
 
 def loss_of_size(n_values: int) -> tuple[Value, str]:
-    """micrograd's demo loss (max-margin + 1e-4 Σp²) over as many examples as give about
-    ``n_values`` value nodes, and the name of a first-layer weight."""
+    """micrograd's demo loss, as its notebook writes it (``sum(losses) * (1.0 / n)``, plus
+    ``alpha * sum(p * p for p in params)`` from 10,000 nodes on), over as many examples as
+    reach ``n_values`` value nodes; and the name of a first-layer weight."""
     model = MLP(2, [16, 16, 1], seed=1337)
     params = model.parameters()
-    X, Y = data.moons(200, noise=0.1, seed=1337, signed=True)
-    per_example = 1 + len(toposort(_margin(model, X[0], Y[0])))
-    n = max(1, (n_values - 2 * len(params)) // per_example)
-    losses = [_margin(model, x, y) for x, y in zip(X[:n], Y[:n])]
-    reg = 1e-4 * sum_values([p * p for p in params])
-    L = sum_values(losses) * (1.0 / n) + reg
+    X, Y = data.moons(400, noise=0.1, seed=1337, signed=True)
+    losses: list[Value] = []
+    while True:
+        losses.append(_margin(model, X[len(losses)], Y[len(losses)]))
+        L = sum(losses) * (1.0 / len(losses))
+        if n_values >= 10000:
+            L = L + 1e-4 * sum(p * p for p in params)
+        if len(toposort(L)) >= n_values:
+            break
     L.label = "L"
     return L, params[0].label
 
@@ -84,16 +92,17 @@ def main() -> None:
             page = browser.new_page(viewport={"width": 1280, "height": 800})
             page.goto(explore(L, Path(folder) / f"loss{size}.html").as_uri())
             page.wait_for_function("window.pathgrad !== undefined")
-            times = page.evaluate(TIME_SETS, weight)
+            engine, times = page.evaluate(TIME_SETS, weight)
             median = statistics.median(times)
             slow = sorted(times)[int(0.9 * len(times))]
             good = median <= TARGETS[size]
             ok = ok and good
-            rows.append([f"{n:,}", f"{median:.1f}", f"{slow:.1f}", f"≤ {TARGETS[size]:.0f}",
-                         verdict(good)])
+            rows.append([f"{n:,}", f"{statistics.median(engine):.2f}", f"{median:.1f}",
+                         f"{slow:.1f}", f"≤ {TARGETS[size]:.0f}", verdict(good)])
             page.close()
         browser.close()
-    print_table(["value nodes", "page set() median ms", "90th pct ms", "target", ""], rows)
+    print_table(["value nodes", "engine ms", "page set() median ms", "90th pct ms", "target",
+                 ""], rows)
     if not ok:
         print("a target was missed", file=sys.stderr)
 
