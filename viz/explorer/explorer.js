@@ -1148,7 +1148,7 @@ function render({ model, el }) {
   };
   const leafValues = () => {
     const out = {};
-    if (live) for (const i of live.leaves) out[names[i]] = live.v[i];
+    if (live) for (const i of live.leaves) if (!(names[i] in out)) out[names[i]] = live.v[i];
     return out;
   };
   let publishing = false;
