@@ -165,12 +165,14 @@ def _picture(root: Value, order: list[Value], index: dict[Value, int],
                 "terms": [index[t] for t in b.terms], "term_edges": [
                     start[index[m]] + m.parents.index(t) for m, t in _consumers(b)]}
             if b.opens:
-                first = {v: position[twin] for twin, v in real.items() if v in set(b.aligned[0])}
-                entry["positions"] = [first.get(v, -1) for v in b.aligned[0]]
+                term0 = b.aligned[0] or []
+                members = set(term0)
+                first = {v: position[twin] for twin, v in real.items() if v in members}
+                entry["positions"] = [first.get(v, -1) for v in term0]
                 entry["aligned"] = [None if a is None else [index[v] for v in a]
                                     for a in b.aligned]
                 for a in b.aligned[1:]:
-                    twin_of.update((v, w) for v, w in zip(a or (), b.aligned[0]) if v is not w)
+                    twin_of.update((v, w) for v, w in zip(a or (), term0) if v is not w)
             boxes.append(entry)
     return {"svg": svg, "grouped": grouped, "fixed": fixed,
             "cells": [[drawn[v], slots.get(v)] for v in draw_order], "boxes": boxes}, twin_of
