@@ -879,6 +879,7 @@ function render({ model, el }) {
     const move = (e) => {
       const dx = e.clientX - start;
       if (!moved && Math.abs(dx) < 3) return;
+      if (!moved && S.mode === "paths" && S.selected !== i) { S.selected = i; S.showAll = false; }
       moved = true;
       const step = e.shiftKey || e.altKey ? 0.001 : 0.01;
       const x = Number((x0 + dx * step).toFixed(6));
