@@ -20,6 +20,7 @@ import math
 from typing import Any
 
 from pathgrad.autograd import ROWS, Value
+from pathgrad.autograd.notation import notation_of
 
 from .javascript import kernel_source, runtime_source
 
@@ -49,7 +50,7 @@ def engine_spec(order: list[Value]) -> dict[str, Any]:
     kernels, fast, checked = [], [], []
     for (op, n_values, n_consts), _k in sorted(signatures.items(), key=lambda kv: kv[1]):
         row = ROWS[op]
-        kernels.append({"op": op, "domain": row.domain})
+        kernels.append({"op": op, "domain": notation_of(op).domain})
         fast.append(kernel_source(row, n_values, n_consts))
         checked.append(kernel_source(row, n_values, n_consts, checked=True))
     source = "\n".join([

@@ -36,7 +36,7 @@ from typing import Any
 
 from pathgrad.autograd import ROWS, Value, toposort
 from pathgrad.autograd.graph import reverse_sweep
-from pathgrad.autograd.notation import count_text
+from pathgrad.autograd.notation import count_text, notation_of
 from pathgrad.autograd.paths import _render, factor_name, node_name
 
 from ._collapse import Box, collapse
@@ -209,9 +209,9 @@ def _slots(order: list[Value], drawn: dict[Value, str]) -> dict[Value, int]:
 
 
 def _rule_text(child: Value) -> str:
-    row = ROWS.get(child.op)
-    if row is None:
+    if child.op not in ROWS:
         return child.op
+    row = notation_of(child.op)
     symbol = f" ({row.symbol})" if row.symbol and row.symbol != row.name else ""
     note = f": {row.note}" if row.note else ""
     return f"rule {row.name}{symbol}{note}"
