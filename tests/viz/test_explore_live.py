@@ -187,3 +187,26 @@ def test_micrograds_whole_demo_loss_opens_one_example_at_a_time(
     page.screenshot(path=str(shots / "demo_loss_example8.png"))
     assert page.errors == []
     page.close()
+
+
+def test_the_network_diagram_follows_a_nudge(browser: Any, tmp_path: Path) -> None:
+    model = MLP(2, [16, 16, 1], seed=3)
+
+    def loss(x0: float) -> Value:
+        out = model([Value(x0, label="a1[0]"), Value(-0.7, label="a1[1]")])
+        assert isinstance(out, Value)
+        C = (out - 1.0) ** 2
+        C.backward()
+        return C
+
+    page = _open(browser, explore(model, tmp_path / "net.html", loss=loss(0.3)))
+    page.evaluate("window.pathgrad.set('a1[0]', 2.5)")
+    by_label = {v.label: v for v in toposort(loss(2.5)) if v.label}
+    texts = page.evaluate("""[...document.querySelectorAll('.pg-canvas g.node')]
+        .filter(g => g.querySelector('title').textContent === 'L3_4')
+        .flatMap(g => [...g.querySelectorAll('text')].map(t => t.textContent))""")
+    z, a = by_label["z3[4]"], by_label["a3[4]"]
+    assert f"z {z.data:.4f}".replace("-0.0000", "0.0000") in texts, texts
+    assert f"a {a.data:.4f}" in texts or f"a {a.data:.3f}" in texts, texts
+    assert any(t.startswith("δ ") and abs(float(t[2:]) - z.grad) < 6e-4 for t in texts), texts
+    page.close()
