@@ -169,6 +169,9 @@ def test_micrograds_whole_demo_loss_opens_one_example_at_a_time(
     page = _open(browser, path)
     note = page.locator(".pg-note").inner_text()
     assert "Σ over 100 examples" in note and "Σ p² over 337 parameters" in note, note
+    smallest = page.evaluate("""() => Math.min(...[...document.querySelectorAll('.pg-canvas text')]
+        .filter(t => t.textContent.trim()).map(t => t.getBoundingClientRect().height))""")
+    assert smallest >= 10, smallest  # the first view is readable at 1280×800
     w = model.layers[0].neurons[3].w[1]
     got = {n["name"]: n for n in page.evaluate("(n) => window.pathgrad.set(n, 0.25)", w.label)}
     w.data = 0.25

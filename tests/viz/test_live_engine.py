@@ -168,6 +168,12 @@ def test_a_page_through_its_api_matches_python(browser: Any, tmp_path: Path) -> 
             assert close(node["grad"], g, _scale([w[1] for w in want]))
     names = [n["name"] for n in tab.evaluate("window.pathgrad.nodes()")]
     assert names[-1] == "out" and "x0" in names
+    refused = tab.evaluate("""() => ['out', 'nope', ['x0', NaN], ['x0', '1']].map((a) => {
+        const [n, x] = Array.isArray(a) ? a : [a, 1];
+        try { window.pathgrad.set(n, x); return null; } catch (e) { return e.message; } })""")
+    assert re.search(r"out is computed by '\w+', not a leaf", refused[0]), refused
+    assert 'no node named "nope"' in refused[1] and "needs a finite number" in refused[2]
+    assert "needs a finite number, got 1" in refused[3]
     reset = tab.evaluate("window.pathgrad.reset()")
     want = python_nodes(program, leaf_values(program))
     assert [n["data"] for n in reset] == pytest.approx([d for d, _ in want], rel=1e-12)
