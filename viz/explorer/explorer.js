@@ -836,6 +836,7 @@ function render({ model, el }) {
       live.set(i, x);
       S.error = null;
       alarm.hidden = true;
+      if (graph) for (const g of graph.svg.querySelectorAll(".pg-failed")) g.classList.remove("pg-failed");
     } catch (e) {
       showError(e);
       return false;
