@@ -82,7 +82,11 @@ def _finite(x: float) -> float | None:
 
 
 def _name(v: Value, index: dict[Value, int]) -> str:
-    return node_name(v) or f"v{index[v]}"
+    """The label, else for a leaf ``v{i}`` (its value would not name it once nudged, and two
+    leaves may hold one value), else the expression of its operands."""
+    if v.label:
+        return v.label
+    return f"v{index[v]}" if not v.parents else node_name(v) or f"v{index[v]}"
 
 
 def _expression(v: Value, values: bool) -> str:
