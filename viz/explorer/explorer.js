@@ -578,6 +578,11 @@ function render({ model, el }) {
       more.push("Click a weight (an edge) to light up its paths. The computation graph is large: " +
         "there each neuron is one box.");
     }
+    if (spec.cut && S.view === "graph") {
+      more.push(`A large graph: the drawing shows the ${spec.cut} values nearest ${rootName} of all ` +
+        `${scene.nodes.length.toLocaleString("en-US")}, which the page holds and recomputes ` +
+        "(a value whose operands are not drawn shows its numbers only).");
+    }
     if (boxes.length && S.view === "graph") {
       more.push(`A loss over a batch: ${boxes.map((b) => b.what).join(" and ")} ${boxes.length > 1 ? "are boxes" : "is a box"} ` +
         "(click one to open it); the page holds and recomputes every node.");
