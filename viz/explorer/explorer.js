@@ -1217,10 +1217,13 @@ function render({ model, el }) {
     model.on("change:values", () => {
       if (publishing || !live) return;
       const values = model.get("values") || {};
+      let refused = false;
       for (const [name, x] of Object.entries(values)) {
         const i = byName.get(name);
-        if (i !== undefined && live.sig[i] < 0 && live.v[i] !== x) nudge(i, x);
+        if (i === undefined || live.sig[i] >= 0) refused = true;
+        else if (live.v[i] !== x && !(typeof x === "number" && nudge(i, x))) refused = true;
       }
+      if (refused) publish();  // Python's trait back to what the page holds
     });
   }
 
