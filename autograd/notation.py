@@ -184,6 +184,8 @@ class Notation:
         """
         if callable(self.text):
             return self.text(names, const)
+        if not self.text and len(names) > 1:  # a row written by its name: every operand
+            return f"{self.symbol or self.name}({', '.join(n.text for n in names)})"
         template = self.text or (self.symbol or self.name) + "({x})"
         return _fill(template, names, const)
 
