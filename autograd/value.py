@@ -22,15 +22,18 @@ own; the gradients are the same.
 
 from __future__ import annotations
 
+import cmath
 import math
 import numbers
 from collections.abc import Callable, Sequence
 from contextvars import ContextVar
 from typing import Any
 
+from . import closure as _closure
 from .graph import fill_grads, toposort
 from .modes import NO_GRAD_ALIVE, grad_on, ieee, ieee_on
-from .rules import _ON_REGISTER, FLOAT_MATH, ROWS, Rule, _where, math_namespace
+from .notation import notation_of
+from .rules import _ON_REGISTER, FLOAT_MATH, ROWS, MathNamespace, Rule, _where
 
 __all__ = ["VALUE_MATH", "Value", "sum_values", "weighted_sum", "weighted_sums"]
 
@@ -89,15 +92,24 @@ def _as_constant(other: Any) -> float | None:
     return c
 
 
+def _written(rule: Rule) -> str:
+    """The op as Python code writes it ('/', '**', 'log'), not the row's name ('div_c')."""
+    return notation_of(rule.name).micrograd.replace("{c}", "") or rule.name
+
+
 def _describe(rule: Rule, args: tuple[float, ...]) -> str:
+    text = notation_of(rule.name).text
+    if rule.n_consts and isinstance(text, str) and text.startswith("{c}"):
+        args = (*args[-rule.n_consts:], *args[:-rule.n_consts])  # 2 / x, 2 ** x: as written
     values = ", ".join(repr(a) for a in args)
-    return f"'{rule.name}' at ({values})"
+    return f"'{_written(rule)}' at ({values})"
 
 
 def _evaluate_slow(rule: Rule, args: tuple[float, ...], error: Exception) -> tuple[float, tuple]:
     """Where ``math`` raised: IEEE results under ``ieee()``, else an error naming op and values."""
     if not ieee_on():
-        hint = f" ({rule.domain})" if rule.domain else ""
+        domain = notation_of(rule.name).domain
+        hint = f" ({domain})" if domain else ""
         if isinstance(error, ZeroDivisionError):
             raise ZeroDivisionError(f"division by zero in {_describe(rule, args)}{hint}") from None
         if isinstance(error, OverflowError):
@@ -135,7 +147,7 @@ def _apply(rule: Rule, values: tuple[Value, ...], const: float | None = None) ->
     except (ArithmeticError, ValueError) as error:
         out, local = _evaluate_slow(rule, args, error)
     if not finite_args:
-        raise _nonfinite_operand(rule.name, args)
+        raise _nonfinite_operand(_written(rule), args)
     edges: tuple[Any, ...] = ()
     for v, d in zip(values, local):
         edges += (v, d)
@@ -181,6 +193,8 @@ class Value:
 
     ``Value(data, label="")`` takes an int or float. ``nan`` and ``inf`` are refused unless the
     code runs inside ``ieee()``, where IEEE 754 semantics are what the user asked for.
+    micrograd's ``Value(data, (children...), 'op')`` makes a node by hand whose step of the chain
+    rule is the ``_backward`` closure then set on it (``autograd.closure``).
 
     >>> Value(3, label="x")
     Value(data=3.0, grad=0.0, label='x')
@@ -199,8 +213,9 @@ class Value:
     _rule: Rule | None  # the row that made this node; None for a leaf
     _const: float | None  # the plain-number operand of ops like x * 0.5; None otherwise
 
-    def __init__(self, data: Number, label: str = "") -> None:
-        if type(data) is float and data - data == 0.0 and type(label) is str:
+    def __init__(self, data: Number, _children: Any = (), _op: str = "", label: str = "") -> None:
+        if (type(data) is float and data - data == 0.0 and not _children and not _op
+                and type(label) is str):
             # the common case first, checks that cost a type test each (micrograd: none)
             self.data = data
             self.grad = 0.0
@@ -218,12 +233,15 @@ class Value:
                 "pathgrad.autograd.ieee() "
                 "if IEEE inf/nan semantics are what you want"
             )
+        if isinstance(_children, str) and not _op and not label:
+            _children, label = (), _children  # pathgrad's Value(data, "name")
         if not isinstance(label, str):
             raise TypeError(f"label must be a str, got {label!r} ({type(label).__name__})")
+        edges, rule = _closure.hand_made(_children, _op, Value)
         self.data = data
         self.grad = 0.0
-        self._edges = ()
-        self._rule = None
+        self._edges = edges if not NO_GRAD_ALIVE or grad_on() else ()
+        self._rule = rule
         self._const = None
         self.label = label
 
@@ -257,7 +275,7 @@ class Value:
         ('*', '**2', '+', 'ReLU')
         """
         rule = self._rule
-        return rule.micrograd_op(self.constant) if rule is not None else ""
+        return notation_of(rule.name).micrograd_op(self.constant) if rule is not None else ""
 
     @property
     def constant(self) -> float | None:
@@ -266,14 +284,25 @@ class Value:
 
     @property
     def _prev(self) -> set[Value]:
-        # micrograd's name, for lecture code such as its draw_dot.
-        return set(self.parents)
+        """micrograd's set of operands, for lecture code such as its ``draw_dot``.
 
-    def _backward(self) -> None:
+        A number operand is a leaf of its own there, as in micrograd (made afresh on each call,
+        its grad ∂self/∂number × self.grad); the engine's own edges keep it as a constant.
+
+        >>> n = Value(0.5)
+        >>> sorted(v.data for v in (2 * n)._prev)
+        [0.5, 2.0]
+        """
+        return _closure.prev(self, Value)
+
+    @property
+    def _backward(self) -> Callable[[], None]:
         """micrograd's step of the chain rule at this node: each parent's grad += rate × grad.
 
         ``backward()`` does every node's step in reverse topological order; calling the steps
-        by hand, output first, gives the same numbers (the lecture's manual cells).
+        by hand, output first, gives the same numbers (the lecture's manual cells). On a node
+        made by ``Value(data, children, op)`` it can be set to a closure, as the lecture writes
+        its ops; the rate factors are then read from the closure (``autograd.closure``).
 
         >>> a, b = Value(2.0), Value(-3.0)
         >>> c = a * b
@@ -282,10 +311,11 @@ class Value:
         >>> a.grad, b.grad
         (-3.0, 2.0)
         """
-        g = self.grad
-        it = iter(self._edges)
-        for parent, rate in zip(it, it):
-            parent.grad += rate * g
+        return _closure.step_of(self)
+
+    @_backward.setter
+    def _backward(self, step: Callable[[], None]) -> None:
+        _closure.attach(self, step)
 
     def __float__(self) -> float:
         """``float(v)`` is ``v.data``."""
@@ -542,7 +572,7 @@ class Value:
                 continue
             twin = _new(Value)
             twin.data, twin.grad, twin.label = node.data, node.grad, node.label
-            twin._rule, twin._const = node._rule, node._const
+            twin._rule, twin._const = _closure.copied(node._rule), node._const
             twin._edges = tuple(memo[id(e)] if isinstance(e, Value) else e for e in node._edges)
             memo[id(node)] = twin
         return memo[id(self)]
@@ -554,6 +584,7 @@ class Value:
         if not self._edges:
             return (_leaf, (self.data, self.grad, self.label))
         order = toposort(self)
+        _closure.refuse_pickle(order)
         leaves = [n for n in order if not n._edges]
         index = {n: i for i, n in enumerate(order)}
         records = [
@@ -736,6 +767,44 @@ def _is_unary(rule: Rule) -> bool:
     return rule.n_values == 1 and rule.n_consts == 0
 
 
+_STEP = 2.0**-100  # the complex step: f'(x) = Im f(x + ih) / h, exact to rounding for tiny h
+
+
+def _without_row(name: str) -> Callable[[Any], Any]:
+    """A function a rate calls that has no row (``m.sinh`` in a ``cosh`` row's rate), on Values:
+    a node whose rate factor is its complex-step derivative through ``cmath`` (exact to rounding
+    for an analytic function). One more derivative through it needs a row of its own."""
+    complex_form = getattr(cmath, name, None)
+    if complex_form is None:
+        raise AttributeError(
+            f"create_graph: a rate calls {name!r}, which has no row of its own and no complex "
+            f"form in cmath to differentiate: register a row for {name!r}"
+        )
+    real_form = getattr(FLOAT_MATH, name)
+
+    def partials(m: Any, out: Any, x: Any) -> tuple[Any, ...]:
+        if isinstance(x, Value):
+            raise ValueError(
+                f"create_graph: a third derivative through {name!r}, which a rate calls but has "
+                f"no row of its own: register a row for {name!r} (README, 'Adding an op')"
+            )
+        return (complex_form(x + _STEP * 1j).imag / _STEP,)
+
+    rule = Rule(name, lambda m, x: real_form(x), partials, 1)
+    return lambda x: _apply(rule, (x,)) if isinstance(x, Value) else real_form(x)
+
+
+class _ValueMath(MathNamespace):
+    """The namespace of the rows on Values: a function a rate calls is its row's ``Value``
+    method, so the rate is a graph; one without a row is lifted by ``_without_row``."""
+
+    def _lookup(self, name: str) -> Any:
+        rule = ROWS.get(name)
+        if rule is not None and _is_unary(rule) and hasattr(Value, name):
+            return _lift(name)
+        return _without_row(name)
+
+
 def _install(rule: Rule) -> None:
     """A unary row without a hand-written method gets ``x.<name>()``; VALUE_MATH its function."""
     if not _is_unary(rule):
@@ -746,21 +815,20 @@ def _install(rule: Rule) -> None:
             return _apply(rule, (self,))
 
         method.__name__ = method.__qualname__ = rule.name
-        method.__doc__ = f"{rule.name} x, from its row in ``autograd.rules.ROWS``. {rule.note}"
+        note = notation_of(rule.name).note
+        method.__doc__ = f"{rule.name} x, from its row in ``autograd.rules.ROWS``. {note}"
         setattr(Value, rule.name, method)
-    if rule.name not in VALUE_MATH.__dict__:
+    if rule.name not in _GIVEN:  # a function lifted before the row came is replaced
         setattr(VALUE_MATH, rule.name, _lift(rule.name))
 
 
-VALUE_MATH = math_namespace(
-    abs=abs, where=_where, xlogy=_value_xlogy, powgrad=_value_powgrad,
-    **{r.name: _lift(r.name) for r in ROWS.values() if _is_unary(r) and hasattr(Value, r.name)},
-)
+_GIVEN = {"abs": abs, "where": _where, "xlogy": _value_xlogy, "powgrad": _value_powgrad}
+VALUE_MATH = _ValueMath(None, None, **_GIVEN)
 """The rule table's math namespace on Values: rates as graphs, for ``create_graph=True``.
 
-Each unary row's function is the row itself (a node); σ′ and tanh′ are the shared helpers, so
-smooth and differentiable again. Kinks (relu's step, abs's sign) are constants there: their own
-derivative is 0.
+Each unary row's function is the row itself (a node), found on first use; σ′ and tanh′ are the
+shared helpers, so smooth and differentiable again. Kinks (relu's step, abs's sign) are
+constants there: their own derivative is 0.
 """
 for _rule in ROWS.values():
     _install(_rule)

@@ -42,6 +42,7 @@ import numpy as np
 
 from pathgrad.autograd import Value, weighted_sum
 from pathgrad.autograd._checks import positive_int
+from pathgrad.autograd.notation import notation_of
 from pathgrad.autograd.rules import ROWS
 from pathgrad.autograd.value import weighted_sums
 
@@ -70,7 +71,7 @@ def _on_value(activation: str) -> Callable[[Value], Value] | None:
 
 def _class_name(activation: str) -> str:
     # micrograd's repr: ReLUNeuron, LinearNeuron; the others after their row's _op
-    op = ROWS[activation].micrograd if activation in ROWS else activation
+    op = notation_of(activation).micrograd if activation in ROWS else activation
     return op[0].upper() + op[1:]
 
 
@@ -110,7 +111,7 @@ def _inputs(x: Any, labels: list[str], what: str) -> list[Value]:
         ) from None
     if n != len(labels):
         raise _length_error(what, len(labels), x)
-    return [v if type(v) is Value else Value(v, label) for v, label in zip(x, labels)]
+    return [v if type(v) is Value else Value(v, label=label) for v, label in zip(x, labels)]
 
 
 class Neuron(Module):
@@ -161,8 +162,8 @@ class Neuron(Module):
             w_names = [f"w{layer}[{j},{k}]" for k in range(nin)]
             b_name, z_name, a_name = f"b{layer}[{j}]", f"z{layer}[{j}]", f"a{layer}[{j}]"
         weights, bias = _draw(_rng(seed), init, nin)
-        self.w = [Value(x, name) for x, name in zip(weights, w_names)]
-        self.b = Value(bias, b_name)
+        self.w = [Value(x, label=name) for x, name in zip(weights, w_names)]
+        self.b = Value(bias, label=b_name)
         self.layer, self.index = layer, index
         self._z_label = z_name
         self._a_label = z_name if activation == "linear" else a_name

@@ -10,7 +10,7 @@ graph for another example, and that must not be replayed.
 >>> w = Value(3.0, label="w")
 >>> t = trace(lambda x: w * x + 1, [w], [2.0], ["x"])
 >>> [t.describe(i) for i in range(len(t.nodes))]
-["node 0 (params[0] 'w')", "node 1 (input 0 'x')", "node 2 (op 'mul')", "node 3 (op 'add_c')"]
+["node 0 (params[0] 'w')", "node 1 (input 0 'x')", "node 2 (op '*')", "node 3 (op '+')"]
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from typing import Any
 
 from ..graph import toposort
 from ..modes import recording
+from ..rules import ROWS
 from ..value import COMPARISONS, Value
 
 __all__ = ["Trace", "TraceMismatchError", "first_difference", "signature", "trace"]
@@ -49,7 +50,7 @@ class Trace:
         """Node ``i`` as the error messages name it: index, op, label, kind of leaf."""
         v = self.nodes[i]
         if v.op:
-            return f"node {i} (op {v.op!r}{f', label {v.label!r}' if v.label else ''})"
+            return f"node {i} (op {v._op!r}{f', label {v.label!r}' if v.label else ''})"
         return f"node {i} ({self._leaf_kind(v)})"
 
     def _leaf_kind(self, v: Value) -> str:
@@ -95,6 +96,13 @@ def trace(
             f"({type(out).__name__})"
         )
     nodes = _with_guards(out, guards)
+    for v in nodes:
+        if v._rule is not None and v._rule is not ROWS.get(v.op):  # made by hand (micrograd)
+            raise TypeError(
+                f"compile: {fn_name(fn)} makes a {v._op!r} node by hand (micrograd's Value(data, "
+                "children, op) with a _backward closure); compile replays rows of "
+                "autograd.rules only: write the op as a row (autograd.rules.register)"
+            )
     return Trace(nodes, inputs, list(params), guards,
                  next(i for i, v in enumerate(nodes) if v is out))
 
@@ -113,24 +121,8 @@ def _with_guards(out: Value, guards: list[tuple[str, Any, Any, bool]]) -> list[V
                 if u not in seen:
                     seen.add(u)
                     before.append(u)
-    if not before:
-        return order
-    # a compared node may depend on nodes of out's graph: order the union as one graph
-    union, placed = [], set()
-    for v in (*order, *before):
-        stack = [v]
-        while stack:
-            u = stack[-1]
-            if u in placed:
-                stack.pop()
-                continue
-            pending = [p for p in u.parents if p not in placed]
-            if pending:
-                stack.extend(pending)
-            else:
-                placed.add(u)
-                union.append(stack.pop())
-    return union
+    # before's nodes come after all their parents: those in out's graph are placed already
+    return order + before
 
 
 def _comparable(c: float | None) -> Any:
