@@ -1,0 +1,64 @@
+"""The graph as the page's engine holds it: flat arrays and the kernels the rows write.
+
+``engine_spec(order)`` gives the JSON the explorer's ``Engine`` runs: per value node (in the
+topological order) the index of its kernel (``-1`` for a leaf), its constant, its first edge;
+per edge its parent; every node's value as the engine computed it; and the JavaScript source of
+one kernel per signature (row, operands, constant) in the graph, with its checked twin, both
+written by ``viz.javascript`` from the rows. Building it is one pass over the nodes and edges.
+
+>>> from pathgrad.autograd import Value, toposort
+>>> x = Value(2.0, label="x")
+>>> y = (x * x).exp()
+>>> spec = engine_spec(toposort(y))
+>>> spec["sig"], spec["start"], spec["parents"], [k["op"] for k in spec["kernels"]]
+([-1, 0, 1], [0, 0, 2, 3], [0, 0, 1], ['mul', 'exp'])
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from pathgrad.autograd import ROWS, Value
+
+from .javascript import kernel_source, runtime_source
+
+__all__ = ["engine_spec"]
+
+
+def engine_spec(order: list[Value]) -> dict[str, Any]:
+    """The engine's arrays and generated source for the nodes ``order`` (topological)."""
+    index = {v: i for i, v in enumerate(order)}
+    signatures: dict[tuple[str, int, int], int] = {}
+    sig: list[int] = []
+    start = [0]
+    parents: list[int] = []
+    consts: list[float | None] = []
+    for v in order:
+        edges = v.parents
+        if not edges:
+            sig.append(-1)
+            consts.append(None)
+        else:
+            c = v.constant
+            key = (v.op, len(edges), 0 if c is None else 1)
+            sig.append(signatures.setdefault(key, len(signatures)))
+            consts.append(c)
+            parents.extend(index[p] for p in edges)
+        start.append(len(parents))
+    kernels, fast, checked = [], [], []
+    for (op, n_values, n_consts), _k in sorted(signatures.items(), key=lambda kv: kv[1]):
+        row = ROWS[op]
+        kernels.append({"op": op, "domain": row.domain})
+        fast.append(kernel_source(row, n_values, n_consts))
+        checked.append(kernel_source(row, n_values, n_consts, checked=True))
+    source = "\n".join([
+        runtime_source(),
+        "const K = [\n" + ",\n".join(fast) + "];",
+        "const KC = [\n" + ",\n".join(checked) + "];",
+        "return { K, KC };",
+    ])
+    return {
+        "source": source, "kernels": kernels, "sig": sig, "start": start, "parents": parents,
+        "consts": consts, "data": [v.data if math.isfinite(v.data) else None for v in order],
+    }
