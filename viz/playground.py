@@ -51,7 +51,7 @@ from pathgrad.nn.train import _check_data, _check_targets
 
 from ._neurons import Z_LABEL, find_neurons
 from .javascript import helpers_source
-from .playground_code import kernels_source, step_source
+from .playground_code import step_source
 from .rendering import _write
 from .style import PALETTE
 
@@ -153,35 +153,24 @@ def _tensors(model: Any) -> list[tuple[str, list[int], list[int]]]:
 
 
 def _graph(first: Trace, tape: Tape) -> dict[str, Any]:
-    """The traced example's graph: edges, kernels, and the explorer's drawing of it."""
-    from .explore import _layout, _name, _slots
+    """The traced example's graph as the explorer holds it (``explore.scene``: the drawing,
+    the nodes' names and cells, the engine the rows write), and where its leaves come from:
+    ``input_of`` (a column of the example) and ``scalar_of`` (a parameter or constant)."""
+    from pathgrad.autograd import toposort
 
-    kernels, which = kernels_source(tape)
-    start = [0]
-    for ps in tape.parents:
-        start.append(start[-1] + len(ps))
+    from .explore import scene
+
     root = first.nodes[first.output]
-    index = {v: i for i, v in enumerate(first.nodes)}
-    graph: dict[str, Any] = {
-        "n": tape.n, "root": tape.root, "parents": [p for ps in tape.parents for p in ps],
-        "start": start, "consts": [c if c is not None and math.isfinite(c) else 0.0
-                                   for c in tape.consts],
-        "which": which, "kernels": kernels, "input_of": tape.input_of,
-        "scalar_of": tape.scalar_of, "names": [_name(v, index) for v in first.nodes],
-        "leaf": [not ps for ps in tape.parents], "svg": None, "note": "",
-    }
-    if first.guards or tape.root != tape.n - 1:
-        graph["note"] = "the graph reads comparisons; its picture is left out"
-        return graph
+    base = {"input_of": tape.input_of, "scalar_of": tape.scalar_of, "scene": None, "note": ""}
+    order = toposort(root)
+    if len(order) != len(first.nodes) or any(a is not b for a, b in zip(order, first.nodes)):
+        base["note"] = "the graph reads comparisons on Values: its picture is left out"
+        return base
     try:
-        svg, drawn, _ = _layout(root, first.nodes)
-    except ValueError as error:
-        graph["note"] = str(error)
-        return graph
-    slots = _slots(first.nodes, drawn)
-    graph.update(svg=svg, drawn=[drawn[v] for v in first.nodes],
-                 slot=[slots.get(v) for v in first.nodes])
-    return graph
+        base["scene"] = scene(root, title="the traced example")
+    except ValueError as error:  # too many boxes to draw even one per neuron
+        base["note"] = str(error)
+    return base
 
 
 def _neurons(first: Trace, row: list[int], outputs: list[Value]) -> list[dict[str, Any]]:

@@ -28,9 +28,9 @@ from typing import Any
 from pathgrad.autograd.rules import ROWS
 from pathgrad.autograd.tape import Group, Tape, plan
 
-from .javascript import kernel_source, literal, row_code
+from .javascript import literal, row_code
 
-__all__ = ["StepCode", "kernels_source", "step_source"]
+__all__ = ["StepCode", "step_source"]
 
 _JS_COMPARE = {"<": "<", "<=": "<=", ">": ">", ">=": ">=", "==": "===", "!=": "!=="}
 
@@ -244,19 +244,3 @@ def step_source(tape: Tape) -> StepCode:
         if t.input_of[i] >= 0:
             inputs[t.input_of[i]] = row[i]
     return StepCode(source, row, n_rows, len(t.scalar_nodes), inputs, root_row)
-
-
-def kernels_source(tape: Tape) -> tuple[str, list[int]]:
-    """One kernel per (op, operands, constants) the tape uses, as ``viz.javascript`` writes
-    them for the live explorer (values and rate factors of one example, edge by edge), and
-    each node's kernel number (-1 for a leaf)."""
-    keys: dict[tuple[str, int, int], int] = {}
-    which = []
-    for i in range(tape.n):
-        if not tape.parents[i]:
-            which.append(-1)
-            continue
-        key = (tape.ops[i], len(tape.parents[i]), int(tape.consts[i] is not None))
-        which.append(keys.setdefault(key, len(keys)))
-    kernels = [kernel_source(ROWS[op], nv, nc) for op, nv, nc in keys]
-    return "[\n" + ",\n".join(kernels) + "\n]", which

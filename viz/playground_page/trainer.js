@@ -61,7 +61,7 @@ class GuardFlip extends Error {
 }
 
 // ---- the generated step over a batch --------------------------------------------------------
-class Engine {
+class StepEngine {
   constructor(code) {
     const make = new Function("GuardFlip",
       `${code.helpers}\n${code.source}\nreturn { prologue, epilogue, forward, backward };`);
@@ -185,7 +185,7 @@ const SNAPSHOT_EVERY = 16;
 class Trainer {
   constructor(spec) {
     this.spec = spec;
-    this.engine = new Engine(spec.code);
+    this.engine = new StepEngine(spec.code);
     this.n = spec.n_params;
     this.grad = new Float64Array(this.n);
     this.rng0 = spec.rng;
@@ -341,32 +341,4 @@ function nest(flat, shape) {
   return Array.from({ length: shape[0] }, (_, k) => nest(flat.slice(k * size, (k + 1) * size), shape.slice(1)));
 }
 
-// ---- one example, node by node: values, rate factors and gradients for the traced graph ----
-class Single {
-  constructor(g) {
-    this.g = g;
-    const kernels = new Function(`${g.helpers}\nreturn ${g.kernels};`)();
-    this.k = g.which.map((w) => (w >= 0 ? kernels[w] : null));
-    this.v = new Float64Array(g.n);
-    this.grad = new Float64Array(g.n);
-    this.R = new Float64Array(g.parents.length);
-    this.P = Int32Array.from(g.parents);
-  }
-  // inputs: the example's columns; S: the engine's scalars (parameters loaded)
-  run(inputs, S) {
-    const { g, v, R, P, grad } = this;
-    for (let i = 0; i < g.n; i++) {
-      if (g.input_of[i] >= 0) v[i] = inputs[g.input_of[i]];
-      else if (!this.k[i]) v[i] = S[g.scalar_of[i]];
-      else v[i] = this.k[i](v, P, g.start[i], g.consts[i], R);
-    }
-    grad.fill(0);
-    grad[g.root] = 1.0;
-    for (let i = g.root; i >= 0; i--) {
-      const gi = grad[i];
-      for (let e = g.start[i]; e < g.start[i + 1]; e++) grad[P[e]] += gi * R[e];
-    }
-  }
-}
-
-export { PCG64, Engine, Trainer, Single, GuardFlip, nest };
+export { PCG64, StepEngine, Trainer, GuardFlip, nest };
