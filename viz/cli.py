@@ -212,6 +212,13 @@ def build_parser() -> argparse.ArgumentParser:
     _expression_args(explore, "the name selected when the page opens (its paths lit)")
     _output_args(explore, "the page (.html)")
 
+    from . import playground_cli  # the playground command's arguments live with it
+
+    EXAMPLES.setdefault("playground", playground_cli.EXAMPLES)
+    playground_cli.add_arguments(add("playground", "train a model in a page: the decision "
+                                     "boundary, any point's graph, every step replayable",
+                                     playground_cli.USAGE))
+
     demo = add("demo", "run one walk-through of the source texts, or list them",
                "[NAME] [--fast] [--out DIR]")
     demo.add_argument("name", nargs="?", metavar="NAME", help="which demo (default: list them)")
@@ -496,7 +503,19 @@ def _protect_expressions(parser: argparse.ArgumentParser, argv: list[str]) -> li
     return out
 
 
-COMMANDS = {"grad": _grad, "paths": _paths, "draw": _draw, "explore": _explore, "demo": _demo}
+def _playground(args: argparse.Namespace) -> None:
+    from . import playground_cli
+
+    _check_target(args.output, ["html", "htm"])
+    try:
+        written = playground_cli.run(args)
+    except (TypeError, ValueError) as error:  # the data, model or settings do not fit
+        raise _Failure(str(error), 2) from None
+    print(f"wrote {written}")
+
+
+COMMANDS = {"grad": _grad, "paths": _paths, "draw": _draw, "explore": _explore, "demo": _demo,
+            "playground": _playground}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -15,8 +15,8 @@ by the row itself through ``viz.javascript.row_code``. Nothing in the page resta
 >>> from pathgrad.autograd.trace import trace
 >>> w = Value(2.0)
 >>> code = step_source(Tape(trace(lambda x: (w * x).relu(), [w], [3.0])))
->>> "function forward(V, S, B)" in code.source and code.n_rows
-2
+>>> "function forward(V, S, B)" in code.source, code.n_rows   # rows: x, w·x, relu
+(True, 3)
 """
 
 from __future__ import annotations

@@ -554,7 +554,9 @@ function renderPlayground({ model, el }) {
 
   // ---- the page's API -------------------------------------------------------------------------
   const api = {
-    train(n = 1) { const out = tr.train(n); redraw(); sync(); return out; },
+    train(n = 1) {
+      try { return tr.train(n); } finally { redraw(); sync(); }
+    },
     parameters: () => Array.from(tr.theta),
     history: () => tr.losses.slice(),
     goto(t) { pause(); tr.goto(t); redraw(); sync(); return tr.t; },
@@ -565,10 +567,20 @@ function renderPlayground({ model, el }) {
     remove_point(i) { removePoint(i); redraw(); },
     trace(i) { S.traced = { point: i }; redraw(); return api.traced(); },
     traced: () => (live ? gs.nodes.map((n, i) => ({ name: n.name, data: live.v[i], grad: live.g[i] })) : []),
+    // a setting from a script: lr (> 0), l2 (>= 0), batch_size (a whole number >= 1, or null)
     set(name, value) {
-      if (name === "batch_size") { tr.setSetting(name, value); } else tr.setSetting(name, value);
+      const ok = name === "lr" ? Number.isFinite(value) && value > 0
+        : name === "l2" ? Number.isFinite(value) && value >= 0
+          : name === "batch_size" ? value === null || (Number.isInteger(value) && value >= 1) : null;
+      if (ok === null) throw new Error(`set: no setting ${JSON.stringify(name)} (lr, l2, batch_size)`);
+      if (!ok) throw new Error(`set: ${name} cannot be ${JSON.stringify(value)}`);
+      tr.setSetting(name, value);
+      const input = { lr: lrInput, l2: l2Input, batch_size: batchInput }[name];
+      input.value = value === null ? "" : String(value);
       redraw();
+      return value;
     },
+    reset() { reset(); return tr.t; },
     error: () => tr.error,
   };
   if (standalone && typeof window !== "undefined") window.pathgrad = api;
