@@ -161,7 +161,8 @@ def _graph(first: Trace, tape: Tape) -> dict[str, Any]:
     from .explore import scene
 
     root = first.nodes[first.output]
-    base = {"input_of": tape.input_of, "scalar_of": tape.scalar_of, "scene": None, "note": ""}
+    base: dict[str, Any] = {"input_of": tape.input_of, "scalar_of": tape.scalar_of,
+                            "scene": None, "note": ""}
     order = toposort(root)
     if len(order) != len(first.nodes) or any(a is not b for a, b in zip(order, first.nodes)):
         base["note"] = "the graph reads comparisons on Values: its picture is left out"
@@ -176,7 +177,7 @@ def _graph(first: Trace, tape: Tape) -> dict[str, Any]:
 def _neurons(first: Trace, row: list[int], outputs: list[Value]) -> list[dict[str, Any]]:
     """Each hidden neuron's activation row, for its heat map (the output layer left out)."""
     last = {id(v) for v in outputs}
-    boxes = []
+    boxes: list[dict[str, Any]] = []
     for box in find_neurons(first.nodes):
         shown = box.activation if box.activation is not None else box.z
         if id(shown) in last or id(box.z) in last:
@@ -186,6 +187,30 @@ def _neurons(first: Trace, row: list[int], outputs: list[Value]) -> list[dict[st
         boxes.append({"row": row[first.nodes.index(shown)], "layer": layer, "index": j,
                       "title": shown.label or box.title})
     return sorted(boxes, key=lambda b: (b["layer"], b["index"]))
+
+
+def _check_inputs(model: Any, X: Any, Y: Any, loss_fn: _losses.Loss, batch_size: Any,
+                  seed: Any) -> tuple[np.ndarray, np.ndarray, int, int]:
+    """The data, labels, outputs and one-hot columns, every argument checked first."""
+    if not callable(model) or not hasattr(model, "parameters"):
+        raise TypeError(f"playground needs an nn model (callable, with parameters()), got "
+                        f"{type(model).__name__}")
+    Xa, ya = _check_data(model, X, Y)
+    if len(Xa) > MAX_EXAMPLES:
+        raise ValueError(f"playground: {len(Xa):,} examples is more than a page trains live "
+                         f"(at most {MAX_EXAMPLES:,})")
+    if not model.parameters():
+        raise ValueError("playground: the model has no parameters to train")
+    if batch_size is not None and (isinstance(batch_size, bool) or not isinstance(
+            batch_size, int) or batch_size < 1):
+        raise ValueError(f"batch_size must be a whole number >= 1 or None, got {batch_size!r}")
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or seed < 0):
+        raise ValueError(f"seed must be a whole number >= 0 or None, got {seed!r}")
+    probe = model(Xa[0].tolist())
+    k = 1 if isinstance(probe, Value) else len(probe)
+    _check_targets(loss_fn, ya, k)
+    labels, one_hot = _targets(loss_fn, ya, k)
+    return Xa, labels, k, one_hot
 
 
 def build_spec(model: Any, X: Any, Y: Any, *, loss: str | _losses.Loss = "max_margin",
@@ -201,26 +226,9 @@ def build_spec(model: Any, X: Any, Y: Any, *, loss: str | _losses.Loss = "max_ma
     (13, True, 'sgd')
     """
     loss_fn = _losses.get(loss)
-    if not callable(model) or not hasattr(model, "parameters"):
-        raise TypeError(f"playground needs an nn model (callable, with parameters()), got "
-                        f"{type(model).__name__}")
-    Xa, ya = _check_data(model, X, Y)
-    n, d = Xa.shape
-    if n > MAX_EXAMPLES:
-        raise ValueError(f"playground: {n:,} examples is more than a page trains live "
-                         f"(at most {MAX_EXAMPLES:,})")
+    Xa, labels, k, one_hot = _check_inputs(model, X, Y, loss_fn, batch_size, seed)
+    d = Xa.shape[1]
     params = model.parameters()
-    if not params:
-        raise ValueError("playground: the model has no parameters to train")
-    probe = model(Xa[0].tolist())
-    k = 1 if isinstance(probe, Value) else len(probe)
-    _check_targets(loss_fn, ya, k)
-    labels, one_hot = _targets(loss_fn, ya, k)
-    if batch_size is not None and (isinstance(batch_size, bool) or not isinstance(
-            batch_size, int) or batch_size < 1):
-        raise ValueError(f"batch_size must be a whole number >= 1 or None, got {batch_size!r}")
-    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or seed < 0):
-        raise ValueError(f"seed must be a whole number >= 0 or None, got {seed!r}")
     opt, rate = _optimizer(optimizer, lr, momentum)
     rate = _check_number("lr", rate, allow_zero=False)
     l2 = _check_number("l2", l2)

@@ -27,9 +27,9 @@ USAGE = ("[DATASET] -o FILE [--n N] [--noise X] [--seed S] [--hidden 16,16] [--l
 
 EXAMPLES = """\
 examples:
-  $ pathgrad playground -o demo.html                 # micrograd's demo: 100 moons, MLP(2,[16,16,1])
+  $ pathgrad playground -o demo.html      # micrograd's demo: 100 moons, MLP(2,[16,16,1])
   wrote demo.html
-  $ pathgrad playground spirals --classes 3 --loss cross_entropy --optimizer adam --lr 0.02 -o s.html
+  $ pathgrad playground spirals --classes 3 --loss cross_entropy --optimizer adam -o s.html
 
 One self-contained page (no server, no network) that trains the model: Play, Step, the decision
 boundary, every hidden neuron, any point's graph with its paths, and a slider over every step.

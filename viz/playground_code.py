@@ -153,7 +153,8 @@ def _rule(w: _Writer, members: list[int], row: list[int]) -> None:
         heads.append(f"c = {w.array([t.consts[i] for i in members], 'Float64Array')}[i]")
     code = row_code(rule, [f"a{j}" for j in range(arity)], ["c"] if has_const else [])
     read = f"const {', '.join(reads)};" if reads else ""
-    loop = f"for (let i = 0; i < {k}; i++) {{ const {', '.join(heads)}; for (let b = 0; b < B; b++) {{ "
+    loop = (f"for (let i = 0; i < {k}; i++) {{ const {', '.join(heads)}; "
+            "for (let b = 0; b < B; b++) { ")
     w.fwd.append(loop + f"{read} {' '.join(code.forward_statements)} "
                  f"V[ro + b] = {code.forward}; }} }}")
     if not any(t.needs_grad[i] for i in members):
@@ -180,11 +181,12 @@ def _rule(w: _Writer, members: list[int], row: list[int]) -> None:
 def _scalar_code(t: Tape) -> tuple[list[str], list[str]]:
     """The nodes that read no input, once per step (prologue) and their adjoints (epilogue)."""
     fwd, bwd = [], []
-    for n, i in enumerate(t.scalar_ops):
+    for i in t.scalar_ops:
         rule = ROWS[t.ops[i]]
         ps = t.parents[i]
         args = [f"S[{t.scalar_of[p]}]" for p in ps]
-        consts = [literal(t.consts[i])] if t.consts[i] is not None else []
+        c = t.consts[i]
+        consts = [literal(c)] if c is not None else []
         code = row_code(rule, [f"x{k}" for k in range(len(ps))], consts, out="o")
         read = f"const {', '.join(f'x{k} = {a}' for k, a in enumerate(args))};" if args else ""
         k = t.scalar_of[i]
