@@ -6,16 +6,12 @@ const GRID = 48;         // the plane's heat map: GRID x GRID model evaluations
 const PLANE_PX = 340;    // the plane's size on screen
 const NEURON_PX = 46;    // a hidden neuron's heat map
 const K_SHOWN = 5;       // paths lit for a clicked node
-const SYNC_MS = 400;     // the widget's model follows the page at most this often while playing
+const SYNC_MS = 400;
+const GRAPH_MS = 100;    // while playing, the traced graph is redrawn at most this often     // the widget's model follows the page at most this often while playing
 
 function hexRGB(hex) {
   const n = parseInt(hex.slice(1), 16);
   return [(n >> 16) & 255, (n >> 8) & 255, n & 255];
-}
-
-// white blended towards a colour by t in [0, 1]
-function tint(rgb, t) {
-  return rgb.map((c) => Math.round(255 + (c - 255) * t));
 }
 
 function renderPlayground({ model, el }) {
@@ -31,7 +27,8 @@ function renderPlayground({ model, el }) {
     return y > spec.threshold ? palette[0] : palette[1];
   };
   const S = { playing: false, mode: "trace", addClass: classes[classes.length - 1], traced: { point: 0 },
-    selected: null, raf: 0, lastSync: 0, error: null, perFrame: 1 };
+    selected: null, raf: 0, lastSync: 0, error: null, perFrame: 1, frames: 0,
+    graphVisible: true, lastGraph: 0, graphStale: false };
 
   // ---- layout ----------------------------------------------------------------------------
   const root = h("div", { class: "pg-root pp-root", tabindex: "0" });
@@ -172,6 +169,13 @@ function renderPlayground({ model, el }) {
     stage.append(h("p", { class: "pp-hint" }, spec.graph.note || "no graph to draw"));
   }
 
+  if (graph && typeof IntersectionObserver !== "undefined") {
+    new IntersectionObserver((seen) => {
+      S.graphVisible = seen.some((e) => e.isIntersecting);
+      if (S.graphVisible && S.graphStale) { redrawTrace(); S.graphStale = false; }
+    }).observe(stage);
+  }
+
   // ---- the plane ---------------------------------------------------------------------------
   const gridCols = [];
   if (plane) {
@@ -193,17 +197,31 @@ function renderPlayground({ model, el }) {
   const off = document.createElement("canvas");
   off.width = off.height = GRID;
 
-  // the color of a place from the model's outputs (rows of the looks engine, column b)
-  function outputColor(V, B, b) {
+  // the colour of a place from the model's outputs (rows of the looks engine, column b),
+  // written into an image's pixel px: a class's colour, stronger the surer the model is
+  function outputColor(V, B, b, px, at) {
     const rows = spec.output_rows;
+    let rgb, t;
     if (rows.length > 1) {
       let best = 0, second = -Infinity;
       for (let k = 1; k < rows.length; k++) if (V[rows[k] * B + b] > V[rows[best] * B + b]) best = k;
       for (let k = 0; k < rows.length; k++) if (k !== best) second = Math.max(second, V[rows[k] * B + b]);
-      return tint(palette[best % palette.length], Math.min(1, (V[rows[best] * B + b] - second) * 0.5) * 0.55 + 0.1);
+      rgb = palette[best % palette.length];
+      t = Math.min(1, (V[rows[best] * B + b] - second) * 0.5) * 0.55 + 0.1;
+    } else {
+      const s = V[rows[0] * B + b] - spec.threshold;
+      rgb = s > 0 ? palette[0] : palette[1];
+      t = Math.min(1, Math.abs(s)) * 0.6 + 0.05;
     }
-    const s = V[rows[0] * B + b] - spec.threshold;
-    return tint(s > 0 ? palette[0] : palette[1], Math.min(1, Math.abs(s)) * 0.6 + 0.05);
+    paint(px, at, rgb, t);
+  }
+
+  // white blended towards rgb by t, into pixel data px at byte offset at
+  function paint(px, at, rgb, t) {
+    px[at] = 255 + (rgb[0] - 255) * t;
+    px[at + 1] = 255 + (rgb[1] - 255) * t;
+    px[at + 2] = 255 + (rgb[2] - 255) * t;
+    px[at + 3] = 255;
   }
 
   function drawPlane() {
@@ -211,10 +229,7 @@ function renderPlayground({ model, el }) {
     const V = looks.V;
     const ctx = off.getContext("2d");
     const img = ctx.createImageData(GRID, GRID);
-    for (let b = 0; b < B; b++) {
-      const [r, g, bl] = outputColor(V, B, b);
-      img.data.set([r, g, bl, 255], b * 4);
-    }
+    for (let b = 0; b < B; b++) outputColor(V, B, b, img.data, b * 4);
     ctx.putImageData(img, 0, 0);
     const out = canvas.getContext("2d");
     out.imageSmoothingEnabled = true;
@@ -249,8 +264,7 @@ function renderPlayground({ model, el }) {
     const img = ctx.createImageData(GRID, GRID);
     for (let b = 0; b < B; b++) {
       const v = V[row * B + b] / top;
-      const [r, g, bl] = tint(v >= 0 ? palette[0] : palette[1], Math.abs(v) * 0.85);
-      img.data.set([r, g, bl, 255], b * 4);
+      paint(img.data, b * 4, v >= 0 ? palette[0] : palette[1], Math.abs(v) * 0.85);
     }
     ctx.putImageData(img, 0, 0);
   }
@@ -306,6 +320,14 @@ function renderPlayground({ model, el }) {
     return { x, label, columns: [...x, ...targets] };
   }
 
+  // a text changed only where its words did: each change costs the SVG a new layout
+  const shownText = new WeakMap();
+  function setText(t, text) {
+    if (shownText.get(t) === text) return;
+    shownText.set(t, text);
+    t.textContent = text;
+  }
+
   function redrawTrace() {
     const ex = tracedInputs();
     if (!ex) { traceHead.textContent = "Click a point (or the plane) to trace its example."; return; }
@@ -325,14 +347,14 @@ function renderPlayground({ model, el }) {
     graph.clear();
     for (let i = 0; i < live.n; i++) {
       const [d, g] = cells[i];
-      if (d) d.textContent = `data ${fmtFixed(live.v[i])}`;
-      if (g) g.textContent = `grad ${fmtFixed(live.g[i])}`;
+      if (d) setText(d, `data ${fmtFixed(live.v[i])}`);
+      if (g) setText(g, `grad ${fmtFixed(live.g[i])}`);
     }
-    rateTexts.forEach((t, e) => { if (t) t.textContent = fmtG(live.R[e]); });
+    rateTexts.forEach((t, e) => { if (t) setText(t, fmtG(live.R[e])); });
     for (const [t, head, hidden] of moreRows) {
       let top = 0;
       for (const i of hidden) top = Math.max(top, Math.abs(live.g[i]));
-      t.textContent = head + fmtFixed(top, 3);
+      setText(t, head + fmtFixed(top, 3));
     }
     if (live.v[live.root] === 0 && live.leaves.every((i) => live.g[i] === 0)) {
       traceHead.textContent += " · its loss is 0 (past the margin): no gradient flows back from it, every grad is 0";
@@ -391,7 +413,9 @@ function renderPlayground({ model, el }) {
     return right / n;
   }
 
-  function redraw() {
+  // playing: the traced graph (thousands of SVG texts to lay out again) is redrawn only while
+  // it is on screen, and at most every GRAPH_MS; paused, stepped or moved: every time
+  function redraw(playing = false) {
     const T = tr.losses.length;
     slider.max = String(T);
     slider.value = String(tr.t);
@@ -407,7 +431,12 @@ function renderPlayground({ model, el }) {
     status.textContent = `step ${tr.t}` + (loss === null ? "" : ` · loss ${fmtG(loss)}`) +
       (acc === null ? "" : ` · accuracy ${(100 * acc).toFixed(1)}%`) + ` · ${tr.data.n} examples`;
     drawCurve();
-    redrawTrace();
+    const now = performance.now();
+    if (!playing || (S.graphVisible && now - S.lastGraph >= GRAPH_MS)) {
+      redrawTrace();
+      S.lastGraph = now;
+      S.graphStale = false;
+    } else S.graphStale = true;
     playButton.textContent = S.playing ? "Pause" : "Play";
     if (tr.error) showError(tr.error); else alarm.hidden = true;
   }
@@ -443,7 +472,8 @@ function renderPlayground({ model, el }) {
     const frame = () => {
       if (!S.playing) return;
       run(S.perFrame);
-      redraw();
+      redraw(true);
+      S.frames++;
       sync(false);
       if (S.playing) S.raf = requestAnimationFrame(frame);
     };
@@ -455,7 +485,7 @@ function renderPlayground({ model, el }) {
     S.playing = false;
     cancelAnimationFrame(S.raf);
     playButton.textContent = "Play";
-    if (was) sync();
+    if (was) { sync(); if (S.graphStale) redrawTrace(); }
   }
   function reset() {
     pause();
@@ -582,6 +612,9 @@ function renderPlayground({ model, el }) {
     },
     reset() { reset(); return tr.t; },
     error: () => tr.error,
+    redraw() { redraw(); },
+    play() { play(); return S.frames; },
+    pause() { pause(); return S.frames; },
   };
   if (standalone && typeof window !== "undefined") window.pathgrad = api;
   // open on the example the initial model gets most wrong: its graph has gradients to show
