@@ -10,7 +10,7 @@
 
 from .backprop import grad
 from .check import GradcheckError, NumericGradient, gradcheck, numeric_grad
-from .compile import TraceMismatchError, compile
+from .compiler.compile import TraceMismatchError, compile
 from .forward import jvp
 from .graph import toposort
 from .modes import ieee, is_grad_enabled, no_grad

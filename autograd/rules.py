@@ -7,7 +7,7 @@ Each row names a primitive, how to compute it, and its partial derivative toward
 * Python floats (``FLOAT_MATH``): the eager engine stores these numbers on the edges;
 * ``Value`` objects (``autograd.value.VALUE_MATH``): ``grad(..., create_graph=True)``
   rebuilds each rate factor as a graph of its own, so derivatives can be differentiated again;
-* numpy arrays (``autograd.numpy_math.NUMPY_MATH``): a recorded graph is replayed over a batch;
+* numpy arrays (``compiler.numpy_math.NUMPY_MATH``): a recorded graph is replayed over a batch;
 * any other namespace a caller brings (a symbolic one writes the row out as code).
 
 The row is the only place that knows its op: how ``paths`` names a node and each rate factor

@@ -108,7 +108,7 @@ def _evaluate_slow(rule: Rule, args: tuple[float, ...], error: Exception) -> tup
         raise ValueError(f"math domain error in {_describe(rule, args)}{hint}") from None
     import numpy as np
 
-    from .numpy_math import NUMPY_MATH
+    from .compiler.numpy_math import NUMPY_MATH
 
     with np.errstate(all="ignore"):
         xs = [np.float64(a) for a in args]

@@ -199,7 +199,7 @@ def _eager_step(model: MLP, X: np.ndarray, y: np.ndarray) -> Callable[[], Any]:
 
 def _compiled_step(X: np.ndarray, y: np.ndarray) -> Callable[[], Any] | None:
     try:
-        from pathgrad.autograd.compile import compile as compile_graph
+        from pathgrad.autograd.compiler.compile import compile as compile_graph
     except ImportError:
         return None
     model = MLP(2, [16, 16, 1], seed=1337)

@@ -364,7 +364,7 @@ def _compiled_step(
     l2: float,
 ) -> Callable[[np.ndarray, np.ndarray], tuple[float, float | None]]:
     """The step of ``fit(compiled=True)``: one traced per-example cost, replayed per batch."""
-    from pathgrad.autograd.compile import compile as compile_graph
+    from pathgrad.autograd.compiler.compile import compile as compile_graph
 
     params = model.parameters()
     d = X.shape[1]

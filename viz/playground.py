@@ -43,8 +43,8 @@ from typing import Any
 import numpy as np
 
 from pathgrad.autograd import Value
-from pathgrad.autograd.tape import Tape
-from pathgrad.autograd.trace import Trace, first_difference, signature, trace
+from pathgrad.autograd.compiler.tape import Tape
+from pathgrad.autograd.compiler.trace import Trace, first_difference, signature, trace
 from pathgrad.nn import losses as _losses
 from pathgrad.nn import optim as _optim
 from pathgrad.nn.train import _check_data, _check_targets

@@ -1,6 +1,6 @@
 """The playground's training step as JavaScript, generated from a compiled tape and the rows.
 
-``autograd.compile`` lowers one example's graph to a tape and plans it (``autograd.tape.plan``):
+``autograd.compile`` lowers one example's graph to a tape and plans it (``autograd.compiler.tape.plan``):
 per level, the batch-dependent nodes grouped by op, an MLP layer of ``wsum`` neurons one matrix
 product over the batch. ``step_source(tape)`` writes that same plan as JavaScript over
 ``Float64Array`` buffers: ``V`` (a row of ``B`` values per batch-dependent node), ``G`` (their
@@ -11,8 +11,8 @@ engine's bits); every other group is one loop over its members and the batch, it
 by the row itself through ``viz.javascript.row_code``. Nothing in the page restates an op.
 
 >>> from pathgrad.autograd import Value
->>> from pathgrad.autograd.tape import Tape
->>> from pathgrad.autograd.trace import trace
+>>> from pathgrad.autograd.compiler.tape import Tape
+>>> from pathgrad.autograd.compiler.trace import trace
 >>> w = Value(2.0)
 >>> code = step_source(Tape(trace(lambda x: (w * x).relu(), [w], [3.0])))
 >>> "function forward(V, S, B)" in code.source, code.n_rows   # rows: x, w·x, relu
@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pathgrad.autograd.rules import ROWS
-from pathgrad.autograd.tape import Group, Tape, plan
+from pathgrad.autograd.compiler.tape import Group, Tape, plan
 
 from .javascript import literal, row_code
 

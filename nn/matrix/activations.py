@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from pathgrad.autograd.numpy_math import NUMPY_MATH
+from pathgrad.autograd.compiler.numpy_math import NUMPY_MATH
 from pathgrad.autograd.rules import ROWS
 
 from .equations import Array

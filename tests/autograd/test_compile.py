@@ -26,12 +26,11 @@ from pathgrad.autograd import (
     grad,
     ieee,
     no_grad,
-    replay_numpy,
-    replay_scalar,
     sum_values,
     weighted_sum,
 )
-from pathgrad.autograd.compile import Compiled, TraceMismatchError
+from pathgrad.autograd.compiler import replay_numpy, replay_scalar
+from pathgrad.autograd.compiler.compile import Compiled, TraceMismatchError
 from pathgrad.nn import MLP
 
 REL = 1e-12
@@ -240,7 +239,7 @@ def test_every_op_replays_like_the_eager_engine(
     op: str, mode: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     if mode == "numpy-wide":
-        monkeypatch.setattr(autograd.tape, "WIDE", 1)  # one vectorised rule call per group
+        monkeypatch.setattr(autograd.compiler.tape, "WIDE", 1)  # one vectorised rule call per group
 
     def f(x: Value, y: Value) -> Value:
         # six copies side by side, so a level holds a group of this op
@@ -329,13 +328,13 @@ def test_random_expressions_with_every_op_match_eager(
     backend = data.draw(st.sampled_from(BACKENDS))
     wide = data.draw(st.sampled_from([1, 4]))
     scalar_wide = data.draw(st.sampled_from([1, 32]))
-    old = autograd.tape.WIDE, replay_scalar.SCALAR_WIDE
-    autograd.tape.WIDE, replay_scalar.SCALAR_WIDE = wide, scalar_wide
+    old = autograd.compiler.tape.WIDE, replay_scalar.SCALAR_WIDE
+    autograd.compiler.tape.WIDE, replay_scalar.SCALAR_WIDE = wide, scalar_wide
     try:
         step = compile(f, params=params, backend=backend, check=0)
         assert_matches(step, f, params, xs, ys)
     finally:
-        autograd.tape.WIDE, replay_scalar.SCALAR_WIDE = old
+        autograd.compiler.tape.WIDE, replay_scalar.SCALAR_WIDE = old
 
 
 # ---- chains and batch-independent parts ------------------------------------------------------

@@ -176,7 +176,7 @@ def test_jax_splits_the_batch_over_two_devices() -> None:
 
 @pytest.mark.parametrize("backend", ARRAY_BACKENDS)
 def test_a_comparison_that_flips_is_named(backend: str) -> None:
-    from pathgrad.autograd.compile import TraceMismatchError
+    from pathgrad.autograd.compiler.compile import TraceMismatchError
 
     w = Value(1.0)
 

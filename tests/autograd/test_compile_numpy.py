@@ -10,8 +10,9 @@ import numpy as np
 import pytest
 from test_compile import assert_matches
 
-from pathgrad.autograd import Value, compile, ieee, replay_numpy, weighted_sum
-from pathgrad.autograd.numpy_math import NUMPY_MATH
+from pathgrad.autograd import Value, compile, ieee, weighted_sum
+from pathgrad.autograd.compiler import replay_numpy
+from pathgrad.autograd.compiler.numpy_math import NUMPY_MATH
 from pathgrad.nn import MLP
 
 SPECIAL = np.array([-0.0, 0.0, np.nan, np.inf, -np.inf, 5e-324, -5e-324, 1e-300, -1e300, 2.5])

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from pathgrad.autograd import ROWS, Value, grad, ieee, no_grad, toposort
-from pathgrad.autograd.numpy_math import NUMPY_MATH
+from pathgrad.autograd.compiler.numpy_math import NUMPY_MATH
 from pathgrad.autograd.rules import FLOAT_MATH
 
 

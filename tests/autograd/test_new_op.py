@@ -14,8 +14,8 @@ import pytest
 import sympy as sp
 
 from pathgrad.autograd import ROWS, Value, compile, grad, jvp, paths
+from pathgrad.autograd.compiler.numpy_math import NUMPY_MATH
 from pathgrad.autograd.expr import parse
-from pathgrad.autograd.numpy_math import NUMPY_MATH
 from pathgrad.autograd.rules import FLOAT_MATH, Rule, register
 from pathgrad.autograd.value import VALUE_MATH
 

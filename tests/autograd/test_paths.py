@@ -10,7 +10,6 @@ import dataclasses
 import itertools
 import math
 import random
-import time
 from collections import Counter
 
 import pytest

@@ -8,7 +8,7 @@ import pytest
 from op_table import MAKERS
 
 from pathgrad.autograd import ROWS, Value
-from pathgrad.autograd.numpy_math import NUMPY_MATH
+from pathgrad.autograd.compiler.numpy_math import NUMPY_MATH
 from pathgrad.autograd.rules import FLOAT_MATH
 from pathgrad.autograd.value import VALUE_MATH
 

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from pathgrad.autograd import Value
-from pathgrad.autograd.numpy_math import NUMPY_MATH
+from pathgrad.autograd.compiler.numpy_math import NUMPY_MATH
 from pathgrad.autograd.rules import ROWS
 from pathgrad.nn.matrix import ACTIVATIONS
 

@@ -232,7 +232,7 @@ def test_bad_class_index_for_cross_entropy():
     ],
 )
 def test_compiled_fit_equals_eager_fit(make, loss, nouts, batch_size):
-    pytest.importorskip("pathgrad.autograd.compile")
+    pytest.importorskip("pathgrad.autograd.compiler.compile")
     X, y = make()
     runs = []
     for compiled in (False, True):

@@ -17,7 +17,7 @@ class Interrupt(BaseException):
 def _run(fn: Callable[[], Any], at: int | None) -> int:
     count = 0
 
-    def local(frame, event, arg):  # noqa: ANN001
+    def local(frame, event, arg):
         nonlocal count
         if event == "opcode":
             count += 1
@@ -25,7 +25,7 @@ def _run(fn: Callable[[], Any], at: int | None) -> int:
                 raise Interrupt
         return local
 
-    def global_(frame, event, arg):  # noqa: ANN001
+    def global_(frame, event, arg):
         frame.f_trace_opcodes = True
         return local
 

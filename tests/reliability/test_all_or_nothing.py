@@ -8,12 +8,11 @@ import random
 
 import numpy as np
 import pytest
+from interrupts import count_instructions, interrupted_at
 
 from pathgrad.autograd import Value
 from pathgrad.nn import MLP, SGD, Adam, DivergenceError, fit
 from pathgrad.nn.optim import NonFiniteError
-
-from interrupts import count_instructions, interrupted_at
 
 
 def _state(opt) -> tuple:

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from interrupts import count_instructions, interrupted_at
 
 from pathgrad.nn import DivergenceError
 from pathgrad.nn.matrix import Network
-
-from interrupts import count_instructions, interrupted_at
 
 
 def _data(n: int = 40, seed: int = 0):

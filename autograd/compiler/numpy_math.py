@@ -3,7 +3,7 @@
 ``NUMPY_MATH`` is used by ``autograd.compile`` to replay a recorded graph over a batch, and by
 the engine under ``ieee()`` to get IEEE 754 results (inf, nan) where Python's ``math`` raises.
 ``array_math(xp)`` builds the same namespace over another array library with numpy's names
-(``jax.numpy``, or ``autograd.replay_array``'s PyTorch shim), so the JAX and PyTorch replays
+(``jax.numpy``, or ``replay_array``'s PyTorch shim), so the JAX and PyTorch replays
 run the very same rows. Kinks are masks (``where``), never Python branches; σ, σ′, tanh′,
 softplus, step, sign and relu are the helpers of ``autograd.rules``, written once for floats,
 arrays and Values.
@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from .rules import math_namespace
+from ..rules import math_namespace
 
 __all__ = ["NUMPY_MATH", "array_math"]
 

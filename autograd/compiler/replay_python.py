@@ -1,14 +1,14 @@
 """Replay on Python floats: one straight-line function per example, looped over the batch.
 
 Narrow graphs on small batches are faster this way (~0.1 µs a node and example) than paying a
-numpy call per node. The code is written by the rows themselves (``autograd.symbolic``): each
+numpy call per node. The code is written by the rows themselves (``symbolic``): each
 node's forward is its row's ``forward`` on symbolic operands, each edge's adjoint term its
 row's rate; ``relu`` and ``step`` are written inline as the float namespace computes them, other
 functions call ``FLOAT_MATH``. Results are the eager engine's bit for bit per example.
 
 >>> from pathgrad.autograd import Value
->>> from pathgrad.autograd.tape import Tape
->>> from pathgrad.autograd.trace import trace
+>>> from pathgrad.autograd.compiler.tape import Tape
+>>> from pathgrad.autograd.compiler.trace import trace
 >>> w = Value(2.0)
 >>> tape = Tape(trace(lambda x: (w * x).relu(), [w], [3.0]))
 >>> fwd, bwd = float_code(tape, [2, 3], {})
@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from .rules import FLOAT_MATH, ROWS
+from ..rules import FLOAT_MATH, ROWS
 from .symbolic import Sym, SymMath, term
 from .tape import GuardFlip, Tape, build, chunks
 

@@ -1,6 +1,6 @@
 """A symbolic math namespace: a row of the rule table writes its own expression as source code.
 
-The generated replays (``autograd.replay_python``, ``autograd.replay_numpy``) do not restate the
+The generated replays (``replay_python``, ``replay_numpy``) do not restate the
 ops: each row's ``forward`` and ``partials`` are called once, at code-generation time, on ``Sym``
 operands and a ``SymMath`` namespace, and the text they build is the code. ``x * y`` on two
 ``Sym`` gives ``Sym("v[1] * v[2]")``; ``m.exp(x)`` gives ``M.exp(v[1])`` (``M`` is bound to the

@@ -19,9 +19,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from .graph import toposort
-from .modes import recording
-from .value import COMPARISONS, Value
+from ..graph import toposort
+from ..modes import recording
+from ..value import COMPARISONS, Value
 
 __all__ = ["Trace", "TraceMismatchError", "first_difference", "signature", "trace"]
 

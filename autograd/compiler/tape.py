@@ -9,7 +9,7 @@ function, any other Value the function closed over), whose ``.data`` is read afr
 call and broadcast over the batch.
 
 Nodes that depend on no input (an L2 term ``α Σ p²`` inside the per-example loss) are the same
-for every example: they are *scalars* too, computed once per call (``autograd.replay_scalar``),
+for every example: they are *scalars* too, computed once per call (``replay_scalar``),
 and their batch-summed adjoints are carried back to the leaves once, not once per example.
 
 ``plan(tape)`` groups the batch-dependent nodes of each level by op, which every array replay
@@ -19,7 +19,7 @@ groups of at least ``WIDE`` nodes run their rule once on ``(k, batch)`` arrays; 
 single nodes. Backward only visits nodes that lead to a scalar leaf (``needs_grad``).
 
 >>> from pathgrad.autograd import Value
->>> from pathgrad.autograd.trace import trace
+>>> from pathgrad.autograd.compiler.trace import trace
 >>> w = Value(2.0, label="w")
 >>> tape = Tape(trace(lambda x: (w * x).relu(), [w], [3.0]))
 >>> tape.ops, tape.parents
@@ -188,7 +188,7 @@ def build(sources: list[list[str]], header: str, names: dict[str, Any]) -> list[
     for n, body in enumerate(sources):
         text = f"def f{n}{header}:\n" + "".join(f"    {line}\n" for line in body or ["pass"])
         scope = dict(names)
-        exec(builtins.compile(text, f"<autograd.tape chunk {n}>", "exec"), scope)
+        exec(builtins.compile(text, f"<autograd.compiler.tape chunk {n}>", "exec"), scope)
         funcs.append(scope[f"f{n}"])
     return funcs
 

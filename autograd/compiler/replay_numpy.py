@@ -1,6 +1,6 @@
 """Replay on numpy: every batch-dependent node is a row of a ``(rows, batch)`` array.
 
-The tape's plan (``autograd.tape.plan``) groups each level by op. The code generated here, once
+The tape's plan (``tape.plan``) groups each level by op. The code generated here, once
 per tape, is straight-line numpy with no per-call Python work beyond the statements themselves:
 
 * a *matmul* group (an MLP layer of ``wsum`` nodes): ``Z = [W b] @ [A; 1]`` into its rows
@@ -12,7 +12,7 @@ per tape, is straight-line numpy with no per-call Python work beyond the stateme
   (``relu`` and its rate as single ufuncs, ``FAST``);
 * a single *node* (long narrow chains): the same, on one batch row.
 
-Expressions come from the rows through ``autograd.symbolic`` with ``M`` bound to ``NUMPY_MATH``
+Expressions come from the rows through ``symbolic`` with ``M`` bound to ``NUMPY_MATH``
 (kinks are masks). Values have a row each (``V``); adjoints take rows of their own (``G``) when
 first written and give them back once passed on, so a chain of any length needs two. Row blocks
 are read through views made once per batch size (``RV``, ``RG``); buffers are kept for the last
@@ -21,8 +21,8 @@ examples.
 
 >>> import numpy as np
 >>> from pathgrad.autograd import Value
->>> from pathgrad.autograd.tape import Tape
->>> from pathgrad.autograd.trace import trace
+>>> from pathgrad.autograd.compiler.tape import Tape
+>>> from pathgrad.autograd.compiler.trace import trace
 >>> w = Value(2.0)
 >>> S, GS = np.array([2.0]), np.zeros(1)
 >>> replay = NumpyReplay(Tape(trace(lambda x: (w * x).relu(), [w], [3.0])), S, GS)
@@ -37,8 +37,8 @@ from typing import Any
 
 import numpy as np
 
+from ..rules import ROWS
 from .numpy_math import NUMPY_MATH
-from .rules import ROWS
 from .symbolic import Sym, SymMath, literal, term
 from .tape import Group, GuardFlip, Tape, build, chunks, plan
 

@@ -2,9 +2,9 @@
 
 The graph of one example through a fixed model has the same shape for every example and every
 step; only the numbers differ. ``compile(fn, params)`` runs ``fn`` once on placeholder Values
-(the first example's numbers, ``autograd.trace``), lowers the recorded graph to flat lists
-(``autograd.tape``) and then replays forward and backward over the batch dimension
-(``autograd.replay_numpy``, ``replay_python``, ``replay_array``) through the *same* rule table as
+(the first example's numbers, ``trace``), lowers the recorded graph to flat lists
+(``tape``) and then replays forward and backward over the batch dimension
+(``replay_numpy``, ``replay_python``, ``replay_array``) through the *same* rule table as
 the eager engine, so the numbers are the eager engine's (to rounding).
 
 >>> from pathgrad.autograd import Value, compile
@@ -63,10 +63,10 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from .modes import ieee_on
+from ..modes import ieee_on
+from ..value import Value
 from .tape import WIDE, GuardFlip, Tape
 from .trace import Trace, TraceMismatchError, first_difference, fn_name, signature, trace
-from .value import Value
 
 if TYPE_CHECKING:
     import numpy as np

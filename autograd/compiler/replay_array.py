@@ -1,11 +1,11 @@
 """Replay on JAX or PyTorch: the tape's plan through another array library, the same rows.
 
-``ArrayReplay(tape, "jax" | "torch", device)`` evaluates the plan of ``autograd.tape`` with
+``ArrayReplay(tape, "jax" | "torch", device)`` evaluates the plan of ``tape`` with
 the rule table's math namespace built over ``jax.numpy`` or PyTorch (``numpy_math.array_math``):
 forward per group (a layer of ``wsum`` nodes is one matrix product, other groups one rule call on
 ``(k, batch)`` stacks), then the reverse sweep with each row's rate factors, exactly as the
 numpy replay does, so no op is written twice. The batch-independent prologue and epilogue stay
-in numpy (``autograd.replay_scalar``); inputs and outputs are numpy arrays.
+in numpy (``replay_scalar``); inputs and outputs are numpy arrays.
 
 * JAX: the sweep is traced once per batch size under ``jax.jit`` with 64-bit floats
   (``jax.enable_x64``, for this replay only). With more than one device (``device=`` a list, or
@@ -26,8 +26,8 @@ from typing import Any
 
 import numpy as np
 
+from ..rules import ROWS
 from .numpy_math import array_math
-from .rules import ROWS
 from .tape import Group, GuardFlip, Tape, plan
 
 __all__ = ["ArrayReplay", "require"]

@@ -6,11 +6,11 @@ for every example. The prologue computes them once per call from the scalar leav
 carries those sums back to the leaves, once instead of once per example. Per level it chooses:
 a group of at least ``SCALAR_WIDE`` nodes of one op (the 337 ``p*p`` of micrograd's demo) or a
 sum of that many operands is one numpy call on the vector of scalars; the rest is straight-line
-float code written by the rows (``autograd.replay_python.float_code``).
+float code written by the rows (``replay_python.float_code``).
 
 >>> from pathgrad.autograd import Value, sum_values
->>> from pathgrad.autograd.tape import Tape
->>> from pathgrad.autograd.trace import trace
+>>> from pathgrad.autograd.compiler.tape import Tape
+>>> from pathgrad.autograd.compiler.trace import trace
 >>> ps = [Value(float(k)) for k in range(40)]
 >>> tape = Tape(trace(lambda x: x + 0.5 * sum_values([p * p for p in ps]), ps, [1.0]))
 >>> prologue = ScalarReplay(tape)
@@ -26,10 +26,10 @@ from typing import Any
 
 import numpy as np
 
+from ..rules import FLOAT_MATH, ROWS
 from .numpy_math import NUMPY_MATH
 from .replay_numpy import _assign
 from .replay_python import float_code
-from .rules import FLOAT_MATH, ROWS
 from .symbolic import SymMath, term
 from .tape import Tape, build, chunks
 
