@@ -7,7 +7,7 @@ const PLANE_PX = 340;    // the plane's size on screen
 const NEURON_PX = 46;    // a hidden neuron's heat map
 const K_SHOWN = 5;       // paths lit for a clicked node
 const SYNC_MS = 400;
-const GRAPH_MS = 100;    // while playing, the traced graph is redrawn at most this often     // the widget's model follows the page at most this often while playing
+const GRAPH_MS = 250;    // while playing, the traced graph is redrawn at most this often
 
 function hexRGB(hex) {
   const n = parseInt(hex.slice(1), 16);
