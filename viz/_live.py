@@ -58,7 +58,9 @@ def engine_spec(order: list[Value]) -> dict[str, Any]:
         "const KC = [\n" + ",\n".join(checked) + "];",
         "return { K, KC };",
     ])
+    # a graph made inside ieee() holds inf or nan: the page then computes as IEEE 754 does
+    ieee = any(not math.isfinite(x) for v in order for x in (v.data, *v.local_grads))
     return {
-        "source": source, "kernels": kernels, "sig": sig, "start": start, "parents": parents,
+        "source": source, "ieee": ieee, "kernels": kernels, "sig": sig, "start": start, "parents": parents,
         "consts": consts, "data": [v.data if math.isfinite(v.data) else None for v in order],
     }

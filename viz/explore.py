@@ -39,6 +39,7 @@ from pathgrad.autograd.graph import reverse_sweep
 from pathgrad.autograd.notation import count_text
 from pathgrad.autograd.paths import _render, factor_name, node_name
 
+from ._collapse import Box, collapse
 from ._labels import _BOX_WEIGHTS, op_text
 from ._live import engine_spec
 from ._neurons import find_neurons
@@ -47,12 +48,20 @@ from .network import draw_network, network_view
 from .rendering import _write, to_svg
 from .style import PALETTE
 
-__all__ = ["K_PATHS", "MAX_PATHS", "ROOT_NAME", "explore", "page_html", "scene"]
+__all__ = ["K_PATHS", "MAX_LIVE_NODES", "MAX_PATHS", "ROOT_NAME", "explore", "page_html", "scene"]
 
 K_PATHS = 5
 """Paths lit at first when a node is clicked (the largest |product| first)."""
 MAX_PATHS = 64
 """"show all" lights up to this many paths; beyond it the panel says how many there are."""
+
+MAX_LIVE_NODES = 50_000
+"""The most value nodes a page holds (its engine recomputes them all on every nudge: about
+25 ms at 10,000 in Chromium). Above ``MAX_NODES`` the drawing boxes long sums and neurons."""
+_VIEWS_THAT_WORK = (
+    "Views that work: explore(model, 'net.html', loss=one_example_loss) (the network diagram "
+    "and that example's graph), explore(one_example_loss, ...), draw_network(model), or "
+    "explore on a smaller batch (a loss summed over examples opens one example at a time)")
 
 ROOT_NAME = "L"
 """What the page calls a root without a label (never a generated expression)."""
@@ -76,9 +85,9 @@ def _name(v: Value, index: dict[Value, int]) -> str:
     return node_name(v) or f"v{index[v]}"
 
 
-def _expression(v: Value, index: dict[Value, int], values: bool) -> str:
+def _expression(v: Value, values: bool) -> str:
     """``v`` written from its operands, by name (``w·a_prev+b``) or as a template of its
-    operands' values for the page to fill in (``⟦3⟧``: the value of node 3).
+    operands' values for the page to fill in (``⟦1⟧``: the value of operand 1).
 
     The rendering of ``autograd.paths`` is used on a label-less stand-in of ``v``, so the
     expression reads as path formulas do.
@@ -88,8 +97,10 @@ def _expression(v: Value, index: dict[Value, int], values: bool) -> str:
         setattr(stand_in, slot, getattr(v, slot))
     stand_in.label = ""
 
+    k = iter(range(len(v.parents)))
+
     def by_value(p: Value) -> tuple[str, bool]:
-        return f"⟦{index[p]}⟧", True
+        return f"⟦{next(k)}⟧", True  # operand k's value (the same text for a copy's twin)
 
     def by_name(p: Value) -> tuple[str, bool]:
         name = node_name(p)
@@ -107,7 +118,7 @@ def _check_root(root: Any, where: str) -> None:
         )
 
 
-def _layout(root: Value, order: list[Value]) -> tuple[str, dict[Value, str], bool]:
+def _layout(root: Value, order: list[Value], n_real: int) -> tuple[str, dict[Value, str], bool]:
     """The SVG (prolog stripped), the drawn element of each value, and whether neurons are
     grouped: above ``MAX_NODES`` values one box per neuron, as ``draw_dot(group="neuron")``.
     Direction, columns and op nodes are ``draw_dot``'s choices."""
@@ -118,16 +129,62 @@ def _layout(root: Value, order: list[Value]) -> tuple[str, dict[Value, str], boo
         count = n - sum(len(b.members) for b in boxes) + len(boxes)
         if count > MAX_NODES:
             raise ValueError(
-                f"explore: the graph has {n:,} value nodes ({count:,} even with one box per "
-                f"neuron), over {MAX_NODES}: a page that size is unreadable and slow to lay "
-                "out; explore one example's loss of a smaller model, or a part of the graph"
-            )
+                f"explore: the graph has {n_real:,} value nodes and even drawn with one box per "
+                f"neuron and per long sum it needs {count:,} elements, over {MAX_NODES}: a page "
+                f"that size is unreadable. {_VIEWS_THAT_WORK}")
         group = "neuron"
     # past _EDGE_LABELS values the numbers on the edges are clutter: hovering shows them
     g, _, drawn = build(root, None, group, None, _DIGITS, None,
                         edge_labels=None if n <= _EDGE_LABELS else False)
     svg = to_svg(g)
     return svg[svg.index("<svg"):], drawn, group is not None
+
+
+def _picture(root: Value, order: list[Value], index: dict[Value, int],
+             start: list[int]) -> tuple[dict[str, Any], dict[Value, Value]]:
+    """The drawing and how its elements bind to the engine's nodes: ``fixed`` (the engine
+    node each drawn value shows), ``cells`` ([element, row] of each drawn value), and the
+    boxes of long sums (``_collapse``): which drawn values show term j's nodes."""
+    boxes: list[dict[str, Any]] = []
+    twin_of: dict[Value, Value] = {}  # a node of term j of a box -> its twin in term 1
+    if len(order) <= MAX_NODES:
+        draw_root, draw_order, real = root, order, None
+    else:
+        c = collapse(root, order)
+        draw_root, real = c.root, c.real
+        draw_order = toposort(draw_root)
+    svg, drawn, grouped = _layout(draw_root, draw_order, len(order))
+    slots = _slots(draw_order, drawn)
+    position = {v: q for q, v in enumerate(draw_order)}
+    fixed = [index[real[v] if real is not None else v] for v in draw_order]
+    if real is not None:
+        for stand_in, k in c.box_of.items():
+            b = c.boxes[k]
+            entry: dict[str, Any] = {"what": b.what, "top": index[b.top], "drawn": position[
+                stand_in], "opens": b.opens, "n": len(b.terms),
+                "terms": [index[t] for t in b.terms], "term_edges": [
+                    start[index[m]] + m.parents.index(t) for m, t in _consumers(b)]}
+            if b.opens:
+                first = {v: position[twin] for twin, v in real.items() if v in set(b.aligned[0])}
+                entry["positions"] = [first.get(v, -1) for v in b.aligned[0]]
+                entry["aligned"] = [None if a is None else [index[v] for v in a]
+                                    for a in b.aligned]
+                for a in b.aligned[1:]:
+                    twin_of.update((v, w) for v, w in zip(a or (), b.aligned[0]) if v is not w)
+            boxes.append(entry)
+    return {"svg": svg, "grouped": grouped, "fixed": fixed,
+            "cells": [[drawn[v], slots.get(v)] for v in draw_order], "boxes": boxes}, twin_of
+
+
+def _consumers(box: Box) -> list[tuple[Value, Value]]:
+    """(the partial sum that adds it, term) for each term of a box, in the terms' order."""
+    out = []
+    for m in box.members:
+        for p in m.parents:
+            if p not in box.members:
+                out.append((m, p))
+    by_term = {id(t): (m, t) for m, t in out}
+    return [by_term[id(t)] for t in box.terms]
 
 
 def _slots(order: list[Value], drawn: dict[Value, str]) -> dict[Value, int]:
@@ -185,56 +242,72 @@ def scene(root: Value, *, wrt: Value | None = None, title: str | None = None,
         if wrt not in index:
             raise ValueError(f"explore: wrt ({wrt!r:.60}) is not in the graph of the root "
                              f"{root.label or ROOT_NAME!r}: the root does not depend on it")
-    svg, drawn, grouped = _layout(root, order)
+    if len(order) > MAX_LIVE_NODES:
+        raise ValueError(
+            f"explore: the graph has {len(order):,} value nodes, over MAX_LIVE_NODES = "
+            f"{MAX_LIVE_NODES:,} (a page recomputes them all on every nudge). "
+            f"{_VIEWS_THAT_WORK}")
+    engine = engine_spec(order)
+    picture, twin_of = _picture(root, order, index, engine["start"])
     names = [_name(v, index) for v in order]
     names[-1] = root.label or ROOT_NAME  # never a generated expression
     grads = reverse_sweep(order, 1.0)  # the engine's sweep, pure: ∂root/∂node for every node
     counts = reverse_sweep(order, 1, times=lambda n, rate: n)  # paths to the root, exact ints
-    nodes = _nodes(order, index, grads, counts, names, drawn, _slots(order, drawn))
+    nodes = _nodes(order, grads, counts, names, twin_of)
     rules: dict[str, int] = {}
-    factors, rule_of = _factors(order, rules)
+    factors, rule_of = _factors(order, rules, twin_of)
     for node, r in zip(nodes, rule_of):
         if r is not None:
             node["rule"] = r
     return {
         "title": title or f"∂{names[-1]}/∂· — pathgrad explorer",
-        "root": len(order) - 1, "root_name": names[-1], "svg": svg, "grouped": grouped,
-        "nodes": nodes, "factors": factors, "rules": list(rules), "engine": engine_spec(order),
+        "root": len(order) - 1, "root_name": names[-1], "svg": picture.pop("svg"),
+        "grouped": picture.pop("grouped"), "picture": picture,
+        "nodes": nodes, "factors": factors, "rules": list(rules), "engine": engine,
         "select": index[wrt] if wrt is not None else None,
         "palette": list(PALETTE), "k": K_PATHS, "max_paths": MAX_PATHS,
     }
 
 
-def _nodes(order: list[Value], index: dict[Value, int], grads: dict[Value, float],
-           counts: dict[Value, int], names: list[str], drawn: dict[Value, str],
-           slots: dict[Value, int]) -> list[dict[str, Any]]:
+def _nodes(order: list[Value], grads: dict[Value, float], counts: dict[Value, int],
+           names: list[str], twin_of: dict[Value, Value]) -> list[dict[str, Any]]:
+    """Each node's name, numbers at export, paths to the root, op and forward-replay texts
+    (a node of another example reads as its twin in the first: written once)."""
+    texts: dict[Value, tuple[str, str, str]] = {}
     out = []
     for i, v in enumerate(order):
         n = counts.get(v, 0)
         node: dict[str, Any] = {
-            "name": names[i], "label": v.label, "drawn": drawn[v], "slot": slots.get(v),
+            "name": names[i], "label": v.label,
             "data": _finite(v.data), "grad": _finite(grads.get(v, 0.0)),
             "count": n if n < 2**53 else None, "count_text": count_text(n),
         }
         if v.parents:
-            node["op"] = op_text(v)
-            node["expr"] = _expression(v, index, False)
-            node["tpl"] = _expression(v, index, True)
+            model = twin_of.get(v, v)
+            if model not in texts:
+                texts[model] = (op_text(model), _expression(model, False),
+                                _expression(model, True))
+            node["op"], node["expr"], node["tpl"] = texts[model]
         out.append(node)
     return out
 
 
-def _factors(order: list[Value], rules: dict[str, int]) -> tuple[list[str], list[int | None]]:
+def _factors(order: list[Value], rules: dict[str, int], twin_of: dict[Value, Value]
+             ) -> tuple[list[str], list[int | None]]:
     """Each operand edge's rate factor by name, in the engine's edge order (edge k of node i is
     the SVG element ``e{i}_{k}``), and each node's rule as an index into ``rules``."""
     factors: list[str] = []
     rule_of: list[int | None] = []
+    named: dict[Value, list[str]] = {}
     for child in order:
         if not child.parents:
             rule_of.append(None)
             continue
         rule_of.append(rules.setdefault(_rule_text(child), len(rules)))
-        factors.extend(factor_name(child, k) for k in range(len(child.parents)))
+        model = twin_of.get(child, child)
+        if model not in named:
+            named[model] = [factor_name(model, k) for k in range(len(model.parents))]
+        factors.extend(named[model])
     return factors, rule_of
 
 

@@ -30,6 +30,7 @@ return o; }
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -329,6 +330,7 @@ def row_code(rule: Rule, args: Sequence[str], consts: Sequence[str] = (), out: s
     return RowCode(tuple(m.statements), forward, tuple(mr.statements), rates)
 
 
+@functools.lru_cache(maxsize=4096)
 def kernel_source(rule: Rule, n_values: int, n_consts: int, checked: bool = False) -> str:
     """The page engine's kernel for one signature: reads its operands ``v[P[s + k]]`` (values
     by edge), its constant ``c``, writes its rates into ``R[s + k]`` and returns its value."""
@@ -365,4 +367,10 @@ const checked = (r, ...args) => {
 
 def runtime_source() -> str:
     """The helpers, their checked twins and the checks they throw from, as JavaScript."""
+    return _runtime(tuple(HELPERS.items()), tuple(EXTRA_FUNCTIONS.items()))
+
+
+@functools.lru_cache(maxsize=8)
+def _runtime(helpers: tuple[Any, ...], extra: tuple[Any, ...]) -> str:
+    # keyed by the helpers themselves: a function added to EXTRA_FUNCTIONS writes it anew
     return "\n".join([helpers_source(), helpers_source(checked=True), _RUNTIME.strip()])

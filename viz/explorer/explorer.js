@@ -79,6 +79,7 @@ class Engine {
     this.K = made.K;
     this.KC = made.KC;
     this.kernels = spec.kernels;
+    this.ieee = Boolean(spec.ieee);  // a graph made inside ieee(): inf and nan are numbers
     this.names = names;
     const n = (this.n = spec.sig.length);
     this.sig = Int32Array.from(spec.sig);
@@ -116,7 +117,7 @@ class Engine {
       const o = K[k](v, P, s, c[i], R);
       let ok = o - o === 0;
       for (let e = s, end = start[i + 1]; e < end; e++) ok = ok && R[e] - R[e] === 0;
-      if (!ok) this.fail(i);
+      if (!ok && !this.ieee) this.fail(i);
       v[i] = o;
     }
   }
@@ -446,11 +447,14 @@ function render({ model, el }) {
   if (network) network.shape = true;
   const pic = () => (S.view === "network" ? network : graph);
 
-  // ---- value texts in the graph: "data …" / "grad …" cells, by (drawn element, slot) ----
-  const cells = scene.nodes.map(() => ({ data: null, grad: null }));
-  const rateTexts = [];  // per edge: the <text> of its label, if drawn
+  // ---- what the drawing shows: each drawn value is bound to an engine node (a long sum's box
+  // shows one term's graph at a time: switching terms binds the same elements to its nodes) --
+  const spec = scene.picture || { fixed: [], cells: [], boxes: [] };
+  const boxes = spec.boxes;
+  const B = { sel: boxes.map(() => 0), eng: Int32Array.from(spec.fixed), proxyOf: new Map(),
+    cellOf: new Map(), edgeKey: new Map(), rateOf: new Map() };
+  const texts = new Map();  // drawn element -> its "data …" / "grad …" texts, in row order
   if (graph) {
-    const texts = new Map();
     for (const [key, g] of graph.nodes) {
       const all = [...g.querySelectorAll("text")];
       texts.set(key, {
@@ -458,37 +462,58 @@ function render({ model, el }) {
         grad: all.filter((t) => t.textContent.startsWith("grad ")),
       });
     }
-    scene.nodes.forEach((n, i) => {
-      const t = texts.get(n.drawn);
-      if (!t || n.slot === null || n.slot === undefined) return;
-      cells[i].data = t.data[n.slot] || null;
-      cells[i].grad = t.grad[n.slot] || null;
+  }
+  const boxAt = new Map(boxes.map((b, k) => [b.drawn, k]));
+  const drawnOf = (i) => { const q = B.proxyOf.get(i); return q === undefined ? null : spec.cells[q][0]; };
+  function bind() {
+    B.eng = Int32Array.from(spec.fixed);
+    boxes.forEach((b, k) => {
+      const al = b.opens ? b.aligned[B.sel[k]] : null;
+      if (al) b.positions.forEach((q, p) => { if (q >= 0) B.eng[q] = al[p]; });
     });
-    if (live) {
-      for (let e = 0; e < live.P.length; e++) {
-        const i = live.child[e], k = e - live.start[i];
-        const g = graph.edges.get(`e${i}_${k}`);
-        rateTexts.push(g ? g.querySelector("text") : null);
+    B.proxyOf.clear(); B.cellOf.clear(); B.edgeKey.clear(); B.rateOf.clear();
+    if (!live || !graph) return;
+    B.eng.forEach((i, q) => {
+      B.proxyOf.set(i, q);
+      const [key, slot] = spec.cells[q];
+      const t = texts.get(key);
+      if (t && slot !== null && slot !== undefined) B.cellOf.set(i, { data: t.data[slot] || null, grad: t.grad[slot] || null });
+      const k = boxAt.get(q);
+      if (k !== undefined) {
+        if (boxes[k].opens) B.edgeKey.set(boxes[k].term_edges[B.sel[k]], `e${q}_0`);
+        return;
       }
+      for (let e = live.start[i]; e < live.start[i + 1]; e++) B.edgeKey.set(e, `e${q}_${e - live.start[i]}`);
+    });
+    for (const [e, key] of B.edgeKey) {
+      const g = graph.edges.get(key);
+      const t = g ? g.querySelector("text") : null;
+      if (t) B.rateOf.set(e, t);
     }
   }
+  bind();
+  // writes only what changed: every text or class written costs the SVG a new layout
   const setCell = (i, kind, text, cls) => {
-    const t = cells[i][kind];
+    const c = B.cellOf.get(i);
+    const t = c && c[kind];
     if (!t) return;
-    t.textContent = text;
-    t.classList.remove("pg-pending", "pg-partial", "pg-final");
-    if (cls) t.classList.add(cls);
+    if (t.textContent !== text) t.textContent = text;
+    const want = [t.pgDrag ? "pg-drag" : "", cls || ""].join(" ").trim();
+    if ((t.getAttribute("class") || "") !== want) {
+      if (want) t.setAttribute("class", want); else t.removeAttribute("class");
+    }
   };
   const dataText = (i) => `data ${fmtFixed(live.v[i])}`;
   const gradText = (i) => `grad ${fmtFixed(live.g[i])}`;
   function showRates(upTo = Infinity) {
-    rateTexts.forEach((t, e) => {
-      if (t) t.textContent = live.child[e] < upTo ? fmtG(live.R[e]) : "·";
-    });
+    for (const [e, t] of B.rateOf) {
+      const text = live.child[e] < upTo ? fmtG(live.R[e]) : "·";
+      if (t.textContent !== text) t.textContent = text;
+    }
   }
   function showEngine() {
     if (!live) return;
-    for (let i = 0; i < live.n; i++) {
+    for (const i of B.cellOf.keys()) {
       setCell(i, "data", dataText(i), null);
       setCell(i, "grad", gradText(i), null);
     }
@@ -519,7 +544,16 @@ function render({ model, el }) {
     for (const b of views.children) b.classList.toggle("pg-on", b.textContent === (view === "network" ? "Network" : "Computation graph"));
     stage.replaceChildren(pic().box);
     sizeStage();
-    if (!pic().opened) { pic().opened = true; pic().open(); }
+    if (!pic().opened) {
+      pic().opened = true;
+      pic().open();
+      // the first view shows the output: the diagram's last layer, the graph's root
+      if (view === "network") {
+        const last = [...network.nodes.keys()].filter((k) => /^L\d+_\d+$/.test(k))
+          .sort((a, b) => Number(b.split("_")[0].slice(1)) - Number(a.split("_")[0].slice(1)))[0];
+        if (last) network.reveal(last);
+      } else graph.reveal(drawnOf(scene.root));
+    }
     redraw();
   }
 
@@ -544,7 +578,12 @@ function render({ model, el }) {
       more.push("Click a weight (an edge) to light up its paths. The computation graph is large: " +
         "there each neuron is one box.");
     }
-    note.textContent = [...notes, ...more].join(" ");
+    if (boxes.length && S.view === "graph") {
+      more.push(`A loss over a batch: ${boxes.map((b) => b.what).join(" and ")} ${boxes.length > 1 ? "are boxes" : "is a box"} ` +
+        "(click one to open it); the page holds and recomputes every node.");
+    }
+    note.replaceChildren([...notes, ...more].join(" "));
+    boxes.forEach((b, k) => { if (b.opens && S.view === "graph") note.append(" ", termControl(k)); });
     note.hidden = !note.textContent;
   }
 
@@ -581,17 +620,19 @@ function render({ model, el }) {
       };
       shown.forEach((p, j) => {
         const c = color(j);
-        p.edges.forEach((e) => add(`e${live.child[e]}_${e - live.start[live.child[e]]}`, c));
+        p.edges.forEach((e) => { const key = B.edgeKey.get(e); if (key) add(key, c); });
         p.nodes.forEach((n, m) => {
-          if (m > 0) add("o" + n, c);
-          if (m > 0) { const op = graph.nodes.get(`v${n}op`); if (op && !nodeColor.has(`v${n}op`)) nodeColor.set(`v${n}op`, c); }
-          const d = scene.nodes[n].drawn;
+          const q = B.proxyOf.get(n);
+          if (q === undefined) return;
+          if (m > 0) add("o" + q, c);
+          if (m > 0) { const op = graph.nodes.get(`v${q}op`); if (op && !nodeColor.has(`v${q}op`)) nodeColor.set(`v${q}op`, c); }
+          const d = spec.cells[q][0];
           if (!nodeColor.has(d)) nodeColor.set(d, c);
         });
       });
       for (const [key, cs] of edgeColors) graph.lightEdge(key, cs);
       for (const [key, c] of nodeColor) graph.lightNode(key, c);
-      graph.lightNode(scene.nodes[i].drawn, null, "pg-picked");
+      if (drawnOf(i)) graph.lightNode(drawnOf(i), null, "pg-picked");
     } else if (network) {
       network.svg.classList.add("pg-dim");
       const seen = new Map();
@@ -688,15 +729,59 @@ function render({ model, el }) {
       out.push(button(S.showAll ? `show the top ${scene.k}` : `show all ${more < total ? `(the top ${more})` : more}`,
         () => { S.showAll = !S.showAll; redraw(); }, "how many paths to light up"));
     }
-    if (scene.grouped) {
-      const drawnAs = n.drawn;
-      const members = scene.nodes.map((m, j) => [m, j]).filter(([m]) => m.drawn === drawnAs && drawnAs.startsWith("n"));
+    const drawnAs = drawnOf(i);
+    if (scene.grouped && drawnAs && drawnAs.startsWith("n")) {
+      const members = membersOf(drawnAs);
       if (members.length) {
         out.push(h("p", { class: "pg-hint" }, "in this neuron's box:"));
-        out.push(h("div", { class: "pg-members" }, ...members.map(([m, j]) =>
-          h("button", { type: "button", class: j === i ? "pg-on" : "", onclick: () => select(j) }, m.name))));
+        out.push(h("div", { class: "pg-members" }, ...members.map((j) =>
+          h("button", { type: "button", class: j === i ? "pg-on" : "", onclick: () => select(j) }, names[j]))));
       }
     }
+    const k = boxes.findIndex((b) => b.top === i);
+    if (k >= 0) out.push(boxPanel(k));
+    return out;
+  }
+
+  // engine nodes drawn in one element (a neuron's box), in drawing order
+  const membersOf = (key) => spec.cells.flatMap(([k], q) => (k === key ? [B.eng[q]] : []));
+
+  // a long sum's box: which term the drawing shows (one that opens), or its terms listed
+  function showTerm(k, j) {
+    const b = boxes[k];
+    const n = b.n;
+    j = ((j % n) + n) % n;
+    if (!b.aligned[j]) { showError(new Error(`term ${j + 1} of ${b.what} has another shape: it cannot be drawn in place of term 1`)); return; }
+    B.sel[k] = j;
+    bind();
+    redraw();
+  }
+  function termControl(k) {
+    const b = boxes[k];
+    const input = h("input", { type: "number", min: "1", max: String(b.n), step: "1", value: String(B.sel[k] + 1),
+      class: "pg-term", "aria-label": `which of ${b.n}` });
+    input.addEventListener("change", () => showTerm(k, Math.round(Number(input.value)) - 1));
+    input.addEventListener("keydown", (ev) => ev.stopPropagation());
+    return h("span", { class: "pg-term-control" }, `${b.what}: showing `,
+      button("◀", () => showTerm(k, B.sel[k] - 1), "the previous one"), input,
+      button("▶", () => showTerm(k, B.sel[k] + 1), "the next one"), ` of ${b.n}`);
+  }
+  function boxPanel(k) {
+    const b = boxes[k];
+    const out = h("div", { class: "pg-box" }, h("h3", {}, `${b.what} = ${fmtFixed(live.v[b.top], 6)}`));
+    if (b.opens) {
+      out.append(h("p", {}, termControl(k)),
+        h("p", { class: "pg-hint" }, "The graph draws one term at a time; the page computes them all."));
+      return out;
+    }
+    const list = h("table", { class: "pg-terms" });
+    const order = b.terms.map((t, j) => j).sort((x, y) => Math.abs(live.v[b.terms[y]]) - Math.abs(live.v[b.terms[x]]));
+    for (const j of order) {
+      const t = b.terms[j], leaf = live.P[live.start[t]];
+      list.append(h("tr", {}, h("td", {}, button(names[leaf], () => select(leaf), "select it")),
+        h("td", { class: "pg-num" }, fmtFixed(live.v[leaf])), h("td", { class: "pg-num" }, `${names[t]} = ${fmtFixed(live.v[t], 6)}`)));
+    }
+    out.append(h("p", { class: "pg-hint" }, `its ${b.n} terms, the largest first (click a name to select it):`), list);
     return out;
   }
 
@@ -767,7 +852,7 @@ function render({ model, el }) {
     if (graph) {
       for (const g of graph.svg.querySelectorAll(".pg-failed")) g.classList.remove("pg-failed");
       if (e.node !== undefined) {
-        const g = graph.nodes.get(scene.nodes[e.node].drawn);
+        const g = graph.nodes.get(drawnOf(e.node));
         if (g) g.classList.add("pg-failed");
       }
     }
@@ -832,7 +917,7 @@ function render({ model, el }) {
     return scene.nodes.map((n, i) => ({
       node: i,
       line: live.sig[i] < 0 ? `${names[i]} = ${short(live.v[i])} (given)`
-        : `${names[i]} = ${n.expr} = ${n.tpl.replace(/⟦(\d+)⟧/g, (_, j) => signed(live.v[Number(j)]))} = ${short(live.v[i])}`,
+        : `${names[i]} = ${n.expr} = ${n.tpl.replace(/⟦(\d+)⟧/g, (_, k) => signed(live.v[live.P[live.start[i] + Number(k)]]))} = ${short(live.v[i])}`,
     }));
   }
   let stepCache = null;
@@ -844,6 +929,7 @@ function render({ model, el }) {
 
   function showReplay() {
     const list = steps();
+    if (S.mode === "backward" || S.mode === "forward") setNote();
     const s = S.step;
     if (S.mode === "backward") {
       for (let i = 0; i < live.n; i++) {
@@ -867,13 +953,15 @@ function render({ model, el }) {
     }
     if (s > 0) {
       const cur = list[s - 1].node;
-      graph.lightNode(scene.nodes[cur].drawn, "#000000", "pg-current");
-      for (let e = live.start[cur]; e < live.start[cur + 1]; e++) graph.lightEdge(`e${cur}_${e - live.start[cur]}`, ["#E69F00"]);
-      graph.lightEdge("o" + cur, ["#E69F00"]);
-      const g = graph.nodes.get(scene.nodes[cur].drawn);
-      if (g && g.scrollIntoView) g.scrollIntoView({ block: "nearest", inline: "nearest" });
-      const op = graph.nodes.get(`v${cur}op`);
-      if (op) graph.lightNode(`v${cur}op`, "#000000", "pg-current");
+      const q = B.proxyOf.get(cur);
+      if (q !== undefined) {
+        graph.lightNode(drawnOf(cur), "#000000", "pg-current");
+        for (let e = live.start[cur]; e < live.start[cur + 1]; e++) { const key = B.edgeKey.get(e); if (key) graph.lightEdge(key, ["#E69F00"]); }
+        graph.lightEdge("o" + q, ["#E69F00"]);
+        const g = graph.nodes.get(drawnOf(cur));
+        if (g && g.scrollIntoView) g.scrollIntoView({ block: "nearest", inline: "nearest" });
+        if (graph.nodes.get(`v${q}op`)) graph.lightNode(`v${q}op`, "#000000", "pg-current");
+      }
     }
     counter.textContent = `${S.mode} step ${s} / ${list.length}`;
   }
@@ -956,35 +1044,45 @@ function render({ model, el }) {
       g.addEventListener("click", (ev) => {
         ev.stopPropagation();
         if (S.dragged) return;
-        if (m[1] === "v") return select(Number(m[2]));
-        const inBox = scene.nodes.map((n, j) => [n, j]).filter(([n]) => n.drawn === key);
-        const z = inBox.find(([n]) => n.op && n.op.startsWith("Σ")) || inBox.find(([n]) => n.op) || inBox[0];
-        if (z) select(z[1]);
+        if (m[1] === "v") return select(B.eng[Number(m[2])]);
+        const inBox = membersOf(key);
+        const z = inBox.find((j) => (scene.nodes[j].op || "").startsWith("Σ")) || inBox.find((j) => scene.nodes[j].op) || inBox[0];
+        if (z !== undefined) select(z);
       });
     }
     if (live) {
-      for (const i of live.leaves) {
-        const t = cells[i].data;
-        if (!t) continue;
-        t.classList.add("pg-drag");
-        t.setAttribute("data-pg-leaf", String(i));
-        t.addEventListener("pointerdown", (ev) => { ev.preventDefault(); dragValue(i, ev); });
-      }
+      // a drawn value's "data" text takes drags when the node bound to it is a leaf
+      spec.cells.forEach(([key, slot], q) => {
+        const t = texts.get(key) && texts.get(key).data[slot];
+        if (!t) return;
+        t.addEventListener("pointerdown", (ev) => {
+          const i = B.eng[q];
+          if (live.sig[i] >= 0) return;
+          ev.preventDefault();
+          dragValue(i, ev);
+        });
+        t.pgDrag = live.sig[B.eng[q]] < 0;
+        if (t.pgDrag) t.classList.add("pg-drag");
+      });
     }
     for (const [key, g] of graph.edges) {
       const a = g.querySelector("a");
       if (a) a.removeAttributeNS("http://www.w3.org/1999/xlink", "title");
       const em = /^e(\d+)_(\d+)$/.exec(key);
       if (!em || !live) continue;
-      const e = live.start[Number(em[1])] + Number(em[2]);
+      const engineEdge = () => {
+        const q = Number(em[1]), k = boxAt.get(q);
+        return k !== undefined ? boxes[k].term_edges[B.sel[k]] : live.start[B.eng[q]] + Number(em[2]);
+      };
       const tipText = () => {
+        const e = engineEdge();
         const i = live.child[e], j = live.P[e];
         const factor = scene.factors[e];
         if (S.mode === "forward" && i >= S.step) return `∂${names[i]}/∂${names[j]} = ${factor}: not computed yet`;
         const value = short(live.R[e]);
         return `∂${names[i]}/∂${names[j]} = ${factor}${factor !== value ? ` = ${value}` : ""}`;
       };
-      const rule = () => scene.rules[scene.nodes[live.child[e]].rule];
+      const rule = () => scene.rules[scene.nodes[live.child[engineEdge()]].rule];
       const line = g.querySelector("path");
       if (line) {
         const grip = line.cloneNode(false);
@@ -1062,6 +1160,7 @@ function render({ model, el }) {
     publishing = false;
   }
   const api = {
+    engine: live,  // the Engine itself, for benchmarks (not part of the documented API)
     nodes: () => (live ? names.map((name, i) => ({ name, data: live.v[i], grad: live.g[i] })) : []),
     set(name, x) {
       const i = leafIndex(name);
@@ -1092,7 +1191,7 @@ function render({ model, el }) {
   }
 
   if (network) setView("network");
-  else if (graph) { setNote(); stage.replaceChildren(graph.box); sizeStage(); graph.opened = true; graph.open(); graph.reveal(scene.nodes[scene.root].drawn); }
+  else if (graph) { setNote(); stage.replaceChildren(graph.box); sizeStage(); graph.opened = true; graph.open(); graph.reveal(drawnOf(scene.root)); }
   const onResize = () => { sizeStage(); };
   if (standalone) window.addEventListener("resize", onResize);
   if (scene.select !== null && scene.select !== undefined) select(scene.select);
