@@ -125,6 +125,9 @@ function renderPlayground({ model, el }) {
   const cells = [];
   const rateTexts = [];
   const moreRows = [];
+  const at = [];  // per engine node: its drawn position q, element and cell ({q, drawn, slot})
+  const edgeOf = (e) => { const w = at[live.child[e]]; return w ? `e${w.q}_${e - live.start[live.child[e]]}` : null; };
+  const drawnOf = (i) => (at[i] ? at[i].drawn : null);
   if (gs) {
     graph = new Picture(gs.svg);
     live = new Engine(gs.engine, gs.nodes.map((n) => n.name));
@@ -135,32 +138,31 @@ function renderPlayground({ model, el }) {
       const all = [...g.querySelectorAll("text")];
       texts.set(key, { data: all.filter((t) => t.textContent.startsWith("data ")), grad: all.filter((t) => t.textContent.startsWith("grad ")) });
     }
-    gs.nodes.forEach((n, i) => {
-      const t = texts.get(n.drawn);
-      cells.push(t && n.slot !== null && n.slot !== undefined ? [t.data[n.slot] || null, t.grad[n.slot] || null] : [null, null]);
-    });
+    // the explorer's drawing: drawn position q shows engine node fixed[q] in cell cells[q]
+    const pic = gs.picture || { fixed: [], cells: [] };
+    pic.fixed.forEach((i, q) => { at[i] = { q, drawn: pic.cells[q][0], slot: pic.cells[q][1] }; });
+    for (let i = 0; i < live.n; i++) {
+      const w = at[i], t = w && texts.get(w.drawn);
+      cells.push(t && w.slot !== null && w.slot !== undefined ? [t.data[w.slot] || null, t.grad[w.slot] || null] : [null, null]);
+    }
     // a neuron box's summary row of the weights it does not list ("13 more w, |grad| ≤ …")
     for (const [key, g] of graph.nodes) {
       const t = [...g.querySelectorAll("text")].find((x) => /w, \|grad\| ≤/.test(x.textContent));
       if (!t) continue;
       const hidden = [];
-      gs.nodes.forEach((n, i) => { if (n.drawn === key && (n.slot === null || n.slot === undefined) && !n.op) hidden.push(i); });
+      at.forEach((w, i) => { if (w && w.drawn === key && (w.slot === null || w.slot === undefined) && live.sig[i] < 0) hidden.push(i); });
       if (hidden.length) moreRows.push([t, t.textContent.replace(/≤.*$/, "≤ "), hidden]);
     }
-    for (let e = 0; e < live.P.length; e++) {
-      const i = live.child[e], k = e - live.start[i];
-      const g = graph.edges.get(`e${i}_${k}`);
-      rateTexts.push(g ? g.querySelector("text") : null);
-    }
+    for (let e = 0; e < live.P.length; e++) rateTexts.push(edgeOf(e) ? (graph.edges.get(edgeOf(e)) || { querySelector: () => null }).querySelector("text") : null);
     for (const [key, g] of graph.nodes) {
       const m = /^(v|n)(\d+)(op|c.*|s.*)?$/.exec(key);
       if (!m) continue;
       g.classList.add("pg-click");
       g.addEventListener("click", (ev) => {
         ev.stopPropagation();
-        if (m[1] === "v") { S.selected = Number(m[2]); redrawTrace(); return; }
-        const inBox = gs.nodes.map((n, j) => [n, j]).filter(([n]) => n.drawn === key);
-        const z = inBox.find(([n]) => n.op && n.op.startsWith("Σ")) || inBox.find(([n]) => n.op) || inBox[0];
+        if (m[1] === "v") { const i = (gs.picture || { fixed: [] }).fixed[Number(m[2])]; if (i !== undefined) { S.selected = i; redrawTrace(); } return; }
+        const inBox = at.map((w, j) => [w, j]).filter(([w]) => w && w.drawn === key);
+        const z = inBox.find(([, j]) => gs.nodes[j].op && gs.nodes[j].op.startsWith("Σ")) || inBox.find(([, j]) => gs.nodes[j].op) || inBox[0];
         if (z) { S.selected = z[1]; redrawTrace(); }
       });
     }
@@ -375,15 +377,16 @@ function renderPlayground({ model, el }) {
     const edgeColors = new Map(), nodeColor = new Map();
     found.paths.forEach((p, j) => {
       p.edges.forEach((e) => {
-        const key = `e${live.child[e]}_${e - live.start[live.child[e]]}`;
+        const key = edgeOf(e);
+        if (key === null) return;
         if (!edgeColors.has(key)) edgeColors.set(key, []);
         edgeColors.get(key).push(color(j));
       });
-      p.nodes.forEach((n) => { const d = gs.nodes[n].drawn; if (!nodeColor.has(d)) nodeColor.set(d, color(j)); });
+      p.nodes.forEach((n) => { const d = drawnOf(n); if (d && !nodeColor.has(d)) nodeColor.set(d, color(j)); });
     });
     for (const [key, cs] of edgeColors) graph.lightEdge(key, cs);
     for (const [key, c] of nodeColor) graph.lightNode(key, c);
-    graph.lightNode(gs.nodes[i].drawn, null, "pg-picked");
+    if (drawnOf(i)) graph.lightNode(drawnOf(i), null, "pg-picked");
     const count = gs.nodes[i].count_text;
     const rows = found.paths.map((p, j) => h("li", { style: `border-left: 6px solid ${color(j)}` },
       h("span", { class: "pp-path" }, p.nodes.map((n) => names[n]).join(" → ")),
@@ -627,7 +630,7 @@ function renderPlayground({ model, el }) {
   }
   syncModes();
   redraw();
-  if (graph) requestAnimationFrame(() => { graph.open(); graph.reveal(gs.nodes[gs.root].drawn); });
+  if (graph) requestAnimationFrame(() => { graph.open(); graph.reveal(drawnOf(gs.root)); });
   if (!standalone) sync();
   return () => { pause(); if (standalone) document.removeEventListener("keydown", onKey); };
 }
