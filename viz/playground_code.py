@@ -1,14 +1,15 @@
 """The playground's training step as JavaScript, generated from a compiled tape and the rows.
 
-``autograd.compile`` lowers one example's graph to a tape and plans it (``autograd.compiler.tape.plan``):
-per level, the batch-dependent nodes grouped by op, an MLP layer of ``wsum`` neurons one matrix
-product over the batch. ``step_source(tape)`` writes that same plan as JavaScript over
-``Float64Array`` buffers: ``V`` (a row of ``B`` values per batch-dependent node), ``G`` (their
-adjoints), ``S`` (the scalars: parameters, constants, and the nodes that depend on no input)
-and ``GS`` (their adjoints, summed over the batch). A layer is three nested loops (each output
-starts at its bias and adds ``w·a`` in the row's own order, so the forward pass has the eager
-engine's bits); every other group is one loop over its members and the batch, its body written
-by the row itself through ``viz.javascript.row_code``. Nothing in the page restates an op.
+``autograd.compile`` lowers one example's graph to a tape and plans it
+(``autograd.compiler.tape.plan``): per level, the batch-dependent nodes grouped by op, an MLP
+layer of ``wsum`` neurons one matrix product over the batch. ``step_source(tape)`` writes that
+same plan as JavaScript over ``Float64Array`` buffers: ``V`` (a row of ``B`` values per
+batch-dependent node), ``G`` (their adjoints), ``S`` (the scalars: parameters, constants, and
+the nodes that depend on no input) and ``GS`` (their adjoints, summed over the batch). A layer
+is three nested loops (each output starts at its bias and adds ``w·a`` in the row's own order,
+so the forward pass has the eager engine's bits); every other group is one loop over its
+members and the batch, its body written by the row itself through ``viz.javascript.row_code``.
+Nothing in the page restates an op.
 
 >>> from pathgrad.autograd import Value
 >>> from pathgrad.autograd.compiler.tape import Tape
@@ -25,8 +26,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from pathgrad.autograd.rules import ROWS
 from pathgrad.autograd.compiler.tape import Group, Tape, plan
+from pathgrad.autograd.rules import ROWS
 
 from .javascript import literal, row_code
 

@@ -115,10 +115,11 @@ function renderPlayground({ model, el }) {
   const traceHead = h("div", { class: "pp-trace-head" });
   const stage = h("div", { class: "pg-stage pp-stage" });
   const panel = h("aside", { class: "pg-panel pp-panel", "aria-live": "polite" });
+  const tip = h("div", { class: "pg-tip", role: "tooltip" });
   const lower = h("section", { class: "pp-lower" }, h("h2", {}, "The traced example's graph"), traceHead,
     h("div", { class: "pg-main" }, stage, panel));
   root.append(h("h1", { class: "pg-title" }, spec.title), bar, alarm, note,
-    h("div", { class: "pp-main" }, left, mid), lower);
+    h("div", { class: "pp-main" }, left, mid), lower, tip);
   if (!plane && spec.n_inputs === 2) note.hidden = true;
 
   let graph = null, live = null;
@@ -165,6 +166,39 @@ function renderPlayground({ model, el }) {
         const z = inBox.find(([, j]) => gs.nodes[j].op && gs.nodes[j].op.startsWith("Σ")) || inBox.find(([, j]) => gs.nodes[j].op) || inBox[0];
         if (z) { S.selected = z[1]; redrawTrace(); }
       });
+    }
+    // hover an edge: its rate factor by name and value, and the rule it came from (explorer's)
+    const edgeAt = new Map();
+    for (let e = 0; e < live.P.length; e++) if (edgeOf(e)) edgeAt.set(edgeOf(e), e);
+    const names = gs.nodes.map((n) => n.name);
+    for (const [key, g] of graph.edges) {
+      const e = edgeAt.get(key);
+      if (e === undefined) continue;
+      const a = g.querySelector("a");
+      if (a) a.removeAttributeNS("http://www.w3.org/1999/xlink", "title");
+      const show = (ev) => {
+        const i = live.child[e], j = live.P[e], factor = gs.factors[e], value = short(live.R[e]);
+        tip.replaceChildren(h("div", { class: "pg-tip-main" }, `∂${names[i]}/∂${names[j]} = ${factor}${factor !== value ? ` = ${value}` : ""}`),
+          h("div", { class: "pg-tip-rule" }, gs.rules[gs.nodes[i].rule] || ""));
+        tip.style.display = "block";
+        const r = root.getBoundingClientRect();
+        tip.style.left = `${ev.clientX - r.left + 14}px`;
+        tip.style.top = `${ev.clientY - r.top + 14}px`;
+      };
+      const line = g.querySelector("path");
+      const targets = [g];
+      if (line) {  // a wide invisible stroke makes a thin edge easy to hover
+        const grip = line.cloneNode(false);
+        grip.setAttribute("stroke", "transparent");
+        grip.setAttribute("stroke-width", "12");
+        grip.setAttribute("class", "pg-grip");
+        graph.grips.append(grip);
+        targets.push(grip);
+      }
+      for (const t of targets) {
+        t.addEventListener("mousemove", show);
+        t.addEventListener("mouseleave", () => { tip.style.display = "none"; });
+      }
     }
     graph.svg.addEventListener("click", () => { S.selected = null; redrawTrace(); });
   } else {
