@@ -41,6 +41,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from .notation import notation_of
 from .rules import ROWS
 from .value import Value
 
@@ -68,7 +69,8 @@ class _Functions(Mapping[str, Callable[[Value], Value]]):
     Read from ``ROWS`` on each use, so a row added by ``rules.register`` is callable at once."""
 
     def _names(self) -> list[str]:
-        return [r.name for r in ROWS.values() if r.n_values == 1 and r.n_consts == 0 and r.atomic]
+        return [r.name for r in ROWS.values()
+                if r.n_values == 1 and r.n_consts == 0 and notation_of(r.name).atomic]
 
     def __getitem__(self, name: str) -> Callable[[Value], Value]:
         if name not in self._names():

@@ -1,7 +1,8 @@
-"""How the engine writes numbers and names in formulas (paths, pictures): one formatter each.
+"""How the engine writes ops, numbers and names in formulas (paths, pictures, micrograd's ``_op``).
 
-The rows of ``autograd.rules`` write their node names and rate-factor names as templates over
-``Name`` and ``Const`` objects, whose format specs say how an operand appears:
+``NOTATION`` holds, for each row of ``autograd.rules`` by its name, how the op is written; a
+row it does not list is written by its name (``cosh(x)``). Node names and rate-factor names are
+templates over ``Name`` and ``Const`` objects, whose format specs say how an operand appears:
 
 * ``{x}`` the operand's name, ``{x:w}`` wrapped in parentheses unless it is atomic,
   ``{x:^2}`` raised to a power (``x²``, ``(a−y)²``, ``x^0.5``);
@@ -17,10 +18,14 @@ The rows of ``autograd.rules`` write their node names and rate-factor names as t
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import NamedTuple
 
-__all__ = ["MINUS", "Const", "Name", "const_text", "count_text", "number_text", "power_text"]
+__all__ = [
+    "MINUS", "NOTATION", "Const", "Name", "Notation", "const_text", "count_text", "notation_of",
+    "number_text", "power_text",
+]
 
 MINUS = "−"  # the typographic minus, as the source texts print it
 _SUPERSCRIPT = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
@@ -138,3 +143,145 @@ class Const:
         if spec == "+":
             return f"{MINUS}{const_text(-c)}" if c < 0 else f"+{const_text(c)}"
         return const_text(c)
+
+
+# ---- how each row is written ---------------------------------------------------------------
+@dataclass(frozen=True)
+class Notation:
+    """How one row is written. ``symbol`` is how pictures show the op; ``micrograd`` is
+    micrograd's ``_op`` (``{c}`` stands for the constant, as in ``'**{c}'``). ``text`` names a
+    node from its operands' names and ``rate_text`` names each rate factor, as templates over
+    ``x``, ``y`` (operands) and ``c`` (the constant; ``k`` is its number), or as functions of
+    (names, constant) and (position, names, constant) where the arity varies. ``atomic``: the
+    node's name needs no parentheses as an operand. ``note`` documents kinks and choices,
+    ``domain`` says in words where the op is undefined (error messages quote it).
+    """
+
+    name: str
+    symbol: str = ""
+    micrograd: str = ""
+    text: str | Callable[[Sequence[Name], float | None], str] = ""
+    atomic: bool = True
+    rate_text: tuple[str, ...] | Callable[[int, Sequence[Name], float | None], str] = ()
+    note: str = ""
+    domain: str = ""
+
+    def micrograd_op(self, const: float | None = None) -> str:
+        """micrograd's ``_op`` string for a node of this row: ``'*'``, ``'**2'``, ``'ReLU'``.
+
+        >>> NOTATION["pow_c"].micrograd_op(2.0), NOTATION["pow_c"].micrograd_op(-0.5)
+        ('**2', '**-0.5')
+        """
+        if const is None:
+            return self.micrograd or self.name
+        return self.micrograd.format(c=int(const) if const.is_integer() else const)
+
+    def node_text(self, names: Sequence[Name], const: float | None = None) -> str:
+        """A node of this row written with its operands' names.
+
+        >>> NOTATION["pow_c"].node_text([Name("a−y", False)], 2.0)
+        '(a−y)²'
+        """
+        if callable(self.text):
+            return self.text(names, const)
+        template = self.text or (self.symbol or self.name) + "({x})"
+        return _fill(template, names, const)
+
+    def rate_name(self, k: int, names: Sequence[Name], const: float | None = None) -> str:
+        """The rate factor towards operand ``k``, or ``''`` where the notation does not name it.
+
+        >>> NOTATION["sigmoid"].rate_name(0, [Name("z", True)])
+        "σ'(z)"
+        """
+        if callable(self.rate_text):
+            return self.rate_text(k, names, const)
+        if k < len(self.rate_text):
+            return _fill(self.rate_text[k], names, const)
+        return ""
+
+
+def notation_of(name: str) -> Notation:
+    """How the row ``name`` is written: its entry in ``NOTATION``, else by its name alone.
+
+    >>> notation_of("mul").symbol, notation_of("cosh").node_text([Name("x", True)])
+    ('×', 'cosh(x)')
+    """
+    found = NOTATION.get(name)
+    return found if found is not None else Notation(name, symbol=name)
+
+
+def _fill(template: str, names: Sequence[Name], const: float | None) -> str:
+    x = names[0] if names else None
+    y = names[1] if len(names) > 1 else None
+    return template.format(x=x, y=y, c=Const(const), k=const)
+
+
+def _wsum_text(names: Sequence[Name], const: float | None) -> str:
+    n = (len(names) - 1) // 2
+    terms = [f"{names[k]:w}·{names[n + k]:w}" for k in range(n)]
+    if len(terms) > 2:
+        terms = [terms[0], "…", terms[-1]]
+    return "+".join([*terms, names[-1].text])
+
+
+def _wsum_rate(k: int, names: Sequence[Name], const: float | None) -> str:
+    n = (len(names) - 1) // 2
+    return names[n + k].text if k < n else names[k - n].text if k < 2 * n else "1"
+
+
+def _sum_text(names: Sequence[Name], const: float | None) -> str:
+    texts = [n.text for n in names]
+    return "+".join(texts if len(texts) <= 3 else [texts[0], "…", texts[-1]])
+
+
+def _pow_c_rate(k: int, names: Sequence[Name], c: float | None) -> str:
+    # 2(a−y), 2x, 3(a−y)², 0.5·x^−0.5; 0 and 1 for the flat and the identity power
+    if c is None or c in (0.0, 1.0):
+        return "?" if c is None else str(int(c))
+    x = names[0]
+    rest = power_text(x.text, x.atomic, c - 1.0)
+    glue = "" if rest.startswith("(") or (len(x.text) == 1 and x.text.isalpha()) else "·"
+    return f"{const_text(c)}{glue}{rest}"
+
+
+_M = MINUS
+_N = Notation
+NOTATION: dict[str, Notation] = {n.name: n for n in [
+    _N("add", "+", "+", "{x}+{y}", False, ("1", "1")),
+    _N("sub", _M, "-", "{x:w}" + _M + "{y:w}", False, ("1", _M + "1")),
+    _N("mul", "×", "*", "{x:w}·{y:w}", False, ("{y}", "{x}")),
+    _N("div", "÷", "/", "{x:w}/{y:w}", False, ("1/{y:w}", _M + "{x:w}/{y:^2}"),
+       note="one node with two rate factors reads better than x · y**-1"),
+    _N("pow", "^", "**", "{x:w}^{y:w}", True,
+       ("{y:w}·{x:w}^({y}" + _M + "1)", "{x:w}^{y:w}·ln {x:w}"),
+       domain="a Value exponent needs a base > 0 (or 0 with exponent > 0)"),
+    _N("add_c", "+", "+", "{x}{c:+}", False, ("1",)),
+    _N("sub_c", _M, "-", "{x}" + _M + "{c}", False, ("1",)),
+    _N("rsub_c", _M, "-", "{c}" + _M + "{x:w}", False, (_M + "1",)),
+    _N("mul_c", "×", "*", "{c}·{x:w}", False, ("{c}",)),
+    _N("div_c", "÷", "/", "{x:w}/{c}", False, ("1/{c}",)),
+    _N("rdiv_c", "÷", "/", "{c}/{x:w}", False, (_M + "{c}/{x:^2}",)),
+    _N("pow_c", "^", "**{c}", "{x:^{k}}", True, _pow_c_rate,
+       domain="x ** c needs x > 0 for a fractional c, and x != 0 where c < 1"),
+    _N("rpow_c", "^", "**", "{c}^{x:w}", True, ("{c}^{x:w}·ln {c}",),
+       domain="c ** x needs a base c > 0"),
+    _N("neg", _M, "-", _M + "{x:w}", False, (_M + "1",)),
+    _N("abs", "abs", "abs", "|{x}|", True, ("sign({x})",), note="abs'(0) = 0"),
+    _N("exp", "exp", "exp", rate_text=("exp({x})",)),
+    _N("log", "log", "log", rate_text=("1/{x:w}",), domain="log needs x > 0"),
+    _N("sqrt", "√", "sqrt", "√{x:w}", True, ("1/(2√{x:w})",),
+       domain="sqrt needs x > 0 (at 0 its derivative is infinite)"),
+    _N("tanh", "tanh", "tanh", rate_text=("tanh'({x})",),
+       note="tanh' = 1 − tanh², computed as sech² so it stays exact where tanh saturates"),
+    _N("sigmoid", "σ", "sigmoid", rate_text=("σ'({x})",),
+       note="σ'(z) = σ(z)(1 − σ(z)), Nielsen eq. (40), computed without cancellation"),
+    _N("relu", "ReLU", "ReLU", rate_text=("ReLU'({x})",),
+       note="relu'(0) = 0, as micrograd and PyTorch"),
+    _N("softplus", "softplus", "softplus", rate_text=("σ({x})",)),
+    _N("sin", "sin", "sin", rate_text=("cos({x})",)),
+    _N("cos", "cos", "cos", rate_text=(_M + "sin({x})",)),
+    _N("wsum", "Σ", "wsum", _wsum_text, False, _wsum_rate,
+       note="Nielsen's weighted input z = Σ_k w_k a_k + b as one node; operands w…, a…, b"),
+    _N("sum", "Σ", "+", _sum_text, False, lambda k, names, c: "1"),
+]}
+"""How each row is written, by the row's name: one line per row of ``autograd.rules``."""

@@ -38,7 +38,7 @@ from typing import Any
 from ._checks import positive_int
 from .graph import forward_sweep, toposort
 from .modes import ieee_on
-from .notation import MINUS, Name, const_text, count_text, number_text
+from .notation import MINUS, Name, const_text, count_text, notation_of, number_text
 from .value import Value
 
 __all__ = [
@@ -71,7 +71,8 @@ def _render(v: Value, sub: Callable[[Value], tuple[str, bool]]) -> Name:
     if rule is None:  # made under no_grad(): it names its op but has no operands
         return Name(f"{v.op}(…)", True)
     names = [Name(*sub(p)) for p in v.parents]
-    return Name(rule.node_text(names, v.constant), rule.atomic)
+    written = notation_of(rule.name)
+    return Name(written.node_text(names, v.constant), written.atomic)
 
 
 def _elided(v: Value) -> Name:
@@ -135,7 +136,7 @@ def factor_name(child: Value, k: int) -> str:
         raise IndexError(f"factor_name: {node_name(child)} has no operand {k}")
     names = _Names(ps)
     rule = child._rule
-    text = rule.rate_name(k, names, child.constant) if rule is not None else ""
+    text = notation_of(rule.name).rate_name(k, names, child.constant) if rule is not None else ""
     return text or f"∂{_operand(child):w}/∂{names[k]:w}"
 
 

@@ -10,10 +10,10 @@ Each row names a primitive, how to compute it, and its partial derivative toward
 * numpy arrays (``compiler.numpy_math.NUMPY_MATH``): a recorded graph is replayed over a batch;
 * any other namespace a caller brings (a symbolic one writes the row out as code).
 
-The row is the only place that knows its op: how ``paths`` names a node and each rate factor
-(``text``, ``rate_text``), the symbol in pictures (``symbol``), micrograd's ``_op``
-(``micrograd``), where it is undefined (``domain``). The graph walks know no op: they only
-multiply the numbers stored on the edges.
+A row is the math of its op and nothing else: its forward, its partials, and a sample domain
+from which the op tests are generated. How it is written (symbol, path text, micrograd's
+``_op``, where it is undefined in words) is ``notation.NOTATION``, keyed by the row's name.
+The graph walks know no op: they only multiply the numbers stored on the edges.
 
 Operands: ``args`` are the operands in order. For ops with a constant (a plain number on one
 side, as in ``y * 0.999``) the constant is the *last* argument and gets no partial: the
@@ -22,8 +22,9 @@ number in its ``constant`` slot. micrograd wraps the number in a node of its own
 are the same either way.
 
 A new op is one row here (``register`` adds one at run time). The math namespaces find the
-functions it calls by name in their libraries (``m.atan``: ``math.atan``, ``numpy.atan``); only
-a function a library lacks by that name needs an entry (``FLOAT_MATH`` below, ``array_math``).
+functions it calls by name in their libraries on first use (``m.atan``: ``math.atan``,
+``numpy.atan``); only a function a library lacks by that name needs an entry (``FLOAT_MATH``
+below, ``array_math``).
 
 >>> ROWS["mul"].partials(FLOAT_MATH, 6.0, 2.0, 3.0)
 (3.0, 2.0)
@@ -34,17 +35,14 @@ a function a library lacks by that name needs an entry (``FLOAT_MATH`` below, ``
 from __future__ import annotations
 
 import math
-import weakref
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
-from types import SimpleNamespace
 from typing import Any
 
-from .notation import MINUS, Const, Name, const_text, power_text
-
 __all__ = [
-    "FLOAT_MATH", "HELPERS", "ROWS", "Rule", "math_namespace", "register", "sigmoid", "softplus",
+    "ANYWHERE", "FLOAT_MATH", "HELPERS", "ROWS", "Domain", "MathNamespace", "Rule",
+    "math_namespace", "register", "sigmoid", "softplus",
 ]
 
 
@@ -94,109 +92,62 @@ HELPERS: dict[str, Callable[..., Any]] = {
 """The functions rows use beyond a namespace's primitives, each written once against ``m``."""
 
 
-class _Namespace(SimpleNamespace):
-    """A math namespace (a ``SimpleNamespace`` that can be weakly referenced)."""
-
-
 ROWS: dict[str, Rule] = {}
 """Every primitive by name. A meta-test checks that every op of ``Value`` has a row here."""
 
-# Namespaces that take a function a row asks for from a library, by its name: filled for every
-# row at creation and for each row added later, so reading a function is a plain attribute.
-_FILLED: list[weakref.ref[_Namespace]] = []
 
+class MathNamespace:
+    """A math namespace: the given primitives, each of ``HELPERS`` bound to it, and any other
+    function a row calls taken on first use by the same name from ``library`` (``math`` for
+    floats, ``numpy`` for arrays; ``aliases`` maps a row's name to the library's where they
+    differ) and kept. A new op whose functions the libraries have by its name needs no entry.
 
-def _filled() -> list[_Namespace]:
-    alive = [m for m in (r() for r in _FILLED) if m is not None]
-    _FILLED[:] = [weakref.ref(m) for m in alive]
-    return alive
+    >>> import math
+    >>> m = MathNamespace(math, exp=math.exp, abs=abs, where=lambda c, a, b: a if c else b)
+    >>> m.sigmoid(0.0), m.step(-1.0), m.sin(0.0)
+    (0.5, 0.0, 0.0)
+    """
+
+    def __init__(
+        self, library: Any = None, aliases: dict[str, str] | None = None, /, **functions: Any
+    ) -> None:
+        self._library = library
+        self._aliases = aliases or {}
+        for name, helper in HELPERS.items():
+            setattr(self, name, partial(helper, self))
+        vars(self).update(functions)
+
+    def __getattr__(self, name: str) -> Any:
+        # only called for a name not found yet: look it up once, keep it as an attribute
+        if name.startswith("_"):
+            raise AttributeError(name)
+        found = self._lookup(name)
+        setattr(self, name, found)
+        return found
+
+    def _lookup(self, name: str) -> Any:
+        """The function ``name`` from the library; an ``AttributeError`` naming both if none."""
+        library = self._library
+        found = getattr(library, self._aliases.get(name, name), None)
+        if found is None:
+            where = getattr(library, "__name__", type(library).__name__)
+            raise AttributeError(
+                f"the math namespace over {where} has no function {name!r}, and {where} has "
+                f"none by that name: give it one (README, 'Adding an op')"
+            )
+        return found
 
 
 def math_namespace(
     library: Any = None, aliases: dict[str, str] | None = None, /, **functions: Any
-) -> SimpleNamespace:
-    """A math namespace: the given primitives, each of ``HELPERS`` not given bound to it, and
-    each other function a row calls taken by the same name from ``library`` (``math`` for
-    floats, ``numpy`` for arrays; ``aliases`` maps a row's name to the library's where they
-    differ). A new op whose functions the libraries have by its name needs no entry here.
+) -> MathNamespace:
+    """``MathNamespace(library, aliases, **functions)``: the namespace rows are written against.
 
     >>> import math
-    >>> m = math_namespace(math, exp=math.exp, abs=abs, where=lambda c, a, b: a if c else b)
-    >>> m.sigmoid(0.0), m.step(-1.0), m.sin(0.0)
-    (0.5, 0.0, 0.0)
+    >>> math_namespace(math, abs=abs, where=lambda c, a, b: a if c else b).relu(-2.0)
+    0.0
     """
-    m = _Namespace(**functions)
-    for name, helper in HELPERS.items():
-        if name not in functions:
-            setattr(m, name, partial(helper, m))
-    if library is not None:
-        m._library = (library, aliases or {})
-        _FILLED.append(weakref.ref(m))
-        for rule in [None, *ROWS.values()]:
-            _provide(m, rule)
-    return m
-
-
-def _provide(m: _Namespace, rule: Rule | None) -> None:
-    """Give ``m`` each function ``rule`` (``None``: the helpers) calls that it lacks, from its
-    library by name."""
-    library, aliases = m._library
-    for name in _functions_called(rule):
-        if name not in vars(m):
-            found = getattr(library, aliases.get(name, name), None)
-            setattr(m, name, found if found is not None else _missing(name, library))
-
-
-class _Any:
-    """An operand that takes part in any arithmetic or comparison and stays itself."""
-
-    def _same(self, *_: Any) -> _Any:
-        return self
-
-    __add__ = __radd__ = __sub__ = __rsub__ = __mul__ = __rmul__ = _same
-    __truediv__ = __rtruediv__ = __pow__ = __rpow__ = __neg__ = __pos__ = __abs__ = _same
-    __lt__ = __le__ = __gt__ = __ge__ = __and__ = __or__ = __invert__ = _same
-
-
-class _Probe:
-    """A math namespace that notes the name of each function called on it."""
-
-    def __init__(self) -> None:
-        self.called: set[str] = set()
-
-    def __getattr__(self, name: str) -> Callable[..., _Any]:
-        if name.startswith("_"):
-            raise AttributeError(name)
-        self.called.add(name)
-        return lambda *args: _Any()
-
-
-def _functions_called(rule: Rule | None) -> set[str]:
-    """The names ``m.<name>`` a row's forward and partials call (``None``: the helpers')."""
-    m = _Probe()
-    try:
-        if rule is None:
-            for helper in HELPERS.values():
-                helper(m, _Any())
-        else:
-            args = [_Any()] * (rule.n_values or 3) + [2.0] * rule.n_consts
-            rule.forward(m, *args)
-            rule.partials(m, _Any(), *args)
-    except Exception:  # a row that runs only on numbers: its functions are given by hand
-        pass
-    return m.called
-
-
-def _missing(name: str, library: Any) -> Callable[..., Any]:
-    where = getattr(library, "__name__", type(library).__name__)
-
-    def missing(*args: Any) -> Any:
-        raise AttributeError(
-            f"the math namespace over {where} has no function {name!r}, and {where} has none "
-            f"by that name: give it one (README, 'Adding an op')"
-        )
-
-    return missing
+    return MathNamespace(library, aliases, **functions)
 
 
 def _where(condition: bool, a: Any, b: Any) -> Any:
@@ -228,17 +179,36 @@ softplus: Callable[[float], float] = FLOAT_MATH.softplus
 
 # ---- the row ----------------------------------------------------------------------------------
 @dataclass(frozen=True)
+class Domain:
+    """Where generated tests evaluate a row: each ``Value`` operand drawn from an interval where
+    the row is defined and smooth (the last interval repeats for the further operands), the
+    constant operand taken from ``consts``, and a variable-arity row given ``arity`` operands.
+
+    >>> ROWS["log"].domain.interval(0)
+    (0.2, 3.0)
+    """
+
+    intervals: tuple[tuple[float, float], ...] = ((-2.0, 2.0),)
+    consts: tuple[float, ...] = (0.5,)
+    arity: int = 0
+
+    def interval(self, k: int) -> tuple[float, float]:
+        """The interval of operand ``k``."""
+        return self.intervals[min(k, len(self.intervals) - 1)]
+
+
+ANYWHERE = Domain()
+
+
+@dataclass(frozen=True)
 class Rule:
-    """One primitive: its forward computation, its local derivatives, and how it is written.
+    """One primitive, as math: its forward computation and its local derivatives.
 
     ``forward(m, *args)`` gives the output; ``partials(m, out, *args)`` gives a tuple with one
     rate factor per ``Value`` operand, in operand order. ``n_values`` is the number of Value
-    operands (``None``: any number), ``n_consts`` the number of trailing constant operands.
-    ``symbol`` is how pictures show the op; ``micrograd`` is micrograd's ``_op`` for it
-    (``{c}`` stands for the constant, as in ``'**{c}'``). ``text`` names a node from its
-    operands' names and ``rate_text`` names each rate factor, as ``notation`` templates over
-    ``x``, ``y`` (operands) and ``c`` (the constant; ``k`` is its number), or as functions of
-    (names, constant) and (position, names, constant) where the arity varies.
+    operands (``None``: any number), ``n_consts`` the number of trailing constant operands;
+    ``domain`` is where the generated tests try it. How the row is written (its symbol, path
+    text, micrograd's ``_op``) is ``autograd.notation.NOTATION[name]``.
     """
 
     name: str
@@ -246,55 +216,10 @@ class Rule:
     partials: Callable[..., tuple[Any, ...]]
     n_values: int | None
     n_consts: int = 0
-    symbol: str = ""
-    micrograd: str = ""
-    text: str | Callable[[Sequence[Name], float | None], str] = ""
-    atomic: bool = True
-    rate_text: tuple[str, ...] | Callable[[int, Sequence[Name], float | None], str] = ()
-    note: str = ""
-    domain: str = ""
-
-    def micrograd_op(self, const: float | None = None) -> str:
-        """micrograd's ``_op`` string for a node of this rule: ``'*'``, ``'**2'``, ``'ReLU'``.
-
-        >>> ROWS["pow_c"].micrograd_op(2.0), ROWS["pow_c"].micrograd_op(-0.5)
-        ('**2', '**-0.5')
-        """
-        if const is None:
-            return self.micrograd or self.name
-        return self.micrograd.format(c=int(const) if const.is_integer() else const)
-
-    def node_text(self, names: Sequence[Name], const: float | None = None) -> str:
-        """A node of this rule written with its operands' names.
-
-        >>> ROWS["pow_c"].node_text([Name("a−y", False)], 2.0)
-        '(a−y)²'
-        """
-        if callable(self.text):
-            return self.text(names, const)
-        template = self.text or (self.symbol or self.name) + "({x})"
-        return _fill(template, names, const)
-
-    def rate_name(self, k: int, names: Sequence[Name], const: float | None = None) -> str:
-        """The rate factor towards operand ``k``, or ``''`` where the row does not name it.
-
-        >>> ROWS["sigmoid"].rate_name(0, [Name("z", True)])
-        "σ'(z)"
-        """
-        if callable(self.rate_text):
-            return self.rate_text(k, names, const)
-        if k < len(self.rate_text):
-            return _fill(self.rate_text[k], names, const)
-        return ""
+    domain: Domain = ANYWHERE
 
 
-def _fill(template: str, names: Sequence[Name], const: float | None) -> str:
-    x = names[0] if names else None
-    y = names[1] if len(names) > 1 else None
-    return template.format(x=x, y=y, c=Const(const), k=const)
-
-
-# ---- rows of variable arity or with a constant-dependent formula ------------------------------
+# ---- rows of variable arity ------------------------------------------------------------------
 def _wsum_forward(m: Any, *args: Any) -> Any:
     n = (len(args) - 1) // 2
     acc = args[-1]
@@ -309,19 +234,6 @@ def _wsum_partials(m: Any, out: Any, *args: Any) -> tuple[Any, ...]:
     return (*args[n : 2 * n], *args[:n], 1.0)
 
 
-def _wsum_text(names: Sequence[Name], const: float | None) -> str:
-    n = (len(names) - 1) // 2
-    terms = [f"{names[k]:w}·{names[n + k]:w}" for k in range(n)]
-    if len(terms) > 2:
-        terms = [terms[0], "…", terms[-1]]
-    return "+".join([*terms, names[-1].text])
-
-
-def _wsum_rate(k: int, names: Sequence[Name], const: float | None) -> str:
-    n = (len(names) - 1) // 2
-    return names[n + k].text if k < n else names[k - n].text if k < 2 * n else "1"
-
-
 def _sum_forward(m: Any, *args: Any) -> Any:
     acc = args[0]
     for a in args[1:]:
@@ -329,97 +241,51 @@ def _sum_forward(m: Any, *args: Any) -> Any:
     return acc
 
 
-def _sum_text(names: Sequence[Name], const: float | None) -> str:
-    texts = [n.text for n in names]
-    return "+".join(texts if len(texts) <= 3 else [texts[0], "…", texts[-1]])
-
-
-def _pow_c_rate(k: int, names: Sequence[Name], c: float | None) -> str:
-    # 2(a−y), 2x, 3(a−y)², 0.5·x^−0.5; 0 and 1 for the flat and the identity power
-    if c is None or c in (0.0, 1.0):
-        return "?" if c is None else str(int(c))
-    x = names[0]
-    rest = power_text(x.text, x.atomic, c - 1.0)
-    glue = "" if rest.startswith("(") or (len(x.text) == 1 and x.text.isalpha()) else "·"
-    return f"{const_text(c)}{glue}{rest}"
-
-
 def _row(name: str, forward: Callable[..., Any], partials: Callable[..., Any], **kw: Any) -> Rule:
     n_values = kw.pop("n_values", forward.__code__.co_argcount - 1 - kw.get("n_consts", 0))
     return Rule(name, forward, partials, n_values, **kw)
 
 
-M = MINUS
+_POSITIVE = Domain(((0.2, 3.0),))
 _ROW_LIST = [
-    _row("add", lambda m, x, y: x + y, lambda m, o, x, y: (1.0, 1.0), symbol="+", micrograd="+",
-         text="{x}+{y}", atomic=False, rate_text=("1", "1")),
-    _row("sub", lambda m, x, y: x - y, lambda m, o, x, y: (1.0, -1.0), symbol=M, micrograd="-",
-         text="{x:w}" + M + "{y:w}", atomic=False, rate_text=("1", M + "1")),
-    _row("mul", lambda m, x, y: x * y, lambda m, o, x, y: (y, x), symbol="×", micrograd="*",
-         text="{x:w}·{y:w}", atomic=False, rate_text=("{y}", "{x}")),
-    _row("div", lambda m, x, y: x / y, lambda m, o, x, y: (1.0 / y, -o / y), symbol="÷",
-         micrograd="/", text="{x:w}/{y:w}", atomic=False,
-         rate_text=("1/{y:w}", M + "{x:w}/{y:^2}"),
-         note="one node with two rate factors reads better than x · y**-1"),
+    _row("add", lambda m, x, y: x + y, lambda m, o, x, y: (1.0, 1.0)),
+    _row("sub", lambda m, x, y: x - y, lambda m, o, x, y: (1.0, -1.0)),
+    _row("mul", lambda m, x, y: x * y, lambda m, o, x, y: (y, x)),
+    # one node with two rate factors reads better than x · y**-1
+    _row("div", lambda m, x, y: x / y, lambda m, o, x, y: (1.0 / y, -o / y),
+         domain=Domain(((-2.0, 2.0), (0.5, 2.0)))),
     _row("pow", lambda m, x, y: x**y, lambda m, o, x, y: (m.powgrad(x, y), m.xlogy(o, x)),
-         symbol="^", micrograd="**", text="{x:w}^{y:w}",
-         rate_text=("{y:w}·{x:w}^({y}" + M + "1)", "{x:w}^{y:w}·ln {x:w}"),
-         domain="a Value exponent needs a base > 0 (or 0 with exponent > 0)"),
-    _row("add_c", lambda m, x, c: x + c, lambda m, o, x, c: (1.0,), n_consts=1, symbol="+",
-         micrograd="+", text="{x}{c:+}", atomic=False, rate_text=("1",)),
-    _row("sub_c", lambda m, x, c: x - c, lambda m, o, x, c: (1.0,), n_consts=1, symbol=M,
-         micrograd="-", text="{x}" + M + "{c}", atomic=False, rate_text=("1",)),
-    _row("rsub_c", lambda m, x, c: c - x, lambda m, o, x, c: (-1.0,), n_consts=1, symbol=M,
-         micrograd="-", text="{c}" + M + "{x:w}", atomic=False, rate_text=(M + "1",)),
-    _row("mul_c", lambda m, x, c: x * c, lambda m, o, x, c: (c,), n_consts=1, symbol="×",
-         micrograd="*", text="{c}·{x:w}", atomic=False, rate_text=("{c}",)),
-    _row("div_c", lambda m, x, c: x / c, lambda m, o, x, c: (1.0 / c,), n_consts=1, symbol="÷",
-         micrograd="/", text="{x:w}/{c}", atomic=False, rate_text=("1/{c}",)),
-    _row("rdiv_c", lambda m, x, c: c / x, lambda m, o, x, c: (-o / x,), n_consts=1, symbol="÷",
-         micrograd="/", text="{c}/{x:w}", atomic=False, rate_text=(M + "{c}/{x:^2}",)),
+         domain=Domain(((0.3, 2.5), (-1.5, 1.5)))),
+    _row("add_c", lambda m, x, c: x + c, lambda m, o, x, c: (1.0,), n_consts=1),
+    _row("sub_c", lambda m, x, c: x - c, lambda m, o, x, c: (1.0,), n_consts=1),
+    _row("rsub_c", lambda m, x, c: c - x, lambda m, o, x, c: (-1.0,), n_consts=1),
+    _row("mul_c", lambda m, x, c: x * c, lambda m, o, x, c: (c,), n_consts=1),
+    _row("div_c", lambda m, x, c: x / c, lambda m, o, x, c: (1.0 / c,), n_consts=1,
+         domain=Domain(consts=(1.25,))),
+    _row("rdiv_c", lambda m, x, c: c / x, lambda m, o, x, c: (-o / x,), n_consts=1,
+         domain=Domain(((0.5, 2.0),))),
     _row("pow_c", lambda m, x, c: x**c, lambda m, o, x, c: (m.powgrad(x, c),), n_consts=1,
-         symbol="^", micrograd="**{c}", text="{x:^{k}}", rate_text=_pow_c_rate,
-         domain="x ** c needs x > 0 for a fractional c, and x != 0 where c < 1"),
+         domain=Domain(((0.3, 2.0),), (2.5,))),
     _row("rpow_c", lambda m, x, c: c**x, lambda m, o, x, c: (m.xlogy(o, c),), n_consts=1,
-         symbol="^", micrograd="**", text="{c}^{x:w}", rate_text=("{c}^{x:w}·ln {c}",),
-         domain="c ** x needs a base c > 0"),
-    _row("neg", lambda m, x: -x, lambda m, o, x: (-1.0,), symbol=M, micrograd="-",
-         text=M + "{x:w}", atomic=False, rate_text=(M + "1",)),
-    _row("abs", lambda m, x: m.abs(x), lambda m, o, x: (m.sign(x),), symbol="abs",
-         micrograd="abs", text="|{x}|", rate_text=("sign({x})",), note="abs'(0) = 0"),
-    _row("exp", lambda m, x: m.exp(x), lambda m, o, x: (o,), symbol="exp", micrograd="exp",
-         rate_text=("exp({x})",)),
-    _row("log", lambda m, x: m.log(x), lambda m, o, x: (1.0 / x,), symbol="log",
-         micrograd="log", rate_text=("1/{x:w}",), domain="log needs x > 0"),
-    _row("sqrt", lambda m, x: m.sqrt(x), lambda m, o, x: (0.5 / o,), symbol="√",
-         micrograd="sqrt", text="√{x:w}", rate_text=("1/(2√{x:w})",),
-         domain="sqrt needs x > 0 (at 0 its derivative is infinite)"),
-    _row("tanh", lambda m, x: m.tanh(x), lambda m, o, x: (m.dtanh(x),), symbol="tanh",
-         micrograd="tanh", rate_text=("tanh'({x})",),
-         note="tanh' = 1 − tanh², computed as sech² so it stays exact where tanh saturates"),
-    _row("sigmoid", lambda m, x: m.sigmoid(x), lambda m, o, x: (m.dsigmoid(x),), symbol="σ",
-         micrograd="sigmoid", rate_text=("σ'({x})",),
-         note="σ'(z) = σ(z)(1 − σ(z)), Nielsen eq. (40), computed without cancellation"),
-    _row("relu", lambda m, x: m.relu(x), lambda m, o, x: (m.step(x),), symbol="ReLU",
-         micrograd="ReLU", rate_text=("ReLU'({x})",),
-         note="relu'(0) = 0, as micrograd and PyTorch"),
-    _row("softplus", lambda m, x: m.softplus(x), lambda m, o, x: (m.sigmoid(x),),
-         symbol="softplus", micrograd="softplus", rate_text=("σ({x})",)),
-    _row("sin", lambda m, x: m.sin(x), lambda m, o, x: (m.cos(x),), symbol="sin", micrograd="sin",
-         rate_text=("cos({x})",)),
-    _row("cos", lambda m, x: m.cos(x), lambda m, o, x: (-m.sin(x),), symbol="cos",
-         micrograd="cos", rate_text=(M + "sin({x})",)),
-    _row("wsum", _wsum_forward, _wsum_partials, n_values=None, symbol="Σ", micrograd="wsum",
-         text=_wsum_text, atomic=False, rate_text=_wsum_rate,
-         note="Nielsen's weighted input z = Σ_k w_k a_k + b as one node; operands w…, a…, b"),
-    _row("sum", _sum_forward, lambda m, o, *args: (1.0,) * len(args), n_values=None, symbol="Σ",
-         micrograd="+", text=_sum_text, atomic=False, rate_text=lambda k, names, c: "1"),
+         domain=Domain(consts=(1.7,))),
+    _row("neg", lambda m, x: -x, lambda m, o, x: (-1.0,)),
+    _row("abs", lambda m, x: m.abs(x), lambda m, o, x: (m.sign(x),)),
+    _row("exp", lambda m, x: m.exp(x), lambda m, o, x: (o,)),
+    _row("log", lambda m, x: m.log(x), lambda m, o, x: (1.0 / x,), domain=_POSITIVE),
+    _row("sqrt", lambda m, x: m.sqrt(x), lambda m, o, x: (0.5 / o,), domain=_POSITIVE),
+    _row("tanh", lambda m, x: m.tanh(x), lambda m, o, x: (m.dtanh(x),)),
+    _row("sigmoid", lambda m, x: m.sigmoid(x), lambda m, o, x: (m.dsigmoid(x),)),
+    _row("relu", lambda m, x: m.relu(x), lambda m, o, x: (m.step(x),)),
+    _row("softplus", lambda m, x: m.softplus(x), lambda m, o, x: (m.sigmoid(x),)),
+    _row("sin", lambda m, x: m.sin(x), lambda m, o, x: (m.cos(x),)),
+    _row("cos", lambda m, x: m.cos(x), lambda m, o, x: (-m.sin(x),)),
+    # Nielsen's weighted input z = Σ_k w_k a_k + b as one node; operands w…, a…, b
+    _row("wsum", _wsum_forward, _wsum_partials, n_values=None, domain=Domain(arity=5)),
+    _row("sum", _sum_forward, lambda m, o, *args: (1.0,) * len(args), n_values=None,
+         domain=Domain(arity=3)),
 ]
-
 for _rule in _ROW_LIST:
     ROWS[_rule.name] = _rule
-    for _m in _filled():
-        _provide(_m, _rule)
 
 _ON_REGISTER: list[Callable[[Rule], None]] = []  # autograd.value: Value's method, VALUE_MATH
 
@@ -427,16 +293,15 @@ _ON_REGISTER: list[Callable[[Rule], None]] = []  # autograd.value: Value's metho
 def register(rule: Rule) -> Rule:
     """Add a row at run time; a unary row gets its ``Value`` method (``x.<name>()``) too.
 
-    The namespaces find its functions by name in their libraries; one a library lacks needs an
-    entry in ``FLOAT_MATH`` or ``numpy_math.array_math`` (``README.md``, "Adding an op").
+    The namespaces find its functions by name in their libraries on first use; one a library
+    lacks needs an entry in ``FLOAT_MATH`` or ``numpy_math.array_math`` (``README.md``, "Adding
+    an op"). How it is written, if not by its name, goes in ``notation.NOTATION``.
     """
     if not isinstance(rule, Rule):
         raise TypeError(f"register needs a Rule, got {rule!r} ({type(rule).__name__})")
     if rule.name in ROWS:
         raise ValueError(f"there is already a row named {rule.name!r}")
     ROWS[rule.name] = rule
-    for m in _filled():
-        _provide(m, rule)
     for hook in _ON_REGISTER:
         hook(rule)
     return rule

@@ -22,6 +22,7 @@ own; the gradients are the same.
 
 from __future__ import annotations
 
+import cmath
 import math
 import numbers
 from collections.abc import Callable, Sequence
@@ -30,7 +31,8 @@ from typing import Any
 
 from .graph import fill_grads, toposort
 from .modes import NO_GRAD_ALIVE, grad_on, ieee, ieee_on
-from .rules import _ON_REGISTER, FLOAT_MATH, ROWS, Rule, _where, math_namespace
+from .notation import notation_of
+from .rules import _ON_REGISTER, FLOAT_MATH, ROWS, MathNamespace, Rule, _where
 
 __all__ = ["VALUE_MATH", "Value", "sum_values", "weighted_sum", "weighted_sums"]
 
@@ -97,7 +99,8 @@ def _describe(rule: Rule, args: tuple[float, ...]) -> str:
 def _evaluate_slow(rule: Rule, args: tuple[float, ...], error: Exception) -> tuple[float, tuple]:
     """Where ``math`` raised: IEEE results under ``ieee()``, else an error naming op and values."""
     if not ieee_on():
-        hint = f" ({rule.domain})" if rule.domain else ""
+        domain = notation_of(rule.name).domain
+        hint = f" ({domain})" if domain else ""
         if isinstance(error, ZeroDivisionError):
             raise ZeroDivisionError(f"division by zero in {_describe(rule, args)}{hint}") from None
         if isinstance(error, OverflowError):
@@ -257,7 +260,7 @@ class Value:
         ('*', '**2', '+', 'ReLU')
         """
         rule = self._rule
-        return rule.micrograd_op(self.constant) if rule is not None else ""
+        return notation_of(rule.name).micrograd_op(self.constant) if rule is not None else ""
 
     @property
     def constant(self) -> float | None:
@@ -736,6 +739,44 @@ def _is_unary(rule: Rule) -> bool:
     return rule.n_values == 1 and rule.n_consts == 0
 
 
+_STEP = 2.0**-100  # the complex step: f'(x) = Im f(x + ih) / h, exact to rounding for tiny h
+
+
+def _without_row(name: str) -> Callable[[Any], Any]:
+    """A function a rate calls that has no row (``m.sinh`` in a ``cosh`` row's rate), on Values:
+    a node whose rate factor is its complex-step derivative through ``cmath`` (exact to rounding
+    for an analytic function). One more derivative through it needs a row of its own."""
+    complex_form = getattr(cmath, name, None)
+    if complex_form is None:
+        raise AttributeError(
+            f"create_graph: a rate calls {name!r}, which has no row of its own and no complex "
+            f"form in cmath to differentiate: register a row for {name!r}"
+        )
+    real_form = getattr(FLOAT_MATH, name)
+
+    def partials(m: Any, out: Any, x: Any) -> tuple[Any, ...]:
+        if isinstance(x, Value):
+            raise ValueError(
+                f"create_graph: a third derivative through {name!r}, which a rate calls but has "
+                f"no row of its own: register a row for {name!r} (README, 'Adding an op')"
+            )
+        return (complex_form(x + _STEP * 1j).imag / _STEP,)
+
+    rule = Rule(name, lambda m, x: real_form(x), partials, 1)
+    return lambda x: _apply(rule, (x,)) if isinstance(x, Value) else real_form(x)
+
+
+class _ValueMath(MathNamespace):
+    """The namespace of the rows on Values: a function a rate calls is its row's ``Value``
+    method, so the rate is a graph; one without a row is lifted by ``_without_row``."""
+
+    def _lookup(self, name: str) -> Any:
+        rule = ROWS.get(name)
+        if rule is not None and _is_unary(rule) and hasattr(Value, name):
+            return _lift(name)
+        return _without_row(name)
+
+
 def _install(rule: Rule) -> None:
     """A unary row without a hand-written method gets ``x.<name>()``; VALUE_MATH its function."""
     if not _is_unary(rule):
@@ -746,21 +787,20 @@ def _install(rule: Rule) -> None:
             return _apply(rule, (self,))
 
         method.__name__ = method.__qualname__ = rule.name
-        method.__doc__ = f"{rule.name} x, from its row in ``autograd.rules.ROWS``. {rule.note}"
+        note = notation_of(rule.name).note
+        method.__doc__ = f"{rule.name} x, from its row in ``autograd.rules.ROWS``. {note}"
         setattr(Value, rule.name, method)
-    if rule.name not in VALUE_MATH.__dict__:
+    if rule.name not in _GIVEN:  # a function lifted before the row came is replaced
         setattr(VALUE_MATH, rule.name, _lift(rule.name))
 
 
-VALUE_MATH = math_namespace(
-    abs=abs, where=_where, xlogy=_value_xlogy, powgrad=_value_powgrad,
-    **{r.name: _lift(r.name) for r in ROWS.values() if _is_unary(r) and hasattr(Value, r.name)},
-)
+_GIVEN = {"abs": abs, "where": _where, "xlogy": _value_xlogy, "powgrad": _value_powgrad}
+VALUE_MATH = _ValueMath(None, None, **_GIVEN)
 """The rule table's math namespace on Values: rates as graphs, for ``create_graph=True``.
 
-Each unary row's function is the row itself (a node); σ′ and tanh′ are the shared helpers, so
-smooth and differentiable again. Kinks (relu's step, abs's sign) are constants there: their own
-derivative is 0.
+Each unary row's function is the row itself (a node), found on first use; σ′ and tanh′ are the
+shared helpers, so smooth and differentiable again. Kinks (relu's step, abs's sign) are
+constants there: their own derivative is 0.
 """
 for _rule in ROWS.values():
     _install(_rule)

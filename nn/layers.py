@@ -42,6 +42,7 @@ import numpy as np
 
 from pathgrad.autograd import Value, weighted_sum
 from pathgrad.autograd._checks import positive_int
+from pathgrad.autograd.notation import notation_of
 from pathgrad.autograd.rules import ROWS
 from pathgrad.autograd.value import weighted_sums
 
@@ -70,7 +71,7 @@ def _on_value(activation: str) -> Callable[[Value], Value] | None:
 
 def _class_name(activation: str) -> str:
     # micrograd's repr: ReLUNeuron, LinearNeuron; the others after their row's _op
-    op = ROWS[activation].micrograd if activation in ROWS else activation
+    op = notation_of(activation).micrograd if activation in ROWS else activation
     return op[0].upper() + op[1:]
 
 

@@ -55,7 +55,8 @@ class Collapsed:
 
 def _chain(v: Value, consumers: dict[Value, int]) -> tuple[list[Value], list[Value]]:
     """The partial sums and the terms (in order) of the sum whose total is ``v``."""
-    members, terms = [v], []
+    members: list[Value] = [v]
+    terms: list[Value] = []
     cur = v
     while True:
         if cur.op == "sum":

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pathgrad.autograd import ROWS, Value
+from pathgrad.autograd import Value
+from pathgrad.autograd.notation import notation_of
 
 from ._neurons import NeuronBox
 from .style import DIM, INK, esc, number
@@ -24,8 +25,7 @@ _BOX_WEIGHTS = 3  # weights listed in a neuron's box; the rest are counted
 
 def op_text(v: Value) -> str:
     """How an op reads in a picture: its rule row's symbol, with the constant where it has one."""
-    rule = ROWS.get(v.op)
-    symbol = rule.symbol if rule is not None and rule.symbol else v.op
+    symbol = notation_of(v.op).symbol if v.op else v.op
     c = v.constant
     if c is None:
         return symbol

@@ -20,6 +20,7 @@ import math
 from typing import Any
 
 from pathgrad.autograd import ROWS, Value
+from pathgrad.autograd.notation import notation_of
 
 from .javascript import kernel_source, runtime_source
 
@@ -49,7 +50,7 @@ def engine_spec(order: list[Value]) -> dict[str, Any]:
     kernels, fast, checked = [], [], []
     for (op, n_values, n_consts), _k in sorted(signatures.items(), key=lambda kv: kv[1]):
         row = ROWS[op]
-        kernels.append({"op": op, "domain": row.domain})
+        kernels.append({"op": op, "domain": notation_of(op).domain})
         fast.append(kernel_source(row, n_values, n_consts))
         checked.append(kernel_source(row, n_values, n_consts, checked=True))
     source = "\n".join([
@@ -61,6 +62,7 @@ def engine_spec(order: list[Value]) -> dict[str, Any]:
     # a graph made inside ieee() holds inf or nan: the page then computes as IEEE 754 does
     ieee = any(not math.isfinite(x) for v in order for x in (v.data, *v.local_grads))
     return {
-        "source": source, "ieee": ieee, "kernels": kernels, "sig": sig, "start": start, "parents": parents,
-        "consts": consts, "data": [v.data if math.isfinite(v.data) else None for v in order],
+        "source": source, "ieee": ieee, "kernels": kernels, "sig": sig, "start": start,
+        "parents": parents, "consts": consts,
+        "data": [v.data if math.isfinite(v.data) else None for v in order],
     }

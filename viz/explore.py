@@ -36,7 +36,7 @@ from typing import Any
 
 from pathgrad.autograd import ROWS, Value, toposort
 from pathgrad.autograd.graph import reverse_sweep
-from pathgrad.autograd.notation import count_text
+from pathgrad.autograd.notation import count_text, notation_of
 from pathgrad.autograd.paths import _render, factor_name, node_name
 
 from ._collapse import Box, collapse
@@ -165,12 +165,14 @@ def _picture(root: Value, order: list[Value], index: dict[Value, int],
                 "terms": [index[t] for t in b.terms], "term_edges": [
                     start[index[m]] + m.parents.index(t) for m, t in _consumers(b)]}
             if b.opens:
-                first = {v: position[twin] for twin, v in real.items() if v in set(b.aligned[0])}
-                entry["positions"] = [first.get(v, -1) for v in b.aligned[0]]
+                term0 = b.aligned[0] or []
+                members = set(term0)
+                first = {v: position[twin] for twin, v in real.items() if v in members}
+                entry["positions"] = [first.get(v, -1) for v in term0]
                 entry["aligned"] = [None if a is None else [index[v] for v in a]
                                     for a in b.aligned]
                 for a in b.aligned[1:]:
-                    twin_of.update((v, w) for v, w in zip(a or (), b.aligned[0]) if v is not w)
+                    twin_of.update((v, w) for v, w in zip(a or (), term0) if v is not w)
             boxes.append(entry)
     return {"svg": svg, "grouped": grouped, "fixed": fixed,
             "cells": [[drawn[v], slots.get(v)] for v in draw_order], "boxes": boxes}, twin_of
@@ -207,9 +209,9 @@ def _slots(order: list[Value], drawn: dict[Value, str]) -> dict[Value, int]:
 
 
 def _rule_text(child: Value) -> str:
-    row = ROWS.get(child.op)
-    if row is None:
+    if child.op not in ROWS:
         return child.op
+    row = notation_of(child.op)
     symbol = f" ({row.symbol})" if row.symbol and row.symbol != row.name else ""
     note = f": {row.note}" if row.note else ""
     return f"rule {row.name}{symbol}{note}"

@@ -160,7 +160,7 @@ class JS:
     def __abs__(self) -> JS:
         return JSMath.call(self.m or JSMath(), "abs", self)
 
-    def __lt__(self, o: Any) -> JS:  # type: ignore[override]
+    def __lt__(self, o: Any) -> JS:
         return self._binary(o, "<", _REL)
 
     def __le__(self, o: Any) -> JS:

@@ -19,12 +19,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
 
-from ..rules import math_namespace
+from ..rules import MathNamespace, math_namespace
 
 __all__ = ["NUMPY_MATH", "array_math"]
 
@@ -34,7 +33,7 @@ def _no_errstate(**_: str) -> Iterator[None]:
     yield
 
 
-def array_math(xp: Any) -> SimpleNamespace:
+def array_math(xp: Any) -> MathNamespace:
     """The math namespace over array library ``xp``: each function a row asks for (``m.exp``,
     ``m.where``, ``m.maximum``, a new op's ``m.atan``) is ``xp``'s of that name.
 

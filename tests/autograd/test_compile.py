@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from op_table import arity, constant, make, squashed
 
 from pathgrad import autograd
 from pathgrad.autograd import (
@@ -196,41 +197,16 @@ def test_matmul_layers_with_shared_and_repeated_weights() -> None:
 
 
 # ---- every op of the rule table --------------------------------------------------------------
-# One function per rule, inputs kept inside the op's domain; the meta-test below checks that
-# the table and this dict name the same ops, so a new rule without a replay test fails.
+# One function per row, generated from the row's domain: each operand is an input mixed with a
+# parameter and squashed into the operand's interval, so a new row needs no edit here.
 P0, P1, P2 = Value(0.7, label="p0"), Value(-0.4, label="p1"), Value(1.3, label="p2")
-OP_CASES: dict[str, Callable[[Value, Value], Value]] = {
-    "add": lambda x, y: x + y * P0,
-    "sub": lambda x, y: x * P1 - y,
-    "mul": lambda x, y: x * y * P0,
-    "div": lambda x, y: (x * P0) / (1 + y * y),
-    "pow": lambda x, y: (1 + x * x) ** (y * P1),
-    "add_c": lambda x, y: x * P0 + 0.5,
-    "sub_c": lambda x, y: x * P0 - 1.5,
-    "rsub_c": lambda x, y: 2.0 - x * P0,
-    "mul_c": lambda x, y: (x + P0) * 0.75,
-    "div_c": lambda x, y: (x + P0) / 1.25,
-    "rdiv_c": lambda x, y: 1.0 / (1 + (x * P0) ** 2),
-    "pow_c": lambda x, y: (x * P0) ** 3,
-    "rpow_c": lambda x, y: 2.0 ** (x * P0),
-    "neg": lambda x, y: -(x * P0),
-    "abs": lambda x, y: abs(x * P0 + P1),
-    "exp": lambda x, y: (x * P0).exp(),
-    "log": lambda x, y: (1 + (x * P0) ** 2).log(),
-    "sqrt": lambda x, y: (2 + x * P0 * y).sqrt(),
-    "tanh": lambda x, y: (x * P0).tanh(),
-    "sigmoid": lambda x, y: (x * P0).sigmoid(),
-    "relu": lambda x, y: (x * P0 + P1).relu(),
-    "softplus": lambda x, y: (x * P0).softplus(),
-    "sin": lambda x, y: (x * P0).sin(),
-    "cos": lambda x, y: (x * P0).cos(),
-    "wsum": lambda x, y: weighted_sum([P0, P1], [x, y], P2),
-    "sum": lambda x, y: sum_values([x * P0, y, x * P1]),
-}
 
 
-def test_every_rule_has_a_replay_case() -> None:
-    assert set(OP_CASES) == set(ROWS)
+def op_case(op: str, x: Value, y: Value) -> Value:
+    rule = ROWS[op]
+    sources = [x * P0 + y * (0.3 * k) + P1 * (0.5 - 0.2 * k) for k in range(arity(rule))]
+    values = [squashed(rule, k, v) for k, v in enumerate(sources)]
+    return make(rule, values, constant(rule))
 
 
 @pytest.mark.parametrize("op", sorted(ROWS))
@@ -243,7 +219,7 @@ def test_every_op_replays_like_the_eager_engine(
 
     def f(x: Value, y: Value) -> Value:
         # six copies side by side, so a level holds a group of this op
-        return sum_values([OP_CASES[op](x + 0.1 * k, y) for k in range(6)])
+        return sum_values([op_case(op, x + 0.1 * k, y) for k in range(6)])
 
     params = [P0, P1, P2]
     step = compile(f, params=params, backend=mode.split("-")[0])
@@ -263,7 +239,7 @@ def test_every_op_in_the_batch_independent_part(
     monkeypatch.setattr(replay_scalar, "SCALAR_WIDE", scalar_wide)
 
     def f(x: Value, y: Value) -> Value:
-        return x * sum_values([OP_CASES[op](P0 + 0.1 * k, P1) for k in range(6)]) + y
+        return x * sum_values([op_case(op, P0 + 0.1 * k, P1) for k in range(6)]) + y
 
     params = [P0, P1, P2]
     xs, ys = np.array([-1.3, 0.0, 0.25, 1.4]), np.array([0.5, -1.2, 0.3, 1.0])
@@ -272,28 +248,11 @@ def test_every_op_in_the_batch_independent_part(
 
 
 # ---- random expressions ----------------------------------------------------------------------
-UNARY = ["add_c", "sub_c", "rsub_c", "mul_c", "div_c", "rdiv_c", "pow_c", "rpow_c", "neg",
-         "abs", "exp", "log", "sqrt", "tanh", "sigmoid", "relu", "softplus", "sin", "cos"]
-BINARY = ["add", "sub", "mul", "div", "pow"]
-
-
 def _apply(op: str, a: Value, b: Value, c: Value) -> Value:
-    # Operands are squashed where an op needs a domain or could overflow when nested.
-    t = a.tanh() if op in ("exp", "rpow_c", "pow_c", "mul", "pow") else a
-    table: dict[str, Callable[[], Value]] = {
-        "add": lambda: a + b, "sub": lambda: a - b, "mul": lambda: t * b.tanh(),
-        "div": lambda: a / (1.5 + b.sin()), "pow": lambda: (1 + t * t) ** b.tanh(),
-        "add_c": lambda: a + 0.5, "sub_c": lambda: a - 0.25, "rsub_c": lambda: 1.0 - a,
-        "mul_c": lambda: a * -0.5, "div_c": lambda: a / 3.0, "rdiv_c": lambda: 2.0 / (1 + a * a),
-        "pow_c": lambda: t**2, "rpow_c": lambda: 3.0**t, "neg": lambda: -a, "abs": lambda: abs(a),
-        "exp": lambda: t.exp(), "log": lambda: (1 + a * a).log(),
-        "sqrt": lambda: (1 + a * a).sqrt(),
-        "tanh": lambda: a.tanh(), "sigmoid": lambda: a.sigmoid(), "relu": lambda: a.relu(),
-        "softplus": lambda: a.softplus(), "sin": lambda: a.sin(), "cos": lambda: a.cos(),
-        "wsum": lambda: weighted_sum([b, c], [a, b], c),
-        "sum": lambda: sum_values([a, b, c, a]),
-    }
-    return table[op]()
+    # Operands drawn from (a, b, c, a, ...) and squashed into the row's domain: every row, nested.
+    rule = ROWS[op]
+    sources = [(a, b, c)[k % 3] for k in range(arity(rule))]
+    return make(rule, [squashed(rule, k, v) for k, v in enumerate(sources)], constant(rule))
 
 
 @st.composite

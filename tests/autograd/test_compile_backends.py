@@ -17,7 +17,7 @@ import textwrap
 
 import numpy as np
 import pytest
-from test_compile import OP_CASES, P0, P1, P2, assert_matches, moons
+from test_compile import P0, P1, P2, assert_matches, moons, op_case
 
 from pathgrad.autograd import ROWS, Value, compile, ieee, sum_values, weighted_sum
 from pathgrad.nn import MLP
@@ -51,11 +51,11 @@ def test_every_op_of_the_table_in_one_program(backend: str) -> None:
         # each op four times side by side (a vectorised group) and once alone (a single node);
         # short sums, since XLA's compile time grows fast with the depth of a chain
         # (XLA compiles a program of this size in ~10 s: the single nodes run on torch only)
-        wide = [sum_values([OP_CASES[op](x + 0.1 * k, y) for k in range(4)]) for op in ROWS]
+        wide = [sum_values([op_case(op, x + 0.1 * k, y) for k in range(4)]) for op in ROWS]
         total = sum_values([sum_values(wide[k : k + 6]) for k in range(0, len(wide), 6)])
         if backend == "jax":
             return total
-        alone = [OP_CASES[op](x * 0.9, y) for op in ROWS]
+        alone = [op_case(op, x * 0.9, y) for op in ROWS]
         return total + sum_values([sum_values(alone[k : k + 6])
                                    for k in range(0, len(alone), 6)]) * 0.5
 

@@ -6,7 +6,6 @@ The page in a real browser: test_explore_browser.py."""
 from __future__ import annotations
 
 import json
-import math
 import re
 import warnings
 from pathlib import Path

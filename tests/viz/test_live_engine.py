@@ -3,7 +3,7 @@ rule rows) against the Python engine, in headless Chromium: 1,000 random graphs 
 (binary and unary, constants, shared sub-expressions, saturated tails), each nudged at random
 leaves; values and gradients agree to 1e-12 relative after every ``set``, and where Python raises
 the page throws and keeps its numbers. A row registered at run time (the new-op recipe's
-``atan``) works in a page with no JavaScript edit. Domain errors name the op and operands.
+``cosh``) works in a page with no JavaScript edit. Domain errors name the op and operands.
 The graphs are batched into a few pages, so the module takes seconds."""
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import pytest
 from live_graphs import build, close, leaf_values, python_nodes, random_program
 
 from pathgrad.autograd import ROWS, Value, toposort
-from pathgrad.autograd.numpy_math import NUMPY_MATH
+from pathgrad.autograd.compiler.numpy_math import NUMPY_MATH
 from pathgrad.autograd.rules import FLOAT_MATH, Rule, register
 from pathgrad.autograd.value import VALUE_MATH
 from pathgrad.viz import explore
@@ -168,6 +168,12 @@ def test_a_page_through_its_api_matches_python(browser: Any, tmp_path: Path) -> 
             assert close(node["grad"], g, _scale([w[1] for w in want]))
     names = [n["name"] for n in tab.evaluate("window.pathgrad.nodes()")]
     assert names[-1] == "out" and "x0" in names
+    refused = tab.evaluate("""() => ['out', 'nope', ['x0', NaN], ['x0', '1']].map((a) => {
+        const [n, x] = Array.isArray(a) ? a : [a, 1];
+        try { window.pathgrad.set(n, x); return null; } catch (e) { return e.message; } })""")
+    assert re.search(r"out is computed by '\w+', not a leaf", refused[0]), refused
+    assert 'no node named "nope"' in refused[1] and "needs a finite number" in refused[2]
+    assert "needs a finite number, got 1" in refused[3]
     reset = tab.evaluate("window.pathgrad.reset()")
     want = python_nodes(program, leaf_values(program))
     assert [n["data"] for n in reset] == pytest.approx([d for d, _ in want], rel=1e-12)
@@ -209,30 +215,31 @@ def test_domain_errors_name_the_op_and_keep_the_last_state(
 
 
 @pytest.fixture
-def atan() -> Iterator[Rule]:
-    row = Rule("atan", lambda m, x: m.atan(x), lambda m, o, x: (1.0 / (1.0 + x * x),), 1,
-               symbol="atan", micrograd="atan", rate_text=("1/(1+{x:^2})",))
-    register(row)
+def cosh() -> Iterator[Rule]:
+    # the README's recipe: one row, its math only (its rate calls m.sinh, which has no row)
+    row = register(Rule("cosh", lambda m, x: m.cosh(x), lambda m, o, x: (m.sinh(x),), 1))
     yield row
-    del ROWS["atan"]
-    delattr(Value, "atan")
+    del ROWS["cosh"]
+    delattr(Value, "cosh")
     for namespace in (VALUE_MATH, FLOAT_MATH, NUMPY_MATH):
-        vars(namespace).pop("atan", None)
+        for name in ("cosh", "sinh"):
+            vars(namespace).pop(name, None)
 
 
-def test_a_row_registered_at_run_time_works_in_the_page(atan: Rule, browser: Any,
+def test_a_row_registered_at_run_time_works_in_the_page(cosh: Rule, browser: Any,
                                                         tmp_path: Path) -> None:
     w = Value(0.8, label="w")
     x = Value(-1.5, label="x")
-    L = (w * x).atan() * w  # type: ignore[attr-defined]
+    L = (w * x).cosh() * w  # type: ignore[attr-defined]
     L.label = "L"
-    path = explore(L, tmp_path / "atan.html")
-    assert "Math.atan(" in path.read_text(encoding="utf-8")
+    path = explore(L, tmp_path / "cosh.html")
+    assert "Math.cosh(" in path.read_text(encoding="utf-8")
     tab = _open(browser, path)
     for value in (0.3, -2.0, 7.5):
         got = {n["name"]: n for n in tab.evaluate("(x) => window.pathgrad.set('w', x)", value)}
-        # d/dw [atan(w x) w] = x w / (1 + (w x)²) + atan(w x)
-        want = x.data * value / (1 + (value * x.data) ** 2) + math.atan(value * x.data)
-        assert got["L"]["data"] == pytest.approx(math.atan(value * x.data) * value, rel=1e-14)
-        assert got["w"]["grad"] == pytest.approx(want, rel=1e-13)
+        # d/dw [cosh(w x) w] = x w sinh(w x) + cosh(w x)
+        u = value * x.data
+        assert got["L"]["data"] == pytest.approx(math.cosh(u) * value, rel=1e-14)
+        assert got["w"]["grad"] == pytest.approx(x.data * value * math.sinh(u) + math.cosh(u),
+                                                 rel=1e-13)
     tab.close()

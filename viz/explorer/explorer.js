@@ -858,8 +858,35 @@ function render({ model, el }) {
     }
   }
 
+  // the network diagram's neuron texts (a, z, δ = ∂L/∂z, b), from the nodes its labels name
+  const netTexts = [];
+  if (network && live) {
+    const byLabel = new Map();
+    scene.nodes.forEach((n, i) => { if (n.label && !byLabel.has(n.label)) byLabel.set(n.label, i); });
+    for (const [key, g] of network.nodes) {
+      const m = /^L(\d+)_(\d+)$/.exec(key);
+      if (!m) continue;
+      for (const t of g.querySelectorAll("text")) {
+        const k = /^(a|z|δ|b) (\S+)$/.exec(t.textContent.trim());
+        if (!k) continue;
+        const label = `${k[1] === "δ" ? "z" : k[1]}${m[1]}[${m[2]}]`;
+        const i = byLabel.get(label);
+        if (i === undefined) continue;
+        const digits = (k[2].split(".")[1] || "").length;
+        netTexts.push({ t, i, kind: k[1], digits });
+      }
+    }
+  }
+  function showNetwork() {
+    for (const { t, i, kind, digits } of netTexts) {
+      const text = `${kind} ${fmtFixed(kind === "δ" ? live.g[i] : live.v[i], digits)}`;
+      if (t.textContent !== text) t.textContent = text;
+    }
+  }
+
   // a nudge redraws what depends on the numbers (fast: texts only, then the panel)
   function refresh() {
+    showNetwork();
     if (graph && S.mode === "paths") showEngine();
     else if (graph) showReplay();
     if (graph) {
@@ -879,6 +906,7 @@ function render({ model, el }) {
     const move = (e) => {
       const dx = e.clientX - start;
       if (!moved && Math.abs(dx) < 3) return;
+      if (!moved && S.mode === "paths" && S.selected !== i) { S.selected = i; S.showAll = false; }
       moved = true;
       const step = e.shiftKey || e.altKey ? 0.001 : 0.01;
       const x = Number((x0 + dx * step).toFixed(6));
@@ -1148,7 +1176,7 @@ function render({ model, el }) {
   };
   const leafValues = () => {
     const out = {};
-    if (live) for (const i of live.leaves) out[names[i]] = live.v[i];
+    if (live) for (const i of live.leaves) if (!(names[i] in out)) out[names[i]] = live.v[i];
     return out;
   };
   let publishing = false;
