@@ -3,17 +3,26 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-dev
+STAMP_DEMO := $(VENV)/.installed-demo
 STAMP_BENCH := $(VENV)/.installed-bench
 
 .PHONY: demo test bench lint clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
-	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -qq --upgrade pip
+
+# make demo installs only what the demos need (the [demo] extra), quietly (-qq: pip's own notes
+# and the build backend's would be the only lines on stderr); pip's --no-compile leaves the
+# bytecode to Python, for the modules the demos import. The [dev] extra holds [demo] too, so
+# after make test a make demo installs nothing more.
+$(STAMP_DEMO): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -qq --no-compile -e '.[demo]'
+	touch $@
 
 $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install -q -e '.[dev]'
-	touch $@
+	touch $@ $(STAMP_DEMO)
 
 $(STAMP_BENCH): $(STAMP)
 	$(BIN)/python -m pip install -q -e '.[bench]'
@@ -21,7 +30,7 @@ $(STAMP_BENCH): $(STAMP)
 	-$(BIN)/python -m pip install -q -e '.[jax]' || echo "jax not installed: the JAX columns will be skipped"
 	touch $@
 
-demo: $(STAMP)
+demo: $(STAMP_DEMO)
 	MPLBACKEND=Agg $(BIN)/python -m pathgrad.demos
 
 test: $(STAMP)

@@ -293,33 +293,22 @@ _BACKWARD_LOCK = threading.Lock()
 so two threads sharing a leaf would otherwise lose each other's updates (PyTorch locks too)."""
 
 
+CLOSURE_STEPS = [False]
+"""True once a micrograd ``_backward`` closure was attached (``autograd.closure``): from then on
+backward looks for nodes whose step is a closure and calls it (before, it never pays for that)."""
+
+
 def _accumulate(order: list[V], output: Node, gradient: float) -> None:
     saved = [node.grad for node in order]
+    steps = _closure_steps(order) if CLOSURE_STEPS[0] else None
     try:
         for node in order:
             node.grad = 0.0
         output.grad = float(gradient)
-        for node in reversed(order):
-            edges = node._edges
-            n = len(edges)
-            if n == 2:  # unary and binary nodes without an iterator: most of a graph
-                edges[0].grad += node.grad * edges[1]
-            elif n == 4:
-                g = node.grad
-                edges[0].grad += g * edges[1]
-                edges[2].grad += g * edges[3]
-            elif n:
-                g = node.grad
-                if g == 0.0:
-                    # g·rate is ±0 for every finite rate, and adding ±0 to a parent's sum
-                    # (which starts at +0) changes nothing: skip the node. Cheap, and it is
-                    # common: a relu or hinge that is off zeroes a whole wsum node below it.
-                    total = sum(edges[1::2])
-                    if total - total == 0.0:  # every rate finite (an inf or nan shows here)
-                        continue
-                it = iter(edges)
-                for parent, rate in zip(it, it):
-                    parent.grad += g * rate
+        if steps:
+            _propagate_with_steps(order, steps)
+        else:
+            _propagate(order)
         # Leaves accumulate: this call's whole gradient is added to what they held before.
         # Every node has a path to a leaf, so an overflow anywhere shows at some leaf.
         for node, before in zip(order, saved):
@@ -331,6 +320,53 @@ def _accumulate(order: list[V], output: Node, gradient: float) -> None:
         for node, before in zip(order, saved):
             node.grad = before
         raise
+
+
+def _closure_steps(order: list[V]) -> dict[V, Callable[[], None]]:
+    steps = {}
+    for node in order:
+        step = getattr(getattr(node, "_rule", None), "step", None)
+        if step is not None and node._edges:
+            steps[node] = step
+    return steps
+
+
+def _propagate_with_steps(order: list[V], steps: dict[V, Callable[[], None]]) -> None:
+    """The reverse sweep calling each micrograd closure where a node has one, as micrograd."""
+    for node in reversed(order):
+        step = steps.get(node)
+        if step is not None:
+            step()
+            continue
+        g = node.grad
+        it = iter(node._edges)
+        for parent, rate in zip(it, it):
+            parent.grad += g * rate
+
+
+def _propagate(order: list[V]) -> None:
+    """The reverse sweep on ``.grad`` (zeroed, the output's seeded): each parent += grad × rate."""
+    for node in reversed(order):
+        edges = node._edges
+        n = len(edges)
+        if n == 2:  # unary and binary nodes without an iterator: most of a graph
+            edges[0].grad += node.grad * edges[1]
+        elif n == 4:
+            g = node.grad
+            edges[0].grad += g * edges[1]
+            edges[2].grad += g * edges[3]
+        elif n:
+            g = node.grad
+            if g == 0.0:
+                # g·rate is ±0 for every finite rate, and adding ±0 to a parent's sum
+                # (which starts at +0) changes nothing: skip the node. Cheap, and it is
+                # common: a relu or hinge that is off zeroes a whole wsum node below it.
+                total = sum(edges[1::2])
+                if total - total == 0.0:  # every rate finite (an inf or nan shows here)
+                    continue
+            it = iter(edges)
+            for parent, rate in zip(it, it):
+                parent.grad += g * rate
 
 
 def overflow_error(where: str, node: Node) -> OverflowError:

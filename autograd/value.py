@@ -29,6 +29,7 @@ from collections.abc import Callable, Sequence
 from contextvars import ContextVar
 from typing import Any
 
+from . import closure as _closure
 from .graph import fill_grads, toposort
 from .modes import NO_GRAD_ALIVE, grad_on, ieee, ieee_on
 from .notation import notation_of
@@ -91,9 +92,17 @@ def _as_constant(other: Any) -> float | None:
     return c
 
 
+def _written(rule: Rule) -> str:
+    """The op as Python code writes it ('/', '**', 'log'), not the row's name ('div_c')."""
+    return notation_of(rule.name).micrograd.replace("{c}", "") or rule.name
+
+
 def _describe(rule: Rule, args: tuple[float, ...]) -> str:
+    text = notation_of(rule.name).text
+    if rule.n_consts and isinstance(text, str) and text.startswith("{c}"):
+        args = (*args[-rule.n_consts:], *args[:-rule.n_consts])  # 2 / x, 2 ** x: as written
     values = ", ".join(repr(a) for a in args)
-    return f"'{rule.name}' at ({values})"
+    return f"'{_written(rule)}' at ({values})"
 
 
 def _evaluate_slow(rule: Rule, args: tuple[float, ...], error: Exception) -> tuple[float, tuple]:
@@ -138,7 +147,7 @@ def _apply(rule: Rule, values: tuple[Value, ...], const: float | None = None) ->
     except (ArithmeticError, ValueError) as error:
         out, local = _evaluate_slow(rule, args, error)
     if not finite_args:
-        raise _nonfinite_operand(rule.name, args)
+        raise _nonfinite_operand(_written(rule), args)
     edges: tuple[Any, ...] = ()
     for v, d in zip(values, local):
         edges += (v, d)
@@ -184,6 +193,8 @@ class Value:
 
     ``Value(data, label="")`` takes an int or float. ``nan`` and ``inf`` are refused unless the
     code runs inside ``ieee()``, where IEEE 754 semantics are what the user asked for.
+    micrograd's ``Value(data, (children...), 'op')`` makes a node by hand whose step of the chain
+    rule is the ``_backward`` closure then set on it (``autograd.closure``).
 
     >>> Value(3, label="x")
     Value(data=3.0, grad=0.0, label='x')
@@ -202,8 +213,9 @@ class Value:
     _rule: Rule | None  # the row that made this node; None for a leaf
     _const: float | None  # the plain-number operand of ops like x * 0.5; None otherwise
 
-    def __init__(self, data: Number, label: str = "") -> None:
-        if type(data) is float and data - data == 0.0 and type(label) is str:
+    def __init__(self, data: Number, _children: Any = (), _op: str = "", label: str = "") -> None:
+        if (type(data) is float and data - data == 0.0 and not _children and not _op
+                and type(label) is str):
             # the common case first, checks that cost a type test each (micrograd: none)
             self.data = data
             self.grad = 0.0
@@ -221,12 +233,15 @@ class Value:
                 "pathgrad.autograd.ieee() "
                 "if IEEE inf/nan semantics are what you want"
             )
+        if isinstance(_children, str) and not _op and not label:
+            _children, label = (), _children  # pathgrad's Value(data, "name")
         if not isinstance(label, str):
             raise TypeError(f"label must be a str, got {label!r} ({type(label).__name__})")
+        edges, rule = _closure.hand_made(_children, _op, Value)
         self.data = data
         self.grad = 0.0
-        self._edges = ()
-        self._rule = None
+        self._edges = edges if not NO_GRAD_ALIVE or grad_on() else ()
+        self._rule = rule
         self._const = None
         self.label = label
 
@@ -269,14 +284,25 @@ class Value:
 
     @property
     def _prev(self) -> set[Value]:
-        # micrograd's name, for lecture code such as its draw_dot.
-        return set(self.parents)
+        """micrograd's set of operands, for lecture code such as its ``draw_dot``.
 
-    def _backward(self) -> None:
+        A number operand is a leaf of its own there, as in micrograd (made afresh on each call,
+        its grad ∂self/∂number × self.grad); the engine's own edges keep it as a constant.
+
+        >>> n = Value(0.5)
+        >>> sorted(v.data for v in (2 * n)._prev)
+        [0.5, 2.0]
+        """
+        return _closure.prev(self, Value)
+
+    @property
+    def _backward(self) -> Callable[[], None]:
         """micrograd's step of the chain rule at this node: each parent's grad += rate × grad.
 
         ``backward()`` does every node's step in reverse topological order; calling the steps
-        by hand, output first, gives the same numbers (the lecture's manual cells).
+        by hand, output first, gives the same numbers (the lecture's manual cells). On a node
+        made by ``Value(data, children, op)`` it can be set to a closure, as the lecture writes
+        its ops; the rate factors are then read from the closure (``autograd.closure``).
 
         >>> a, b = Value(2.0), Value(-3.0)
         >>> c = a * b
@@ -285,10 +311,11 @@ class Value:
         >>> a.grad, b.grad
         (-3.0, 2.0)
         """
-        g = self.grad
-        it = iter(self._edges)
-        for parent, rate in zip(it, it):
-            parent.grad += rate * g
+        return _closure.step_of(self)
+
+    @_backward.setter
+    def _backward(self, step: Callable[[], None]) -> None:
+        _closure.attach(self, step)
 
     def __float__(self) -> float:
         """``float(v)`` is ``v.data``."""
@@ -545,7 +572,7 @@ class Value:
                 continue
             twin = _new(Value)
             twin.data, twin.grad, twin.label = node.data, node.grad, node.label
-            twin._rule, twin._const = node._rule, node._const
+            twin._rule, twin._const = _closure.copied(node._rule), node._const
             twin._edges = tuple(memo[id(e)] if isinstance(e, Value) else e for e in node._edges)
             memo[id(node)] = twin
         return memo[id(self)]
@@ -557,6 +584,7 @@ class Value:
         if not self._edges:
             return (_leaf, (self.data, self.grad, self.label))
         order = toposort(self)
+        _closure.refuse_pickle(order)
         leaves = [n for n in order if not n._edges]
         index = {n: i for i, n in enumerate(order)}
         records = [

@@ -3,7 +3,8 @@
 Every generator returns ``X`` of shape (n, d), float64, and ``y`` of shape (n,), int64, with
 class labels 0, 1, … . Two-class sets take ``signed=True`` for labels −1 and +1, the
 convention of micrograd's moons demo and its max-margin loss (``y*2 - 1`` there).
-The same ``seed`` gives the same arrays on every machine (``numpy.random.default_rng``).
+The same ``seed`` gives the same arrays on every machine (``numpy.random.default_rng``;
+``moons`` draws as scikit-learn's ``make_moons`` does, so its seeds give scikit-learn's sets).
 
 >>> X, y = moons(100, noise=0.1, seed=1337, signed=True)
 >>> X.shape, X.dtype, sorted(set(y.tolist()))
@@ -34,7 +35,7 @@ __all__ = [
 Arrays = tuple[np.ndarray, np.ndarray]
 
 
-def _finish(X: np.ndarray, y: np.ndarray, noise: float, rng: np.random.Generator,
+def _finish(X: np.ndarray, y: np.ndarray, noise: float, rng: Any,
             shuffle: bool, signed: bool, n_classes: int = 2) -> Arrays:
     if noise:
         X = X + rng.normal(scale=noise, size=X.shape)
@@ -50,19 +51,26 @@ def _finish(X: np.ndarray, y: np.ndarray, noise: float, rng: np.random.Generator
 
 def moons(n_samples: int = 100, noise: float = 0.0, seed: int | None = None, *,
           shuffle: bool = True, signed: bool = False) -> Arrays:
-    """Two interleaving half circles: scikit-learn's ``make_moons`` geometry.
+    """Two interleaving half circles: scikit-learn's ``make_moons``, bit for bit.
 
     The outer moon (label 0) has ``n_samples // 2`` points on the upper unit half circle, the
     inner moon (label 1) the rest on (1 − cos t, 0.5 − sin t); ``noise`` is the standard
-    deviation of Gaussian noise added to each coordinate.
+    deviation of Gaussian noise added to each coordinate. The random numbers are drawn as
+    scikit-learn draws them (``numpy.random.RandomState(seed)``: a shuffle of the indices, then
+    the noise), so ``moons(n, noise=s, seed=k)`` equals ``make_moons(n_samples=n, noise=s,
+    random_state=k)`` without needing scikit-learn; ``seed=1337`` is micrograd's demo
+    (``np.random.seed(1337)`` before ``make_moons(n_samples=100, noise=0.1)``), whose first
+    loss, 0.8958, pathgrad's ``MLP(2, [16, 16, 1], seed=1337)`` reproduces.
 
     >>> X, y = moons(4, shuffle=False)
     >>> X.round(3).tolist(), y.tolist()
     ([[1.0, 0.0], [-1.0, 0.0], [0.0, 0.5], [2.0, 0.5]], [0, 0, 1, 1])
+    >>> moons(100, noise=0.1, seed=1337)[0][0].round(4).tolist()  # micrograd's first point
+    [1.1221, 0.0815]
     """
     n = positive_int("n_samples", n_samples, 2)
     noise = positive_number("noise", noise, allow_zero=True)
-    rng = np.random.default_rng(seed)
+    rng = np.random.RandomState(seed)
     n_out = n // 2
     n_in = n - n_out
     t_out = np.linspace(0, np.pi, n_out)
@@ -72,7 +80,13 @@ def moons(n_samples: int = 100, noise: float = 0.0, seed: int | None = None, *,
         np.column_stack([1 - np.cos(t_in), 1 - np.sin(t_in) - 0.5]),
     ])
     y = np.hstack([np.zeros(n_out, dtype=np.int64), np.ones(n_in, dtype=np.int64)])
-    return _finish(X, y, noise, rng, shuffle, signed)
+    if shuffle:  # sklearn.utils.shuffle: RandomState.shuffle of arange(n), before the noise
+        order = np.arange(n)
+        rng.shuffle(order)
+        X, y = X[order], y[order]
+    if noise:
+        X = X + rng.normal(scale=noise, size=X.shape)
+    return _finish(X, y, 0.0, rng, False, signed)
 
 
 def circles(n_samples: int = 100, noise: float = 0.0, factor: float = 0.8,

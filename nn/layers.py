@@ -111,7 +111,7 @@ def _inputs(x: Any, labels: list[str], what: str) -> list[Value]:
         ) from None
     if n != len(labels):
         raise _length_error(what, len(labels), x)
-    return [v if type(v) is Value else Value(v, label) for v, label in zip(x, labels)]
+    return [v if type(v) is Value else Value(v, label=label) for v, label in zip(x, labels)]
 
 
 class Neuron(Module):
@@ -162,8 +162,8 @@ class Neuron(Module):
             w_names = [f"w{layer}[{j},{k}]" for k in range(nin)]
             b_name, z_name, a_name = f"b{layer}[{j}]", f"z{layer}[{j}]", f"a{layer}[{j}]"
         weights, bias = _draw(_rng(seed), init, nin)
-        self.w = [Value(x, name) for x, name in zip(weights, w_names)]
-        self.b = Value(bias, b_name)
+        self.w = [Value(x, label=name) for x, name in zip(weights, w_names)]
+        self.b = Value(bias, label=b_name)
         self.layer, self.index = layer, index
         self._z_label = z_name
         self._a_label = z_name if activation == "linear" else a_name

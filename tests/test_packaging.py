@@ -37,7 +37,7 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     if not any(files):  # not a git checkout: copy the folders the wheel is made of
         files = [str(p.relative_to(ROOT)) for d in ("autograd", "nn", "viz", "demos")
                  for p in (ROOT / d).rglob("*") if p.is_file() and "__pycache__" not in p.parts]
-        files += ["pyproject.toml", "README.md"]
+        files += ["pyproject.toml", "README.md", "LICENSE"]
     for name in filter(None, files):
         src, dst = ROOT / name, build / name
         if src.is_file():
@@ -146,3 +146,13 @@ def test_beside_hips_autograd_in_either_order(wheel: Path, hips: Path, tmp_path:
     with ThreadPoolExecutor(2) as pool:
         for done in [pool.submit(_both_orders, o, wheel, hips, tmp_path / o) for o in orders]:
             done.result()
+
+
+def test_the_license_file_is_mit_as_pyproject_says_and_ships_in_the_wheel(wheel: Path) -> None:
+    text = (ROOT / "LICENSE").read_text(encoding="utf-8")
+    assert text.startswith("MIT License") and "WITHOUT WARRANTY OF ANY KIND" in text
+    assert 'license = "MIT"' in (ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    names = zipfile.ZipFile(wheel).namelist()
+    shipped = [n for n in names if n.endswith("/LICENSE") and ".dist-info/" in n]
+    assert shipped, names
+    assert zipfile.ZipFile(wheel).read(shipped[0]).decode() == text

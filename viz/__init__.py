@@ -4,7 +4,7 @@ Graphviz engine bundled in the pygraphviz wheel (no system ``dot`` needed).
 
 * ``draw_dot(root)``: a node per value (label, data, grad), a node per op, each edge labelled
   with its rate factor; ``group="neuron"`` collapses neurons into boxes; over ``max_nodes``
-  (500) it warns and returns a note instead of an unreadable picture.
+  (``MAX_NODES``, 250) it warns and returns a note instead of an unreadable picture.
 * ``draw_paths(root, wrt, k=3)``: the k largest paths from ``wrt`` in colour, with a legend
   that adds their products up to ∂root/∂wrt.
 * ``draw_network(model, by="weight"|"grad")``: Nielsen's diagrams for ``nn`` and

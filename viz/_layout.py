@@ -173,14 +173,17 @@ def _extent(along: list[float], across: list[float], cuts: list[int], tb: bool
     return (side, length) if tb else (length, side)
 
 
-def _choose(along_of: dict[str, tuple[list[float], list[float]]]) -> tuple[str, list[int]]:
-    """The direction and cuts of the picture closest to the limits, fewest cuts first. A
-    picture narrow enough as it is stays in one piece (cutting would only scatter it)."""
+def _choose(along_of: dict[str, tuple[list[float], list[float]]],
+            below: tuple[float, float] = (0.0, 0.0)) -> tuple[str, list[int]]:
+    """The direction and cuts of the picture closest to the limits, fewest cuts first, with
+    ``below`` (a legend's width and height, points) under it. A picture narrow enough as it
+    is stays in one piece (cutting would only scatter it)."""
     best: tuple[float, int, str, list[int]] | None = None
     for direction, (along, across) in along_of.items():
         for k in range(1, max(len(along) // 3, 1) + 1):
             cuts = _cuts(along, k)
             w, h = _extent(along, across, cuts, direction == "TB")
+            w, h = max(w, below[0]), h + below[1]
             if k > 1 and w > h and direction == "TB":
                 break  # more columns only widen it
             ratio = max(w / h, h / w) if w > 0 and h > 0 else 1.0
@@ -214,10 +217,11 @@ def _too_wide(units: dict[str, Unit], links: list[Link], rank: dict[str, int]) -
     return max(across) > WIDTH * _MARGIN
 
 
-def lay_out(g: Digraph, units: dict[str, Unit], links: list[Link], rankdir: str | None
-            ) -> dict[str, int]:
-    """Emit ``units`` and ``links`` into ``g`` by the rules above; returns each unit's
-    segment (0 when the picture is one piece)."""
+def lay_out(g: Digraph, units: dict[str, Unit], links: list[Link], rankdir: str | None,
+            below: tuple[float, float] = (0.0, 0.0)) -> dict[str, int]:
+    """Emit ``units`` and ``links`` into ``g`` by the rules above, leaving room for ``below``
+    (a legend's estimated width and height in points); returns each unit's segment (0 when
+    the picture is one piece)."""
     rank = _ranks(units, links)
     if len(units) > 12:
         _echo(units, links, rank)
@@ -230,7 +234,7 @@ def lay_out(g: Digraph, units: dict[str, Unit], links: list[Link], rankdir: str 
             if u.stacked is not None:
                 u.attrs.update(u.stacked[0])
     along_of = {d: _bands(units, links, rank, d in ("TB", "BT"), stacked) for d in directions}
-    direction, cuts = (rankdir, []) if rankdir is not None and flat else _choose(along_of)
+    direction, cuts = (rankdir, []) if rankdir is not None and flat else _choose(along_of, below)
     low = min(rank.values())
     segment = {u: sum(rank[u] - low >= c for c in cuts) for u in units}
     for link in links:  # an edge into a later segment starts from a copy of its tail there

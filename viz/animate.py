@@ -26,6 +26,7 @@ from typing import Any
 
 from pathgrad.autograd import Value, paths, toposort
 
+from ._quiet import quiet_fontconfig
 from .dot import Highlight, build
 from .rendering import _write
 from .style import FONT_BOLD, number, path_color, rate
@@ -142,6 +143,7 @@ def _pin(graph: Any, layout: Any) -> Any:
     return graph
 
 
+@quiet_fontconfig()  # the first layout of a process loads fontconfig
 def frame_layouts(root: Value, frames: list[Frame]) -> list[Any]:
     """Each frame's graph (pygraphviz), laid out once and pinned: every node at one position
     and one size in every frame, the largest it takes in any (a lit box has a thicker border
@@ -170,8 +172,9 @@ def frame_layouts(root: Value, frames: list[Frame]) -> list[Any]:
 def _frame_images(root: Value, frames: list[Frame]) -> list[Any]:
     from PIL import Image, ImageDraw, ImageFont
 
-    pictures = [Image.open(io.BytesIO(bytes(g.draw(format="png")))).convert("RGB")
-                for g in frame_layouts(root, frames)]
+    with quiet_fontconfig():
+        pictures = [Image.open(io.BytesIO(bytes(g.draw(format="png")))).convert("RGB")
+                    for g in frame_layouts(root, frames)]
     width = max(p.width for p in pictures)
     height = max(p.height for p in pictures)
     font = _font(ImageFont, 15)

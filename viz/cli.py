@@ -123,7 +123,8 @@ class _Version(argparse.Action):
             text = version("pathgrad")
         except PackageNotFoundError:  # a source tree that was never installed
             text = "(not installed)"
-        parser.exit(0, f"pathgrad {text}\n")
+        print(f"pathgrad {text}")  # on stdout, as --help and every other tool's --version
+        parser.exit(0)
 
 
 # ---- the command line -----------------------------------------------------------------------

@@ -204,8 +204,10 @@ def build(
     stacklevel: int = 2,
     edge_labels: bool | None = None,
     op_nodes: bool | None = None,
+    below: tuple[float, float] = (0.0, 0.0),
 ) -> tuple[Digraph, list[Value], dict[Value, str]]:
-    """The graph, the topological order it numbers values by, and the drawn node of each value."""
+    """The graph, the topological order it numbers values by, and the drawn node of each value
+    (``below``: the size of a legend the caller puts under it, in points)."""
     _check(root, rankdir, group, max_nodes, digits)
     order = toposort(root)
     boxes = find_neurons(order) if group == "neuron" else []
@@ -231,7 +233,7 @@ def build(
     g.attr(fontname=FONT, bgcolor="white")
     g.attr("node", fontname=FONT, fontsize="11")
     g.attr("edge", fontname=FONT, fontsize="10", arrowsize="0.7")
-    segment = lay_out(g, scene.units, scene.links, rankdir)
+    segment = lay_out(g, scene.units, scene.links, rankdir, below)
     if boxes:  # dot spaces boxes with many edges at one port wider than nodesep asks
         g.attr(nodesep="0.02", ranksep="0.5")
     _stack_layers(g, boxes, segment)

@@ -184,9 +184,18 @@ def draw_paths(
     from pathgrad.autograd import toposort
 
     highlight = path_highlight(toposort(root), list(summary.top), wrt)
+    legend = _legend(summary, digits)
     g, _, drawn = build(root, rankdir, group, max_nodes, digits, highlight, stacklevel=3,
-                        op_nodes=op_nodes)
+                        op_nodes=op_nodes, below=_legend_size(legend))
     if not drawn:  # over max_nodes: build returned its note
         return g
-    g.attr(label=_legend(summary, digits), labelloc="b", labeljust="l", fontsize="11")
+    g.attr(label=legend, labelloc="b", labeljust="l", fontsize="11")
     return g
+
+
+def _legend_size(legend: str) -> tuple[float, float]:
+    """The legend's size in points, estimated from its lines (11 pt text, about 17.5 pt a line
+    with the table's padding; 70 characters a line at most, about 6 pt each): the layout
+    leaves room for it, so the picture with its legend keeps within the 3:1 limit."""
+    lines = legend.count("<BR") + legend.count('<TR><TD ALIGN="LEFT">')
+    return 70 * 6.0 + 60.0, 17.5 * lines + 12.0

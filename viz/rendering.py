@@ -24,6 +24,8 @@ import graphviz
 
 from pathgrad.autograd._files import write_atomic
 
+from ._quiet import quiet_fontconfig
+
 __all__ = ["FORMATS", "Digraph", "pipe", "render", "to_svg", "use_bundled_graphviz"]
 
 FORMATS: dict[str, str] = {"svg": "svg", "png": "png", "pdf": "pdf", "dot": "dot", "gv": "dot"}
@@ -64,7 +66,7 @@ def _bundled_pipe(source: str, fmt: str) -> bytes:
     graph = pygraphviz.AGraph(string=source)
     # pygraphviz prints a "layout may take a long time" note to sys.stderr above 1,000 nodes;
     # the caller asked for the picture, so keep the note out of their output.
-    with contextlib.redirect_stderr(io.StringIO()):
+    with contextlib.redirect_stderr(io.StringIO()), quiet_fontconfig():
         out = graph.draw(path=None, format=fmt, prog="dot")
     return bytes(out)
 

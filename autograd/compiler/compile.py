@@ -106,6 +106,28 @@ class Compiled:
         state = f"{self.n_nodes} nodes" if self._trace else "not traced yet"
         return f"<compiled {fn_name(self.fn)}: {len(self.params)} params, {state}>"
 
+    @property
+    def tape(self) -> Tape:
+        """The recorded program, lowered (after the first call): ``print(step.tape)`` lists it
+        one line per group, like a jaxpr."""
+        if self._trace is None:
+            raise ValueError(f"{fn_name(self.fn)} is not traced yet: call it on a batch first")
+        return self._tape
+
+    @property
+    def source(self) -> dict[str, str]:
+        """The generated code of each back end used so far, by name (``"scalar"``: the part
+        computed once per call); JAX and PyTorch run the rows on arrays, with no code of ours."""
+        if self._trace is None:
+            return {}
+        found = {"scalar": "\n".join(self._prologue.source_parts)}
+        for name, replay in self._replays.items():
+            parts = getattr(replay, "source_parts", None)
+            found[name] = ("\n".join(parts) if parts is not None else
+                           f"# no generated code: the plan's groups run through the rows on "
+                           f"{name} arrays")
+        return found
+
     # ---- input -------------------------------------------------------------------------------
     def _arrays(self, arrays: tuple[Any, ...]) -> list[np.ndarray]:
         if len(arrays) == self._n_args and _F64 is not None:  # float64 vectors as they are

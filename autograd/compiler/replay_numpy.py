@@ -188,6 +188,8 @@ class NumpyReplay:
     def __init__(self, tape: Tape, S: np.ndarray, GS: np.ndarray) -> None:
         self.tape = t = tape
         self.S, self.GS = S, GS
+        self.source_parts: list[str] = []
+        """The generated code, one function per chunk of 2,000 statements (``source``)."""
         self.row = [-1] * t.n
         self.n_rows = 0
         # Adjoints live in rows of their own, taken when backward's code first writes one and
@@ -296,8 +298,9 @@ class NumpyReplay:
         self.scalar_rows = np.asarray(self._scalar_rows, dtype=np.intp)
         self.scalar_src = np.asarray(self._scalar_src, dtype=np.intp)
         self.n_statements = len(code.fwd) + len(back)
-        self._forward = build(chunks(code.fwd), "(V, S, RV)", code.names)
-        self._backward = build(chunks(back), "(V, G, S, GS, RV, RG)", code.names)
+        self._forward = build(chunks(code.fwd), "(V, S, RV)", code.names, self.source_parts)
+        self._backward = build(chunks(back), "(V, G, S, GS, RV, RG)", code.names,
+                               self.source_parts)
         self._view_keys = list(code.views)
         self._gview_keys = list(code.gviews)
         self.root_row = self.row[t.root]

@@ -104,6 +104,8 @@ class PythonReplay:
     def __init__(self, tape: Tape) -> None:
         self.tape = t = tape
         names: dict[str, Any] = {"M": FLOAT_MATH}
+        self.source_parts: list[str] = []
+        """The generated code, one function per chunk of 2,000 statements (``source``)."""
         batched_ops = [i for i in range(t.n) if t.parents[i] and t.batched[i]]
         fwd, bwd = float_code(t, batched_ops, names)
         names["GuardFlip"] = GuardFlip
@@ -113,8 +115,8 @@ class PythonReplay:
             fwd.append(f"if ({x} {op} {y}) != {outcome}: raise GuardFlip({j}, -1)")
         self.input_nodes = [(i, t.input_of[i]) for i in range(t.n) if t.input_of[i] >= 0]
         self.n_statements = len(fwd) + len(bwd)
-        self._forward = build(chunks(fwd), "(v, s)", names)
-        self._backward = build(chunks(bwd), "(v, g, s, gs)", names)
+        self._forward = build(chunks(fwd), "(v, s)", names, self.source_parts)
+        self._backward = build(chunks(bwd), "(v, g, s, gs)", names, self.source_parts)
 
     def run(
         self, xs: list[np.ndarray], s: list[float], with_grad: bool

@@ -175,6 +175,8 @@ class ScalarReplay:
     def __init__(self, tape: Tape) -> None:
         self.tape = t = tape
         n = len(tape.scalar_nodes)
+        self.source_parts: list[str] = []
+        """The generated code, one function per chunk of 2,000 statements (``source``)."""
         self.S = np.zeros(n)
         """The scalars' values, written in place by every call (array replays keep views)."""
         self._GS = np.zeros(n + 1)  # one more, always 0.0: the adjoint of an unused parameter
@@ -190,13 +192,13 @@ class ScalarReplay:
         if any(vectorised for vectorised, _ in _items(t)):
             self._vectorised = True
             fwd, bwd, names = _code(t, self.S, self.GS)
-            self._forward = build(chunks(fwd), "(S, s)", names)
-            self._backward = build(chunks(bwd), "(S, GS, s, gs)", names)
+            self._forward = build(chunks(fwd), "(S, s)", names, self.source_parts)
+            self._backward = build(chunks(bwd), "(S, GS, s, gs)", names, self.source_parts)
         else:
             names = {"M": FLOAT_MATH}
             fwd, bwd = float_code(t, t.scalar_ops, names, epilogue=True)
-            self._forward = build(chunks(fwd), "(s)", names)
-            self._backward = build(chunks(bwd), "(s, gs)", names)
+            self._forward = build(chunks(fwd), "(s)", names, self.source_parts)
+            self._backward = build(chunks(bwd), "(s, gs)", names, self.source_parts)
 
     def scalars(self) -> tuple[list[float] | None, np.ndarray]:
         """Every scalar's value now, as a list (None where only the array was made) and the

@@ -32,6 +32,8 @@ import builtins
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from .listing import listing
+
 if TYPE_CHECKING:
     from .trace import Trace
 
@@ -65,6 +67,7 @@ class Tape:
         self.root = trace.output if trace.output >= 0 else n - 1
         self.n_inputs = len(trace.inputs)
         self.input_of = [-1] * n
+        self.input_names = [leaf.label for leaf in trace.inputs]
         for arg, leaf in enumerate(trace.inputs):
             if id(leaf) in index:
                 self.input_of[index[id(leaf)]] = arg
@@ -112,6 +115,10 @@ class Tape:
     def operands(self, i: int) -> int:
         """How many operands of node ``i``'s rule are nodes (the rest is its constant)."""
         return len(self.parents[i])
+
+    def __str__(self) -> str:
+        """The program, one line per group, like a jaxpr (``listing.listing``)."""
+        return listing(self, plan(self))
 
 
 def _ref(index: dict[int, int], x: Any) -> int | float:
@@ -182,11 +189,15 @@ def plan(t: Tape) -> list[list[Group]]:
     return levels
 
 
-def build(sources: list[list[str]], header: str, names: dict[str, Any]) -> list[Any]:
-    """Compile chunks of statements into functions ``header`` (one per chunk)."""
+def build(sources: list[list[str]], header: str, names: dict[str, Any],
+          kept: list[str] | None = None) -> list[Any]:
+    """Compile chunks of statements into functions ``header`` (one per chunk); the text of each
+    is appended to ``kept`` (a replay's ``source``)."""
     funcs = []
     for n, body in enumerate(sources):
         text = f"def f{n}{header}:\n" + "".join(f"    {line}\n" for line in body or ["pass"])
+        if kept is not None:
+            kept.append(text)
         scope = dict(names)
         exec(builtins.compile(text, f"<autograd.compiler.tape chunk {n}>", "exec"), scope)
         funcs.append(scope[f"f{n}"])

@@ -21,6 +21,7 @@ from typing import Any
 
 from ..graph import toposort
 from ..modes import recording
+from ..rules import ROWS
 from ..value import COMPARISONS, Value
 
 __all__ = ["Trace", "TraceMismatchError", "first_difference", "signature", "trace"]
@@ -49,7 +50,7 @@ class Trace:
         """Node ``i`` as the error messages name it: index, op, label, kind of leaf."""
         v = self.nodes[i]
         if v.op:
-            return f"node {i} (op {v.op!r}{f', label {v.label!r}' if v.label else ''})"
+            return f"node {i} (op {v._op!r}{f', label {v.label!r}' if v.label else ''})"
         return f"node {i} ({self._leaf_kind(v)})"
 
     def _leaf_kind(self, v: Value) -> str:
@@ -95,6 +96,13 @@ def trace(
             f"({type(out).__name__})"
         )
     nodes = _with_guards(out, guards)
+    for v in nodes:
+        if v._rule is not None and v._rule is not ROWS.get(v.op):  # made by hand (micrograd)
+            raise TypeError(
+                f"compile: {fn_name(fn)} makes a {v._op!r} node by hand (micrograd's Value(data, "
+                "children, op) with a _backward closure); compile replays rows of "
+                "autograd.rules only: write the op as a row (autograd.rules.register)"
+            )
     return Trace(nodes, inputs, list(params), guards,
                  next(i for i, v in enumerate(nodes) if v is out))
 

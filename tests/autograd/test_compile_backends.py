@@ -18,6 +18,7 @@ import textwrap
 import numpy as np
 import pytest
 from test_compile import P0, P1, P2, assert_matches, moons, op_case
+from test_compile_spec import assert_meets_the_spec
 
 from pathgrad.autograd import ROWS, Value, compile, ieee, sum_values, weighted_sum
 from pathgrad.nn import MLP
@@ -64,7 +65,8 @@ def test_every_op_of_the_table_in_one_program(backend: str) -> None:
     ys = np.array([0.5, -1.2, 0.3, 1.0, -0.1, 0.7])
     step = compile(f, params=params, backend=backend)
     assert_matches(step, f, params, xs, ys)
-    assert set(ROWS) <= set(step._tape.ops)
+    assert set(ROWS) <= set(step.tape.ops)
+    assert_meets_the_spec(step, params, xs, ys)  # the tape's reference interpreter
 
 
 @pytest.mark.parametrize("backend", ARRAY_BACKENDS)

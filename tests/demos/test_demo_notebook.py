@@ -80,3 +80,11 @@ def test_the_printed_numbers_agree(executed: Any) -> None:
     assert "24,300,000 paths" in printed  # 30^5
     accuracy = float(re.search(r"test accuracy: ([\d.]+)%", printed)[1])
     assert accuracy >= 90.0
+
+
+def test_no_cell_shows_a_third_party_warning(executed: Any) -> None:
+    # the bundled fontconfig's "unknown element reset-dirs" came as a red block under the first
+    # picture (viz/_quiet.py)
+    stderr = "".join(o.get("text", "") for c in executed.cells for o in c.get("outputs", [])
+                     if o.get("output_type") == "stream" and o.get("name") == "stderr")
+    assert "Fontconfig" not in stderr

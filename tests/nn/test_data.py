@@ -113,3 +113,37 @@ def test_one_hot_and_split():
 def test_bad_arguments(call, error, message):
     with pytest.raises(error, match=message):
         call()
+
+
+@pytest.mark.parametrize("n, noise, seed, shuffle", [
+    (100, 0.1, 1337, True), (7, 0.3, 0, True), (50, 0.0, 5, True), (33, 0.2, 2**31, False),
+])
+def test_moons_is_sklearns_make_moons_bit_for_bit(n, noise, seed, shuffle):
+    X, y = data.moons(n, noise=noise, seed=seed, shuffle=shuffle)
+    Xs, ys = skd.make_moons(n_samples=n, noise=noise, random_state=seed, shuffle=shuffle)
+    assert X.tobytes() == Xs.tobytes() and np.array_equal(y, ys)
+
+
+def test_seed_1337_is_micrograds_demo_and_its_first_loss():
+    # micrograd's demo.ipynb: np.random.seed(1337); random.seed(1337);
+    # make_moons(n_samples=100, noise=0.1); MLP(2, [16, 16, 1]); it prints loss 0.8958441028683222
+    import random
+
+    engine = pytest.importorskip("micrograd.engine")
+    micrograd_nn = pytest.importorskip("micrograd.nn")
+    from pathgrad.nn import MLP, fit, optim
+
+    np.random.seed(1337)
+    X, y = skd.make_moons(n_samples=100, noise=0.1)
+    ours, ours_y = data.moons(100, noise=0.1, seed=1337, signed=True)
+    assert X.tobytes() == ours.tobytes() and np.array_equal(y * 2 - 1, ours_y)
+    random.seed(1337)
+    model = micrograd_nn.MLP(2, [16, 16, 1])
+    scores = [model([engine.Value(a) for a in row]) for row in X]
+    hinge = sum((1 + -yi * si).relu() for yi, si in zip(y * 2 - 1, scores)) * (1.0 / len(y))
+    theirs = (hinge + 1e-4 * sum(p * p for p in model.parameters())).data
+    assert round(theirs, 4) == 0.8958
+    net = MLP(2, [16, 16, 1], seed=1337)
+    history = fit(net, ours, ours_y, "max_margin", optim.SGD(net.parameters(), lr=1.0),
+                  epochs=1, l2=1e-4, verbose=False)
+    assert history.loss[0] == pytest.approx(theirs, rel=1e-14)

@@ -235,3 +235,12 @@ def test_op_nodes_false_puts_the_symbol_in_the_value_box(capfd: pytest.CaptureFi
 
     to_svg(draw_dot(root, op_nodes=False))
     assert "Error" not in capfd.readouterr().err  # Graphviz accepted every HTML label
+
+
+def test_the_package_docstring_gives_max_nodes_as_the_code_has_it() -> None:
+    import pathgrad.viz
+
+    doc = " ".join((pathgrad.viz.__doc__ or "").split())
+    said = re.search(r"over ``max_nodes`` \(``MAX_NODES``, (\d+)\)", doc)
+    assert said is not None and int(said[1]) == MAX_NODES
+    assert re.findall(r"\b(\d{3})\b", doc) == [str(MAX_NODES)]  # no other size stated

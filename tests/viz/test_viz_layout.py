@@ -127,3 +127,23 @@ def test_wrt_is_framed_and_named_and_every_factor_lit() -> None:
     # a1[0], the first factor of every path (∂z2[0]/∂w2[0,0] = a1[0]), is lit, not greyed
     a10 = next(line for line in source.splitlines() if "<B>a1[0]</B>" in line)
     assert "#C8C8C8" not in a10 and 'STYLE="dashed"' in a10
+
+
+def test_draw_paths_of_a_20_step_chain_keeps_3_to_1_with_its_legend(tmp_path) -> None:
+    # issue 22's chain: y = x, then y*x and tanh(0.9y + 0.1) alternating, 20 steps; its legend
+    # (under the picture) was left out of the layout's sums: 878 x 2580 px, 2.94 : 1 here and
+    # 3.3 : 1 where the legend's text came out narrower; now 955 x 1882 px, 1.97 : 1
+    from PIL import Image
+
+    from pathgrad.viz import render
+
+    x = Value(0.9, label="x")
+    y = x
+    for i in range(20):
+        y = y * x if i % 2 == 0 else (0.9 * y + 0.1).tanh()
+    graph = draw_paths(y, x)
+    shape = layout(graph.source)
+    assert shape.ratio <= 2.5 and shape.min_text_px() >= 10.0, (shape.width, shape.height)
+    with Image.open(render(graph, tmp_path / "chain.png")) as png:
+        width, height = png.size
+    assert max(width / height, height / width) <= 2.5, png.size
