@@ -106,8 +106,11 @@ def _measure(page: Any, rounds: int, block: int, mg_steps: int,
 
 
 def main() -> None:
-    from playwright.sync_api import sync_playwright
-
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        print("skipped: playwright is not installed (pip install playwright)")
+        return
     if not os.path.exists(CHROMIUM):
         print(f"skipped: no {CHROMIUM}")
         return

@@ -318,3 +318,14 @@ def _json(spec: dict[str, Any]) -> str:
     import json
 
     return json.dumps(spec).replace("</", "<\\/")
+
+
+def test_hovering_an_edge_of_the_traced_graph_names_its_rate_factor(browser: Any,
+                                                                   tmp_path: Path) -> None:
+    page = _page(browser, tmp_path, MLP(2, [2, 1], seed=0), lr=0.5)
+    page.api("train(3)")
+    page.page.locator(".pp-stage .pg-grip").first.hover(force=True)
+    tip = page.page.locator(".pg-tip")
+    assert tip.is_visible() and re.match(r"∂.+/∂.+ = ", tip.inner_text()), tip.inner_text()
+    assert "rule " in tip.inner_text()
+    page.close()
