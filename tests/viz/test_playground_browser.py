@@ -213,6 +213,12 @@ def test_clicking_a_point_draws_its_graph_with_its_numbers(browser: Any, tmp_pat
     page.page.locator("g.node", has=page.page.locator("text", has_text="neuron 2[0]")).first.click()
     panel = page.page.locator(".pp-panel").inner_text()
     assert "paths to the loss" in panel and "z2[0]" in panel
+    page.page.locator(".pp-panel .pg-members button", has_text="w2[0,1]").click()
+    w = next(j for j, v in enumerate(order) if v.label == "w2[0,1]")
+    head = page.page.locator(".pp-panel h2").inner_text()
+    assert head.startswith("∂C_x/∂w2[0,1] = ") and abs(
+        float(head.split("= ")[1].replace("−", "-")) - order[w].grad) <= 6e-4 * max(1, abs(
+            order[w].grad)), (head, order[w].grad)
     page.page.locator(".pp-lower").scroll_into_view_if_needed()
     page.page.screenshot(path=str(shots / "playground_traced.png"))
     page.close()

@@ -426,7 +426,13 @@ function renderPlayground({ model, el }) {
       h("span", { class: "pp-path" }, p.nodes.map((n) => names[n]).join(" → ")),
       h("br"), `product ${short(p.product)} = ${p.edges.map((e) => short(live.R[e])).join(" · ") || "1"}`));
     const shownSum = found.paths.reduce((s, p) => s + p.product, 0);
+    // a neuron's box: its members (z, a, each weight, b) to pick from, as in the explorer
+    const box = drawnOf(i);
+    const members = box && box.startsWith("n") ? at.map((w, j) => [w, j]).filter(([w]) => w && w.drawn === box) : [];
+    const picker = members.length > 1 ? h("div", { class: "pg-members" }, ...members.map(([, j]) =>
+      h("button", { type: "button", class: j === i ? "pg-on" : "", onclick: () => { S.selected = j; redrawTrace(); } }, names[j]))) : h("span");
     panel.replaceChildren(
+      picker,
       h("h2", {}, `∂${names[live.root]}/∂${names[i]} = ${short(live.g[i])}`),
       h("p", {}, `${count} path${count === "1" ? "" : "s"} to the loss; the ${found.paths.length} largest by |product|:`),
       h("ol", { class: "pp-paths" }, ...rows),
