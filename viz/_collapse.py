@@ -154,3 +154,39 @@ def collapse(root: Value, order: list[Value]) -> Collapsed:
         twin[v] = s
         real[s] = v
     return Collapsed(twin[root], real, boxes, box_of)
+
+
+def nearest(root: Value, order: list[Value], limit: int) -> Collapsed:
+    """The part of the graph nearest the output, at most ``limit`` values drawn: values taken
+    breadth-first from the root while they and their operands fit; an operand not taken is
+    drawn as a leaf of its own (its numbers shown, its operands cut), so every drawn value
+    keeps its operands in order. For a graph no boxing brings under ``limit``."""
+    taken: list[Value] = []
+    drawn: set[Value] = {root}
+    queue, seen = [root], {root}
+    head = 0
+    while head < len(queue):
+        v = queue[head]
+        head += 1
+        new = {p for p in v.parents if p not in drawn}
+        if len(drawn) + len(new) > limit:
+            break
+        drawn |= new
+        taken.append(v)
+        for p in v.parents:
+            if p not in seen:
+                seen.add(p)
+                queue.append(p)
+    inside = set(taken)
+    twin: dict[Value, Value] = {}
+    real: dict[Value, Value] = {}
+    for v in order:  # topological: operands first
+        if v not in drawn:
+            continue
+        edges: tuple[object, ...] = ()
+        if v in inside:
+            edges = tuple(x for p, r in zip(v.parents, v.local_grads) for x in (twin[p], r))
+        s = _stand_in(v, edges)
+        twin[v] = s
+        real[s] = v
+    return Collapsed(twin[root], real, [], {})

@@ -39,7 +39,7 @@ from pathgrad.autograd.graph import reverse_sweep
 from pathgrad.autograd.notation import count_text, notation_of
 from pathgrad.autograd.paths import _render, factor_name, node_name
 
-from ._collapse import Box, collapse
+from ._collapse import Box, collapse, nearest
 from ._labels import _BOX_WEIGHTS, op_text
 from ._live import engine_spec
 from ._neurons import find_neurons
@@ -56,8 +56,9 @@ MAX_PATHS = 64
 """"show all" lights up to this many paths; beyond it the panel says how many there are."""
 
 MAX_LIVE_NODES = 50_000
-"""The most value nodes a page holds (its engine recomputes them all on every nudge: about
-25 ms at 10,000 in Chromium). Above ``MAX_NODES`` the drawing boxes long sums and neurons."""
+"""The most value nodes a page holds (its engine recomputes them all on every nudge: 0.8 ms at
+10,000 in Chromium, the page's redraw about 5 ms more; benchmarks/live.py). Above ``MAX_NODES``
+the drawing boxes long sums and neurons, or shows the part nearest the output."""
 _VIEWS_THAT_WORK = (
     "Views that work: explore(model, 'net.html', loss=one_example_loss) (the network diagram "
     "and that example's graph), explore(one_example_loss, ...), draw_network(model), or "
@@ -82,7 +83,11 @@ def _finite(x: float) -> float | None:
 
 
 def _name(v: Value, index: dict[Value, int]) -> str:
-    return node_name(v) or f"v{index[v]}"
+    """The label, else for a leaf ``v{i}`` (its value would not name it once nudged, and two
+    leaves may hold one value), else the expression of its operands."""
+    if v.label:
+        return v.label
+    return f"v{index[v]}" if not v.parents else node_name(v) or f"v{index[v]}"
 
 
 def _expression(v: Value, values: bool) -> str:
@@ -147,12 +152,18 @@ def _picture(root: Value, order: list[Value], index: dict[Value, int],
     boxes of long sums (``_collapse``): which drawn values show term j's nodes."""
     boxes: list[dict[str, Any]] = []
     twin_of: dict[Value, Value] = {}  # a node of term j of a box -> its twin in term 1
+    cut = None
     if len(order) <= MAX_NODES:
         draw_root, draw_order, real = root, order, None
     else:
         c = collapse(root, order)
         draw_root, real = c.root, c.real
         draw_order = toposort(draw_root)
+        if _drawn_count(draw_order) > MAX_NODES:  # no boxing makes it readable: the nearest part
+            c = nearest(root, order, MAX_NODES)
+            draw_root, real = c.root, c.real
+            draw_order = toposort(draw_root)
+            cut = len(draw_order)
     svg, drawn, grouped = _layout(draw_root, draw_order, len(order))
     slots = _slots(draw_order, drawn)
     position = {v: q for q, v in enumerate(draw_order)}
@@ -174,8 +185,14 @@ def _picture(root: Value, order: list[Value], index: dict[Value, int],
                 for a in b.aligned[1:]:
                     twin_of.update((v, w) for v, w in zip(a or (), term0) if v is not w)
             boxes.append(entry)
-    return {"svg": svg, "grouped": grouped, "fixed": fixed,
+    return {"svg": svg, "grouped": grouped, "fixed": fixed, "cut": cut,
             "cells": [[drawn[v], slots.get(v)] for v in draw_order], "boxes": boxes}, twin_of
+
+
+def _drawn_count(order: list[Value]) -> int:
+    """How many elements a drawing of ``order`` has with one box per neuron."""
+    boxes = find_neurons(order)
+    return len(order) - sum(len(b.members) for b in boxes) + len(boxes)
 
 
 def _consumers(box: Box) -> list[tuple[Value, Value]]:

@@ -213,3 +213,44 @@ def test_the_network_diagram_follows_a_nudge(browser: Any, tmp_path: Path) -> No
     assert f"a {a.data:.4f}" in texts or f"a {a.data:.3f}" in texts, texts
     assert any(t.startswith("δ ") and abs(float(t[2:]) - z.grad) < 6e-4 for t in texts), texts
     page.close()
+
+
+def test_a_random_1000_node_graph_is_live_with_its_nearest_part_drawn(
+        browser: Any, tmp_path: Path, shots: Path) -> None:
+    import random
+
+    rng = random.Random(0)
+    leaves = [rng.uniform(-1, 1) for _ in range(4)]
+
+    def build(xs: list[float]) -> list[Value]:
+        r = random.Random(1)
+        nodes = [Value(x, label=f"x{i}") for i, x in enumerate(xs)]
+        for _ in range(1700):
+            recent = nodes[-8:]
+            if r.random() < 0.5:
+                a = r.choice(recent)
+                nodes.append([a.tanh(), a * 0.5, a.sigmoid()][r.randrange(3)])
+            else:
+                a, b = r.choice(recent), r.choice(recent)
+                nodes.append(a * b if r.random() < 0.5 else a + b)
+        return nodes
+
+    root = build(leaves)[-1]
+    n = len(toposort(root))
+    assert n >= 1000
+    page = _open(browser, explore(root, tmp_path / "random.html"))
+    assert f"of all {n:,}" in page.locator(".pg-note").inner_text()
+    for k, x in ((0, 0.37), (2, -0.81)):
+        got = page.evaluate("([n, x]) => window.pathgrad.set(n, x)", [f"x{k}", x])
+        leaves[k] = x
+        again = build(leaves)[-1]
+        again.backward()
+        want = toposort(again)
+        assert len(got) == len(want)
+        scale = max(abs(v.grad) for v in want)
+        for node, v in zip(got, want):
+            assert node["data"] == pytest.approx(v.data, rel=1e-12, abs=1e-300)
+            assert abs(node["grad"] - v.grad) <= 1e-12 * max(abs(v.grad), scale)
+    page.screenshot(path=str(shots / "random_1000.png"))
+    assert page.errors == []
+    page.close()

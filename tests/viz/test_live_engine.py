@@ -189,28 +189,32 @@ def _error_page(tmp_path: Path) -> Path:
     return explore(L, tmp_path / "domains.html")
 
 
-@pytest.mark.parametrize("name,value,pattern", [
+DOMAIN_CASES = [
     ("x", -1.0, r"^ValueError: math domain error in 'log' at \(-1\.0\) \(log needs x > 0\)"),
     ("x", 0.0, r"^ValueError: math domain error in 'log' at \(0\.0\)"),
     ("y", -1.0, r"^ZeroDivisionError: division by zero in 'sqrt' at \(0\.0\)"),
     ("y", -2.0, r"^ValueError: math domain error in 'sqrt' at \(-1\.0\)"),
     ("y", 0.0, r"^ZeroDivisionError: division by zero in 'rdiv_c' at \(0\.0, 1\.0\)"),
     ("x", 300.0, r"^OverflowError: overflow in 'exp' at \(900\.0\)"),
-])
-def test_domain_errors_name_the_op_and_keep_the_last_state(
-        browser: Any, tmp_path: Path, name: str, value: float, pattern: str) -> None:
-    path = _error_page(tmp_path)
-    tab = _open(browser, path)
+]
+
+
+def test_domain_errors_name_the_op_and_keep_the_last_state(browser: Any, tmp_path: Path) -> None:
+    tab = _open(browser, _error_page(tmp_path))
     before = tab.evaluate("window.pathgrad.nodes()")
-    message = tab.evaluate("""([n, x]) => { try { window.pathgrad.set(n, x); return null; }
-                               catch (e) { return `${e.name}: ${e.message}`; } }""",
-                           [name, value])
-    assert message is not None and re.search(pattern, message), message
-    assert tab.evaluate("window.pathgrad.nodes()") == before  # the last valid state
-    alarm = tab.locator(".pg-error").inner_text()
-    assert re.search(pattern.lstrip("^"), alarm), alarm
-    failed = tab.evaluate("[...document.querySelectorAll('g.node.pg-failed')].length")
-    assert failed == 1
+    for name, value, pattern in DOMAIN_CASES:
+        message = tab.evaluate("""([n, x]) => { try { window.pathgrad.set(n, x); return null; }
+                                   catch (e) { return `${e.name}: ${e.message}`; } }""",
+                               [name, value])
+        assert message is not None and re.search(pattern, message), message
+        assert tab.evaluate("window.pathgrad.nodes()") == before  # the last valid state
+        alarm = tab.locator(".pg-error").inner_text()
+        assert re.search(pattern.lstrip("^"), alarm), alarm
+        failed = tab.evaluate("[...document.querySelectorAll('g.node.pg-failed')].length")
+        assert failed == 1
+    tab.evaluate("window.pathgrad.set('x', 3.0)")  # a valid value clears the alarm
+    assert tab.locator(".pg-error").is_hidden()
+    assert tab.evaluate("document.querySelectorAll('g.node.pg-failed').length") == 0
     tab.close()
 
 

@@ -578,6 +578,11 @@ function render({ model, el }) {
       more.push("Click a weight (an edge) to light up its paths. The computation graph is large: " +
         "there each neuron is one box.");
     }
+    if (spec.cut && S.view === "graph") {
+      more.push(`A large graph: the drawing shows the ${spec.cut} values nearest ${rootName} of all ` +
+        `${scene.nodes.length.toLocaleString("en-US")}, which the page holds and recomputes ` +
+        "(a value whose operands are not drawn shows its numbers only).");
+    }
     if (boxes.length && S.view === "graph") {
       more.push(`A loss over a batch: ${boxes.map((b) => b.what).join(" and ")} ${boxes.length > 1 ? "are boxes" : "is a box"} ` +
         "(click one to open it); the page holds and recomputes every node.");
@@ -836,6 +841,7 @@ function render({ model, el }) {
       live.set(i, x);
       S.error = null;
       alarm.hidden = true;
+      if (graph) for (const g of graph.svg.querySelectorAll(".pg-failed")) g.classList.remove("pg-failed");
     } catch (e) {
       showError(e);
       return false;
@@ -1211,10 +1217,13 @@ function render({ model, el }) {
     model.on("change:values", () => {
       if (publishing || !live) return;
       const values = model.get("values") || {};
+      let refused = false;
       for (const [name, x] of Object.entries(values)) {
         const i = byName.get(name);
-        if (i !== undefined && live.sig[i] < 0 && live.v[i] !== x) nudge(i, x);
+        if (i === undefined || live.sig[i] >= 0) refused = true;
+        else if (live.v[i] !== x && !(typeof x === "number" && nudge(i, x))) refused = true;
       }
+      if (refused) publish();  // Python's trait back to what the page holds
     });
   }
 
