@@ -20,7 +20,7 @@ request and needs no server. The notebook widget ``viz.Explorer`` loads the same
 >>> with tempfile.TemporaryDirectory() as d:
 ...     page = explore(y, os.path.join(d, "y.html"))
 ...     text = page.read_text(encoding="utf-8")
->>> "<svg" in text and "http://" not in text.split("<svg")[0]
+>>> "u003csvg" in text and "http://" not in text.split("u003csvg")[0]
 True
 """
 
@@ -48,7 +48,8 @@ from .network import draw_network, network_view
 from .rendering import _write, to_svg
 from .style import PALETTE
 
-__all__ = ["K_PATHS", "MAX_LIVE_NODES", "MAX_PATHS", "ROOT_NAME", "explore", "page_html", "scene"]
+__all__ = ["K_PATHS", "MAX_LIVE_NODES", "MAX_PATHS", "ROOT_NAME", "explore", "page_html", "scene",
+           "script_json"]
 
 K_PATHS = 5
 """Paths lit at first when a node is clicked (the largest |product| first)."""
@@ -372,9 +373,32 @@ def _model_scene(model: Any, loss: Value | None, wrt: Value | None,
     return data
 
 
+def script_json(data: Any) -> str:
+    """``data`` as JSON that is safe inside an HTML ``<script>`` element: ``<``, ``>`` and ``&``
+    written as ``\\u003c``, ``\\u003e``, ``\\u0026`` (escaping ``</`` alone let a label holding
+    ``<!--<script>`` put the parser in its "double-escaped" state, where the JSON swallowed the
+    page's own script and nothing rendered), and U+2028/U+2029 too; a lone surrogate, which
+    no page can hold, is a ``ValueError`` naming the text.
+
+    >>> script_json({"label": "<!--<script>&"})
+    '{"label": "\\\\u003c!--\\\\u003cscript\\\\u003e\\\\u0026"}'
+    """
+    blob = json.dumps(data, ensure_ascii=False, allow_nan=False)
+    bad = re.search("[\ud800-\udfff]", blob)
+    if bad is not None:
+        at = bad.start()
+        raise ValueError(f"explore: the text {blob[max(0, at - 30):at + 1]!r} holds a lone "
+                         f"surrogate (U+{ord(bad[0]):04X}), which UTF-8 cannot encode: no page "
+                         "can hold it; give the value a label of valid text")
+    for char, code in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"),
+                       ("\u2028", "\\u2028"), ("\u2029", "\\u2029")):
+        blob = blob.replace(char, code)
+    return blob
+
+
 def page_html(data: dict[str, Any]) -> str:
     """The page for a scene: the script and styles inline, the scene as JSON."""
-    blob = json.dumps(data, ensure_ascii=False, allow_nan=False).replace("</", "<\\/")
+    blob = script_json(data)
     from html import escape
 
     return (

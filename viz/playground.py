@@ -32,7 +32,6 @@ True
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import re
@@ -292,7 +291,9 @@ def page_html(spec: dict[str, Any]) -> str:
     """The page for a spec: the scripts and styles inline, the spec as JSON."""
     from html import escape
 
-    blob = json.dumps(spec, ensure_ascii=False, allow_nan=False).replace("</", "<\\/")
+    from .explore import script_json
+
+    blob = script_json(spec)  # safe in a <script>: <, >, & escaped (a label "<!--<script>" too)
     return (
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
         "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"

@@ -10,7 +10,7 @@ graph for another example, and that must not be replayed.
 >>> w = Value(3.0, label="w")
 >>> t = trace(lambda x: w * x + 1, [w], [2.0], ["x"])
 >>> [t.describe(i) for i in range(len(t.nodes))]
-["node 0 (params[0] 'w')", "node 1 (input 0 'x')", "node 2 (op 'mul')", "node 3 (op 'add_c')"]
+["node 0 (params[0] 'w')", "node 1 (input 0 'x')", "node 2 (op '*')", "node 3 (op '+')"]
 """
 
 from __future__ import annotations
@@ -121,24 +121,8 @@ def _with_guards(out: Value, guards: list[tuple[str, Any, Any, bool]]) -> list[V
                 if u not in seen:
                     seen.add(u)
                     before.append(u)
-    if not before:
-        return order
-    # a compared node may depend on nodes of out's graph: order the union as one graph
-    union, placed = [], set()
-    for v in (*order, *before):
-        stack = [v]
-        while stack:
-            u = stack[-1]
-            if u in placed:
-                stack.pop()
-                continue
-            pending = [p for p in u.parents if p not in placed]
-            if pending:
-                stack.extend(pending)
-            else:
-                placed.add(u)
-                union.append(stack.pop())
-    return union
+    # before's nodes come after all their parents: those in out's graph are placed already
+    return order + before
 
 
 def _comparable(c: float | None) -> Any:
