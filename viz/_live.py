@@ -4,7 +4,9 @@
 topological order) the index of its kernel (``-1`` for a leaf), its constant, its first edge;
 per edge its parent; every node's value as the engine computed it; and the JavaScript source of
 one kernel per signature (row, operands, constant) in the graph, with its checked twin, both
-written by ``viz.javascript`` from the rows. Building it is one pass over the nodes and edges.
+written by ``viz.javascript`` from the rows. A node made by hand (micrograd's ``_backward``
+closure, no row) is kept as exported (``opaque``: its rates), and nudges upstream of it are
+refused by the page. Building it is one pass over the nodes and edges.
 
 >>> from pathgrad.autograd import Value, toposort
 >>> x = Value(2.0, label="x")
@@ -35,11 +37,19 @@ def engine_spec(order: list[Value]) -> dict[str, Any]:
     start = [0]
     parents: list[int] = []
     consts: list[float | None] = []
-    for v in order:
+    opaque: dict[int, list[float]] = {}  # a node made by hand: its exported rates
+    for i, v in enumerate(order):
         edges = v.parents
         if not edges:
             sig.append(-1)
             consts.append(None)
+        elif ROWS.get(v.op) is not v._rule:
+            # micrograd's Value(data, children, op) with a _backward closure: no row writes it,
+            # so the page keeps its value and rates and refuses nudges that would change them
+            sig.append(-2)
+            consts.append(None)
+            opaque[i] = list(v.local_grads)
+            parents.extend(index[p] for p in edges)
         else:
             c = v.constant
             key = (v.op, len(edges), 0 if c is None else 1)
@@ -63,6 +73,6 @@ def engine_spec(order: list[Value]) -> dict[str, Any]:
     ieee = any(not math.isfinite(x) for v in order for x in (v.data, *v.local_grads))
     return {
         "source": source, "ieee": ieee, "kernels": kernels, "sig": sig, "start": start,
-        "parents": parents, "consts": consts,
+        "parents": parents, "consts": consts, "opaque": opaque,
         "data": [v.data if math.isfinite(v.data) else None for v in order],
     }

@@ -51,6 +51,6 @@ class Explorer(anywidget.AnyWidget):
         engine = scene.get("engine")
         if engine is not None:
             for node, sig, x in zip(scene["nodes"], engine["sig"], engine["data"]):
-                if sig < 0 and x is not None:
+                if sig == -1 and x is not None:  # a leaf (-2: a node made by hand)
                     values.setdefault(node["name"], x)
         super().__init__(scene=scene, values=values, **kwargs)

@@ -247,3 +247,28 @@ def test_a_row_registered_at_run_time_works_in_the_page(cosh: Rule, browser: Any
         assert got["w"]["grad"] == pytest.approx(x.data * value * math.sinh(u) + math.cosh(u),
                                                  rel=1e-13)
     tab.close()
+
+
+def test_a_node_made_by_hand_is_kept_and_nudges_through_it_refused(browser: Any,
+                                                                   tmp_path: Path) -> None:
+    # micrograd's lecture: an op as Value(data, children, op) plus a _backward closure; no row
+    # writes it, so the page keeps its exported numbers and says why it cannot move them
+    x, b = Value(0.5, label="x"), Value(2.0, label="b")
+    t = math.tanh(x.data)
+    n = Value(t, (x,), "tanh")
+    n.label = "n"
+
+    def _backward() -> None:
+        x.grad += (1 - t**2) * n.grad
+
+    n._backward = _backward  # type: ignore[method-assign]
+    L = n * b
+    L.label = "L"
+    tab = _open(browser, explore(L, tmp_path / "hand.html"))
+    message = tab.evaluate("""() => { try { window.pathgrad.set('x', 0.9); return null; }
+                                      catch (e) { return e.message; } }""")
+    assert message is not None and "x feeds n, a node made by hand" in message, message
+    got = {m["name"]: m for m in tab.evaluate("window.pathgrad.set('b', -3.0)")}
+    assert got["L"]["data"] == pytest.approx(t * -3.0, rel=1e-15)
+    assert got["x"]["grad"] == pytest.approx((1 - t * t) * -3.0, rel=1e-14)
+    tab.close()

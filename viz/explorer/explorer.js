@@ -99,8 +99,17 @@ class Engine {
         if (this.first[this.P[e]] > i) this.first[this.P[e]] = i;
       }
     }
+    // nodes made by hand (a _backward closure, no row): their exported rates, and the nodes
+    // upstream of one, which a nudge may not change (the page cannot recompute the closure)
+    this.opaque = new Map(Object.entries(spec.opaque || {}).map(([i, r]) => [Number(i), r]));
+    for (const [i, rates] of this.opaque) rates.forEach((r, k) => { this.R[this.start[i] + k] = r; });
+    this.feedsOpaque = new Uint8Array(n);
+    for (let i = n - 1; i >= 0; i--) {
+      if (!this.feedsOpaque[i] && !this.opaque.has(i)) continue;
+      for (let e = this.start[i]; e < this.start[i + 1]; e++) this.feedsOpaque[this.P[e]] = 1;
+    }
     this.leaves = [];
-    for (let i = 0; i < n; i++) if (this.sig[i] < 0) this.leaves.push(i);
+    for (let i = 0; i < n; i++) if (this.sig[i] === -1) this.leaves.push(i);
     this.root = n - 1;
     this.version = 0;
     this.forward(0);
@@ -112,7 +121,7 @@ class Engine {
     const { K, sig, start, P, c, v, R } = this;
     for (let i = from, n = this.n; i < n; i++) {
       const k = sig[i];
-      if (k < 0) continue;
+      if (k < 0) continue;  // a leaf, or a node made by hand (kept as exported)
       const s = start[i];
       const o = K[k](v, P, s, c[i], R);
       let ok = o - o === 0;
@@ -166,6 +175,12 @@ class Engine {
     if (typeof x !== "number" || !Number.isFinite(x)) {
       throw new TypeError(`set: ${this.names[i]} needs a finite number, got ${String(x)}`);
     }
+    if (this.feedsOpaque[i]) {
+      const j = [...this.opaque.keys()].find((o) => this.reaches(i, o));
+      throw new Error(`set: ${this.names[i]} feeds ${this.names[j]}, a node made by hand (a ` +
+        "_backward closure, no rule row): the page cannot recompute it. Give its op a row " +
+        "(pathgrad.autograd.rules.register) to make it live");
+    }
     const [vs, rs] = this.saved;
     vs.set(this.v);
     rs.set(this.R);
@@ -178,6 +193,16 @@ class Engine {
       throw e;
     }
     this.backward();
+  }
+
+  // whether node a is upstream of node b
+  reaches(a, b) {
+    const seen = new Uint8Array(this.n);
+    seen[a] = 1;
+    for (let j = a + 1; j <= b; j++) {
+      for (let e = this.start[j]; e < this.start[j + 1]; e++) if (seen[this.P[e]]) { seen[j] = 1; break; }
+    }
+    return seen[b] === 1;
   }
 
   reset() {
@@ -689,7 +714,7 @@ function render({ model, el }) {
     const shown = paths.reduce((a, p) => a + p.product, 0);
     const grad = live.g[i];
     if (allZero) {
-      const dead = paths.every((p) => p.edges.some((e) => live.R[e] === 0 && live.kernels[live.sig[live.child[e]]].op === "relu"));
+      const dead = paths.every((p) => p.edges.some((e) => live.R[e] === 0 && live.sig[live.child[e]] >= 0 && live.kernels[live.sig[live.child[e]]].op === "relu"));
       line(bold(`${d} = 0`), dead ? ": every path passes a dead relu (its rate factor is 0)"
         : ": every path passes a rate factor of 0");
     } else if (exact) {
@@ -724,7 +749,7 @@ function render({ model, el }) {
     }
     const n = scene.nodes[i];
     const out = [h("h2", {}, `${n.name}: data ${fmtFixed(live.v[i])}, ∂${rootName}/∂${n.name} = ${fmtFixed(live.g[i])}`)];
-    if (live.sig[i] < 0) out.push(nudgeBox(i));
+    if (live.sig[i] === -1) out.push(nudgeBox(i));
     if (S.anchor && S.anchor.leaf === i) out.push(nielsen());
     const box = h("div", { class: "pg-legend" }, legend(i));
     out.push(box);
@@ -942,7 +967,7 @@ function render({ model, el }) {
         lines.push(`${gradOf(names[j])} += ${signed(r)} × ${signed(g)} = ${short(running[j])}`);
         updates.push([j, `grad ${fmtFixed(running[j])}`]);
       }
-      if (live.sig[i] < 0) lines.push(`${names[i]} is a leaf: nothing to pass back; ∂${rootName}/∂${names[i]} = ${short(g)}`);
+      if (live.sig[i] === -1) lines.push(`${names[i]} is a leaf: nothing to pass back; ∂${rootName}/∂${names[i]} = ${short(g)}`);
       steps.push({ node: i, grad_text: `grad ${fmtFixed(g)}`, head: `${gradOf(names[i])} = ${short(g)} is complete`, lines, updates });
     }
     return steps;
@@ -950,7 +975,8 @@ function render({ model, el }) {
   function forwardSteps() {
     return scene.nodes.map((n, i) => ({
       node: i,
-      line: live.sig[i] < 0 ? `${names[i]} = ${short(live.v[i])} (given)`
+      line: live.sig[i] === -1 ? `${names[i]} = ${short(live.v[i])} (given)`
+        : live.sig[i] === -2 ? `${names[i]} = ${short(live.v[i])} (made by hand: its _backward closure)`
         : `${names[i]} = ${n.expr} = ${n.tpl.replace(/⟦(\d+)⟧/g, (_, k) => signed(live.v[live.P[live.start[i] + Number(k)]]))} = ${short(live.v[i])}`,
     }));
   }
@@ -1091,11 +1117,11 @@ function render({ model, el }) {
         if (!t) return;
         t.addEventListener("pointerdown", (ev) => {
           const i = B.eng[q];
-          if (live.sig[i] >= 0) return;
+          if (live.sig[i] !== -1) return;
           ev.preventDefault();
           dragValue(i, ev);
         });
-        t.pgDrag = live.sig[B.eng[q]] < 0;
+        t.pgDrag = live.sig[B.eng[q]] === -1;
         if (t.pgDrag) t.classList.add("pg-drag");
       });
     }
@@ -1157,7 +1183,7 @@ function render({ model, el }) {
 
   const onKey = (ev) => {
     if (ev.target && ["INPUT", "TEXTAREA", "SELECT"].includes(ev.target.tagName)) return;
-    const leaf = live && S.mode === "paths" && S.selected !== null && live.sig[S.selected] < 0;
+    const leaf = live && S.mode === "paths" && S.selected !== null && live.sig[S.selected] === -1;
     if (leaf && (ev.key === "ArrowUp" || ev.key === "ArrowDown")) {
       const step = (ev.shiftKey || ev.altKey ? 0.001 : 0.01) * (ev.key === "ArrowUp" ? 1 : -1);
       nudge(S.selected, Number((live.v[S.selected] + step).toFixed(6)));
@@ -1177,7 +1203,10 @@ function render({ model, el }) {
   const leafIndex = (name) => {
     const i = typeof name === "number" ? name : byName.get(String(name));
     if (i === undefined || i < 0 || i >= (live ? live.n : 0)) throw new Error(`set: no node named ${JSON.stringify(name)} in this graph`);
-    if (live.sig[i] >= 0) throw new Error(`set: ${names[i]} is computed by '${live.kernels[live.sig[i]].op}', not a leaf: set a leaf (an input or a weight)`);
+    if (live.sig[i] !== -1) {
+      const op = live.sig[i] >= 0 ? live.kernels[live.sig[i]].op : scene.nodes[i].op;
+      throw new Error(`set: ${names[i]} is computed by '${op}', not a leaf: set a leaf (an input or a weight)`);
+    }
     return i;
   };
   const leafValues = () => {
@@ -1220,7 +1249,7 @@ function render({ model, el }) {
       let refused = false;
       for (const [name, x] of Object.entries(values)) {
         const i = byName.get(name);
-        if (i === undefined || live.sig[i] >= 0) refused = true;
+        if (i === undefined || live.sig[i] !== -1) refused = true;
         else if (live.v[i] !== x && !(typeof x === "number" && nudge(i, x))) refused = true;
       }
       if (refused) publish();  // Python's trait back to what the page holds
@@ -1235,7 +1264,7 @@ function render({ model, el }) {
   else redraw();
   if (!standalone) {
     const values = model.get("values") || {};
-    if (Object.keys(values).length) model.get("values") && Object.entries(values).forEach(([k, x]) => { const i = byName.get(k); if (i !== undefined && live.sig[i] < 0 && live.v[i] !== x) nudge(i, x); });
+    if (Object.keys(values).length) model.get("values") && Object.entries(values).forEach(([k, x]) => { const i = byName.get(k); if (i !== undefined && live.sig[i] === -1 && live.v[i] !== x) nudge(i, x); });
     publish();
   }
   return () => {
