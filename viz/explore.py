@@ -48,8 +48,10 @@ from .network import draw_network, network_view
 from .rendering import _write, to_svg
 from .style import PALETTE
 
-__all__ = ["K_PATHS", "MAX_LIVE_NODES", "MAX_PATHS", "ROOT_NAME", "explore", "page_html", "scene",
-           "script_json"]
+__all__ = [
+    "K_PATHS", "MAX_LIVE_NODES", "MAX_PATHS", "ROOT_NAME", "explore", "page_html", "scene",
+    "script_json",
+]
 
 K_PATHS = 5
 """Paths lit at first when a node is clicked (the largest |product| first)."""
