@@ -10,13 +10,16 @@ and nan only inside ``ieee()``). ``Value``'s operators call these; they know no 
 from __future__ import annotations
 
 import numbers
+from collections.abc import Callable
 from typing import Any
 
-from .modes import finite, ieee_on, refused
+from .modes import COMPARISONS, finite, ieee_on, refused
 from .notation import notation_of
 from .rules import FLOAT_MATH, Rule
 
-__all__ = ["as_constant", "evaluate", "nonfinite_operand", "overflow", "to_float"]
+__all__ = [
+    "as_constant", "comparison", "evaluate", "nonfinite_operand", "overflow", "to_float",
+]
 
 
 def to_float(x: Any, where: str) -> float:
@@ -129,3 +132,27 @@ def overflow(symbol: str, a: float, b: float, out: float) -> float:
     )
 
 
+
+
+def comparison(op: str, compare: Callable[[float, float], bool]) -> Callable[..., bool]:
+    """A comparison method of ``Value``: it reads ``data`` of a Value or a number (micrograd code
+    sorts Values), and while ``compile`` traces it is recorded as a guard (``COMPARISONS``).
+    Anything else gives ``NotImplemented``: Python then raises its TypeError naming both types.
+    """
+
+    def method(self: Any, other: Any) -> bool:
+        if isinstance(other, type(self)):
+            o = other.data
+        elif isinstance(other, numbers.Real):
+            o = float(other)
+        else:
+            return NotImplemented
+        result = compare(self.data, o)
+        record = COMPARISONS.get()
+        if record is not None:
+            record(op, self, other, result)
+        return result
+
+    method.__name__ = method.__qualname__ = f"__{compare.__name__}__"
+    method.__doc__ = f"``self.data {op} other``, for a Value or a number."
+    return method

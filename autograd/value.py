@@ -24,21 +24,23 @@ from __future__ import annotations
 
 import math
 import numbers
+import operator
 from collections.abc import Callable
 from typing import Any
 
 from . import closure as _closure
-from .graph import fill_grads, toposort
-from .modes import COMPARISONS, NO_GRAD_ALIVE, ieee_on, is_grad_enabled
+from . import pickling
+from .graph import fill_grads
+from .modes import NO_GRAD_ALIVE, ieee_on, is_grad_enabled, refused
 from .notation import notation_of
-from .operands import as_constant, evaluate, nonfinite_operand, overflow, to_float
+from .operands import as_constant, comparison, evaluate, nonfinite_operand, overflow, to_float
 from .rules import _ON_REGISTER, ROWS, Rule
 
 __all__ = ["Value"]
 
 _ADD, _ADD_C, _SUB, _SUB_C, _RSUB_C = (ROWS[n] for n in ("add", "add_c", "sub", "sub_c", "rsub_c"))
 _MUL, _MUL_C, _DIV, _NEG, _RELU = (ROWS[n] for n in ("mul", "mul_c", "div", "neg", "relu"))
-_TANH, _SIGMOID, _WSUM, _SUM = (ROWS[n] for n in ("tanh", "sigmoid", "wsum", "sum"))
+_TANH, _SIGMOID = ROWS["tanh"], ROWS["sigmoid"]
 
 Number = int | float
 _new = object.__new__
@@ -68,21 +70,15 @@ def _apply(rule: Rule, values: tuple[Value, ...], const: float | None = None) ->
     return _make(out, edges, rule, const)
 
 
-def _compare(op: str, a: Value, b: Any, result: bool) -> bool:
-    record = COMPARISONS.get()
-    if record is not None:
-        record(op, a, b, result)
-    return result
+def _unary(name: str, doc: str) -> Callable[[Value], Value]:
+    rule = ROWS[name]
 
+    def method(self: Value) -> Value:
+        return _apply(rule, (self,))
 
-def _compared(other: Any) -> float | None:
-    # The number a comparison reads; None for anything else: then the comparison is not ours,
-    # and Python tries the reflected one, then raises its own TypeError naming both types.
-    if isinstance(other, Value):
-        return other.data
-    if isinstance(other, numbers.Real):
-        return float(other)
-    return None
+    method.__name__ = method.__qualname__ = name
+    method.__doc__ = doc
+    return method
 
 
 class Value:
@@ -124,7 +120,7 @@ class Value:
         if isinstance(data, bool) or not isinstance(data, numbers.Real):
             raise TypeError(f"Value needs an int or float, got {data!r} ({type(data).__name__})")
         data = to_float(data, "Value")
-        if data - data != 0.0 and not ieee_on():
+        if refused(data):
             raise ValueError(
                 f"Value got the non-finite number {data!r}; create it inside "
                 "pathgrad.autograd.ieee() "
@@ -218,25 +214,12 @@ class Value:
         """``float(v)`` is ``v.data``."""
         return self.data
 
-    def __lt__(self, other: Value | Number) -> bool:
-        """Compare ``data`` with a Value's ``data`` or a number (micrograd code sorts Values)."""
-        o = _compared(other)
-        return NotImplemented if o is None else _compare('<', self, other, self.data < o)
-
-    def __le__(self, other: Value | Number) -> bool:
-        """``self.data <= other``, for a Value or a number."""
-        o = _compared(other)
-        return NotImplemented if o is None else _compare('<=', self, other, self.data <= o)
-
-    def __gt__(self, other: Value | Number) -> bool:
-        """``self.data > other``, for a Value or a number."""
-        o = _compared(other)
-        return NotImplemented if o is None else _compare('>', self, other, self.data > o)
-
-    def __ge__(self, other: Value | Number) -> bool:
-        """``self.data >= other``, for a Value or a number."""
-        o = _compared(other)
-        return NotImplemented if o is None else _compare('>=', self, other, self.data >= o)
+    # micrograd code sorts Values: a comparison reads ``data`` (of a Value or a number); while
+    # compile traces, each is recorded as a guard
+    __lt__ = comparison("<", operator.lt)
+    __le__ = comparison("<=", operator.le)
+    __gt__ = comparison(">", operator.gt)
+    __ge__ = comparison(">=", operator.ge)
 
     def __repr__(self) -> str:
         label = f", label={self.label!r}" if self.label else ""
@@ -284,14 +267,7 @@ class Value:
             out = a - b
             if out - out != 0.0:
                 out = overflow("-", a, b, out)
-            v = _new(Value)
-            v.data = out
-            v.grad = 0.0
-            v._edges = (self, 1.0, other, -1.0) if not NO_GRAD_ALIVE or is_grad_enabled() else ()
-            v._rule = _SUB
-            v._const = None
-            v.label = ""
-            return v
+            return _make(out, (self, 1.0, other, -1.0), _SUB)
         c = as_constant(other)
         if c is None:
             return NotImplemented
@@ -345,14 +321,7 @@ class Value:
     def __truediv__(self, other: Value | Number) -> Value:
         """``self / other`` as one node; rates 1/y and −x/y²."""
         if isinstance(other, Value):
-            a, b = self.data, other.data
-            if b == 0.0 or a - a != 0.0 or b - b != 0.0:
-                return _apply(ROWS["div"], (self, other))
-            out = a / b
-            rate_a, rate_b = 1.0 / b, -out / b
-            if out - out != 0.0 or rate_a - rate_a != 0.0 or rate_b - rate_b != 0.0:
-                return _apply(ROWS["div"], (self, other))  # names the overflow (or IEEE)
-            return _make(out, (self, rate_a, other, rate_b), _DIV)
+            return _apply(_DIV, (self, other))
         c = as_constant(other)
         if c is None:
             return NotImplemented
@@ -384,7 +353,7 @@ class Value:
     def __neg__(self) -> Value:
         """``-self``; rate −1."""
         x = self.data
-        if x - x != 0.0 and not ieee_on():
+        if refused(x):
             raise nonfinite_operand("neg", (x,))
         return _make(-x, (self, -1.0), _NEG)
 
@@ -392,26 +361,19 @@ class Value:
         """``+self`` is ``self`` (no node)."""
         return self
 
-    def __abs__(self) -> Value:
-        """``abs(self)``; rate sign(x), 0 at the kink x = 0."""
-        return _apply(ROWS["abs"], (self,))
-
-    def exp(self) -> Value:
-        """e^x; its rate factor is the output itself."""
-        return _apply(ROWS["exp"], (self,))
-
-    def log(self) -> Value:
-        """Natural log; ``ValueError`` for x <= 0 (outside ``ieee()``)."""
-        return _apply(ROWS["log"], (self,))
-
-    def sqrt(self) -> Value:
-        """√x; ``ValueError`` for x < 0 and ``ZeroDivisionError`` at 0, where x' is infinite."""
-        return _apply(ROWS["sqrt"], (self,))
+    # the other unary ops: each its row's node, from the table (ValueError etc. name the op)
+    __abs__ = _unary("abs", "``abs(self)``; rate sign(x), 0 at the kink x = 0.")
+    exp = _unary("exp", "e^x; its rate factor is the output itself.")
+    log = _unary("log", "Natural log; ``ValueError`` for x <= 0 (outside ``ieee()``).")
+    sqrt = _unary("sqrt", "√x; ``ValueError`` for x < 0, ``ZeroDivisionError`` at 0.")
+    softplus = _unary("softplus", "log(1 + e^x); rate σ(x).")
+    sin = _unary("sin", "sin x; rate cos x.")
+    cos = _unary("cos", "cos x; rate −sin x.")
 
     def tanh(self) -> Value:
         """tanh x; rate 1 − tanh²x (= sech²x, computed without cancellation)."""
         x = self.data
-        if x - x != 0.0 and not ieee_on():
+        if refused(x):
             raise nonfinite_operand("tanh", (x,))
         # The row's rate 4σ(2x)σ(−2x), written out with one exp (2x faster, pinned to the row
         # by tests/autograd/test_rules.py): 4e/(1+e)² with e = e^(−2|x|).
@@ -421,7 +383,7 @@ class Value:
     def sigmoid(self) -> Value:
         """σ(x) = 1/(1 + e^(−x)); rate σ(1 − σ), Nielsen's eq. (40)."""
         x = self.data
-        if x - x != 0.0 and not ieee_on():
+        if refused(x):
             raise nonfinite_operand("sigmoid", (x,))
         # The row's σ and σ(x)σ(−x), written out with one exp (2x faster, pinned to the row by
         # tests/autograd/test_rules.py): σ = 1/(1+e) or e/(1+e), σ' = e/(1+e)², e = e^(−|x|).
@@ -450,54 +412,11 @@ class Value:
         v.label = ""
         return v
 
-    def softplus(self) -> Value:
-        """log(1 + e^x); rate σ(x)."""
-        return _apply(ROWS["softplus"], (self,))
-
-    def sin(self) -> Value:
-        """sin x; rate cos x."""
-        return _apply(ROWS["sin"], (self,))
-
-    def cos(self) -> Value:
-        """cos x; rate −sin x."""
-        return _apply(ROWS["cos"], (self,))
-
     def __deepcopy__(self, memo: dict[int, Any]) -> Value:
-        # copy.deepcopy would recurse once per level of the graph; copy in topological order.
-        for node in toposort(self):
-            if id(node) in memo:
-                continue
-            twin = _new(Value)
-            twin.data, twin.grad, twin.label = node.data, node.grad, node.label
-            twin._rule, twin._const = _closure.copied(node._rule), node._const
-            twin._edges = tuple(memo[id(e)] if isinstance(e, Value) else e for e in node._edges)
-            memo[id(node)] = twin
-        return memo[id(self)]
+        return pickling.deep_copy(self, memo)  # no recursion per level of the graph
 
     def __reduce__(self) -> tuple[Any, ...]:
-        # pickle would recurse once per level too: a node with parents is stored as flat records
-        # over its graph. Leaves stay objects of their own, so the pickler's memo keeps shared
-        # parameters shared.
-        if not self._edges:
-            return (_leaf, (self.data, self.grad, self.label))
-        order = toposort(self)
-        _closure.refuse_pickle(order)
-        leaves = [n for n in order if not n._edges]
-        index = {n: i for i, n in enumerate(order)}
-        records = [
-            (
-                n.data,
-                n.grad,
-                n.label,
-                n.op,
-                tuple(index[p] for p in n.parents),
-                n.local_grads,
-                n.constant,
-            )
-            for n in order
-            if n._edges
-        ]
-        return (_unflatten, ([index[n] for n in leaves], leaves, records))
+        return pickling.reduce(self)  # flat records, no recursion per level
 
     def backward(self, gradient: float = 1.0) -> None:
         """Fill ``.grad`` of every node this one depends on: ∂self/∂node.
@@ -505,28 +424,6 @@ class Value:
         Intermediate nodes get their grad afresh; leaves accumulate (PyTorch's rule).
         """
         fill_grads(self, gradient)
-
-
-def _leaf(data: float, grad: float, label: str) -> Value:
-    v = _new(Value)
-    v.data, v.grad, v.label, v._edges, v._rule, v._const = data, grad, label, (), None, None
-    return v
-
-
-def _unflatten(leaf_positions: list[int], leaves: list[Value], records: list[tuple]) -> Value:
-    nodes: dict[int, Value] = dict(zip(leaf_positions, leaves))
-    position = 0
-    for data, grad, label, op, parents, rates, const in records:
-        while position in nodes:
-            position += 1
-        v = _new(Value)
-        v.data, v.grad, v.label, v._rule = data, grad, label, ROWS[op]
-        edges: tuple[Any, ...] = ()
-        for p, r in zip(parents, rates):
-            edges += (nodes[p], r)
-        v._edges, v._const = edges, const
-        nodes[position] = v
-    return nodes[position]
 
 
 def _install(rule: Rule) -> None:
