@@ -1,7 +1,7 @@
 """``pathgrad`` on the command line: an expression in, its value, gradients, paths and pictures out.
 
 ``pathgrad grad|paths|draw|explore EXPR --at NAME=NUMBER ...`` and ``pathgrad demo [NAME]``
-(also ``python -m pathgrad.viz``). Expressions are read by ``pathgrad.autograd.expr`` (Python's
+(also ``python -m pathgrad.viz``). Expressions are read by ``pathgrad.viz.expr`` (Python's
 ``ast`` and an allow-list, never ``eval``). Exit codes: 0 done; 2 a usage or parse error
 (argparse's convention); 1 a math error from the engine (domain, overflow, division by zero)
 or a file that cannot be written. No traceback reaches the user, and a failed command writes
@@ -25,7 +25,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
-from pathgrad.autograd.expr import (
+from pathgrad.viz.expr import (
     MAX_LENGTH,
     EvaluationError,
     Expression,
