@@ -1,7 +1,7 @@
 """``pathgrad`` on the command line: an expression in, its value, gradients, paths and pictures out.
 
 ``pathgrad grad|paths|draw|explore|sheet EXPR --at NAME=NUMBER ...`` and ``pathgrad demo [NAME]``
-(also ``python -m pathgrad.viz``). Expressions are read by ``pathgrad.autograd.expr`` (Python's
+(also ``python -m pathgrad.viz``). Expressions are read by ``pathgrad.viz.expr`` (Python's
 ``ast`` and an allow-list, never ``eval``). Exit codes: 0 done; 2 a usage or parse error
 (argparse's convention), a count over its documented limit (``-k``) or an ``-o`` target the
 safe writer refuses (a FIFO, a device, a read-only file); 1 a math error from the engine
@@ -27,14 +27,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from pathgrad.autograd._files import check_target, write_atomic
-from pathgrad.autograd.expr import (
+from pathgrad.autograd.paths import MAX_TOP_PATHS
+from pathgrad.viz.expr import (
     MAX_LENGTH,
     EvaluationError,
     Expression,
     ExpressionError,
     parse,
 )
-from pathgrad.autograd.paths import MAX_TOP_PATHS
 
 from .dot import MAX_NODES
 from .paths import MAX_DRAWN_PATHS

@@ -10,11 +10,11 @@ import numpy as np
 import pytest
 
 from pathgrad.autograd import ROWS, Value
-from pathgrad.autograd.expr import parse
 from pathgrad.autograd.notation import NOTATION, Notation
 from pathgrad.autograd.rules import Rule, register
 from pathgrad.nn import MLP, fit, optim
 from pathgrad.viz import cli, draw_dot, draw_paths, explore
+from pathgrad.viz.expr import parse
 
 
 def test_a_name_python_normalises_is_reported_as_written(capsys) -> None:
