@@ -34,12 +34,22 @@ class CountTypeError(TypeError, ValueError):
     """A count that is not an int: a TypeError, and a ValueError for ``nn``'s earlier callers."""
 
 
-def positive_int(name: str, n: Any, minimum: int = 1) -> int:
-    """``n`` as an int >= ``minimum`` (numpy ints too, bools not), or an error naming ``name``."""
+def positive_int(name: str, n: Any, minimum: int = 1, maximum: int | None = None) -> int:
+    """``n`` as an int >= ``minimum`` (numpy ints too, bools not) and at most ``maximum`` (a
+    documented limit, named in the error), or an error naming ``name``.
+
+    >>> positive_int("top_paths: k", 10**9, maximum=1000)
+    Traceback (most recent call last):
+    ...
+    ValueError: top_paths: k must be at most 1,000 (the documented limit), got 1,000,000,000
+    """
     if isinstance(n, bool) or not isinstance(n, numbers.Integral):
         raise CountTypeError(f"{name} must be an int, got {n!r} ({type(n).__name__})")
     if n < minimum:
         raise ValueError(f"{name} must be an int >= {minimum}, got {n!r}")
+    if maximum is not None and int(n) > maximum:
+        raise ValueError(f"{name} must be at most {maximum:,} (the documented limit), "
+                         f"got {int(n):,}")
     return int(n)
 
 

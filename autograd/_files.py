@@ -32,7 +32,7 @@ import os
 import stat
 import tempfile
 
-__all__ = ["read_regular", "write_atomic"]
+__all__ = ["check_target", "read_regular", "write_atomic"]
 
 _KINDS = (
     (stat.S_ISDIR, "a directory"),
@@ -80,6 +80,19 @@ def _existing(real: str, shown: str, where: str) -> os.stat_result | None:
             "writable or choose another path"
         )
     return st
+
+
+def check_target(path: str | os.PathLike[str], where: str) -> None:
+    """Refuse now, with ``write_atomic``'s errors, a target it would refuse: a caller about to
+    spend minutes on the data (a layout, a film) learns first that it cannot be written."""
+    shown = os.fspath(path)
+    real = os.path.realpath(shown)
+    directory = os.path.dirname(real)
+    if not os.path.isdir(directory):
+        raise FileNotFoundError(
+            f"{where}: cannot write {shown!r}: the directory {directory!r} does not exist"
+        )
+    _existing(real, shown, where)
 
 
 def write_atomic(path: str | os.PathLike[str], data: bytes, where: str) -> None:
@@ -159,7 +172,11 @@ def read_regular(path: str | os.PathLike[str], limit: int, where: str) -> bytes:
             "(pass a larger max_bytes= if the file is right)"
         )
     with open(shown, "rb") as f:
-        data = f.read(limit + 1)
+        # read(n) allocates n bytes at once: the file's own size (and one byte to see it grow),
+        # not the limit (256 MiB for every 9 MB checkpoint)
+        data = f.read(min(limit, st.st_size) + 1)
+        if len(data) > st.st_size:
+            data += f.read(limit + 1 - len(data))
     if len(data) > limit:
         raise ValueError(f"{where}: {shown!r} grew past the limit of {limit:,} bytes while read")
     return data

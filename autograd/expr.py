@@ -37,8 +37,9 @@ import ast
 import math
 import operator
 import re
+import unicodedata
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from .notation import notation_of
@@ -193,6 +194,17 @@ class Expression:
     _lines: tuple[str, ...]
     made_up: str | None = None
     """The name given to an expression written without one (``f`` for ``w*x``), else None."""
+    spelling: Mapping[str, str] = field(default_factory=dict)
+    """Python reads names in NFKC form (``ℌ`` is ``H``): each such form's first spelling in
+    the text, which is how the names are reported."""
+
+    def spelled(self, name: str) -> str:
+        """``name`` as the text spells it, if it writes it another way Python reads the same.
+
+        >>> parse("ℌ*2").inputs, parse("ℌ*2").spelled("H")
+        (('ℌ',), 'ℌ')
+        """
+        return self.spelling.get(unicodedata.normalize("NFKC", name), name)
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -486,6 +498,7 @@ def parse(text: str, outputs: list[str] | tuple[str, ...] | None = None) -> Expr
     if not isinstance(text, str):
         raise TypeError(f"parse needs a str, got {type(text).__name__}")
     module, frozen = _read(text)
+    spelling = _respell(module, frozen)
     trees, targets, unnamed = _definitions(module, frozen)
     made_up = None
     if unnamed is not None:
@@ -507,7 +520,25 @@ def parse(text: str, outputs: list[str] | tuple[str, ...] | None = None) -> Expr
                     f"{name}: not a name in the expression (its names: "
                     f"{', '.join(n for n in [*inputs, *order] if n != made_up)})")
         roots = tuple(outputs)
-    return Expression("\n".join(frozen), inputs, roots, tuple(order), trees, frozen, made_up)
+    return Expression("\n".join(frozen), inputs, roots, tuple(order), trees, frozen, made_up,
+                      spelling)
+
+
+def _respell(module: ast.Module, lines: tuple[str, ...]) -> dict[str, str]:
+    """Give each name (callees aside) the spelling the text first writes it in: Python's
+    parser hands back NFKC forms (``ℌ`` as ``H``), and messages, labels and outputs should say
+    what the user typed. Returns NFKC form -> spelling."""
+    callees = {id(n.func) for n in ast.walk(module) if isinstance(n, ast.Call)}
+    names = sorted((n for n in ast.walk(module)
+                    if isinstance(n, ast.Name) and id(n) not in callees),
+                   key=lambda n: (n.lineno, n.col_offset))
+    spelling: dict[str, str] = {}
+    for n in names:
+        line = lines[n.lineno - 1].encode("utf-8")  # the offsets count UTF-8 bytes
+        written = line[n.col_offset:n.end_col_offset or n.col_offset].decode("utf-8", "replace")
+        same = written.isidentifier() and unicodedata.normalize("NFKC", written) == n.id
+        n.id = spelling.setdefault(n.id, written if same else n.id)
+    return spelling
 
 
 def _read(text: str) -> tuple[ast.Module, tuple[str, ...]]:

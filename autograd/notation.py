@@ -174,7 +174,8 @@ class Notation:
         """
         if const is None:
             return self.micrograd or self.name
-        return self.micrograd.format(c=int(const) if const.is_integer() else const)
+        shown = int(const) if const.is_integer() else const
+        return self.micrograd.replace("{c}", str(shown))  # other braces are the symbol's own
 
     def node_text(self, names: Sequence[Name], const: float | None = None) -> str:
         """A node of this row written with its operands' names.
@@ -184,10 +185,12 @@ class Notation:
         """
         if callable(self.text):
             return self.text(names, const)
+        symbol = self.symbol or self.name
         if not self.text and len(names) > 1:  # a row written by its name: every operand
-            return f"{self.symbol or self.name}({', '.join(n.text for n in names)})"
-        template = self.text or (self.symbol or self.name) + "({x})"
-        return _fill(template, names, const)
+            return f"{symbol}({', '.join(n.text for n in names)})"
+        if not self.text:  # the symbol is text, not a template: braces in it are its own
+            return _fill(symbol.replace("{", "{{").replace("}", "}}") + "({x})", names, const)
+        return _fill(self.text, names, const)
 
     def rate_name(self, k: int, names: Sequence[Name], const: float | None = None) -> str:
         """The rate factor towards operand ``k``, or ``''`` where the notation does not name it.

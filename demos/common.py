@@ -13,12 +13,15 @@ its pictures, and returns the numbers it printed with the list of picture paths 
 from __future__ import annotations
 
 import argparse
+import io
 import os
 import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
+
+from pathgrad.autograd._files import write_atomic
 
 __all__ = [
     "DEFAULT_OUT",
@@ -92,7 +95,9 @@ class Pictures:
     def figure(self, fig: Any, stem: str) -> str:
         """Save a matplotlib ``Figure`` as ``stem.png`` (150 dpi)."""
         path = self.dir / f"{stem}.png"
-        fig.savefig(path, dpi=150, bbox_inches="tight")
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format="png", dpi=150, bbox_inches="tight")
+        write_atomic(path, buffer.getvalue(), "figure")  # the one safe writer
         self.paths.append(str(path))
         print(f"  wrote {path}")
         return str(path)

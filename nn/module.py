@@ -108,9 +108,7 @@ class Module:
             if unexpected:
                 parts.append(f"unexpected keys {unexpected}")
             raise ValueError(f"load_state_dict: {' and '.join(parts)}")
-        staged: list[tuple[list[Value], list[float]]] = []
-        for name, shape, values in tensors:
-            staged.append((values, _flatten(state[name], shape, name)))
+        staged = [(values, _flatten(state[name], shape, name)) for name, shape, values in tensors]
         for values, numbers_ in staged:  # everything checked: now assign
             for p, x in zip(values, numbers_):
                 p.data = x
@@ -156,18 +154,25 @@ class Module:
         """Read parameters written by ``save``; a corrupt or mismatched file changes nothing.
 
         Refused with a ``ValueError`` naming the problem: a file over ``max_bytes`` (default
-        ``MAX_FILE_BYTES``) or not a regular file, not JSON or nested too deeply, another
-        format or version, a checksum that does not match the content, a spec (class, shapes,
-        activations) that is not this model's.
+        ``MAX_FILE_BYTES``) or not a regular file, more lists and objects than this model's
+        file can hold (counted before parsing: memory stays within a small multiple of the
+        file), not JSON or nested too deeply, a top-level key ``save`` does not write, another
+        format or version, a spec (class, shapes, activations) that is not this model's, an
+        entry that is not a finite float (naming the tensor and the entry: ``10**400`` too), a
+        checksum that does not match the content.
         """
         target = os.fspath(path)
         limit = MAX_FILE_BYTES if max_bytes is None else positive_int("max_bytes", max_bytes)
-        document = _parse(read_regular(target, limit, "load"), target)
+        raw = read_regular(target, limit, "load")
+        _bound_structure(raw, self, target)
+        document = _parse(raw, target)
+        del raw
         version = document.get("version")
         if type(version) is not int or version != _FILE_VERSION:
             raise ValueError(f"load: {target!r} has version {version!r}, this pathgrad reads "
                              f"version {_FILE_VERSION} (a version 1 file holds its numbers "
                              "under 'state': load_state_dict(json.load(f)['state']))")
+        _too_large_entry(document.get("state"), target)  # before the checksum writes them out
         stored = document.pop("sha256", None)
         if not isinstance(stored, str) or stored != _checksum(document):
             raise ValueError(f"load: {target!r} is damaged: its SHA-256 does not match its "
@@ -192,9 +197,81 @@ def _checksum(document: Mapping[str, Any]) -> str:
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
+_KEYS = {"format", "version", "model", "repr", "spec", "state", "sha256"}
+
+
+def _bound_structure(raw: bytes, model: Module, target: str) -> None:
+    """Refuse, before parsing, a file with more lists and objects than a file of ``model`` can
+    hold: at most one list a row of each tensor, two an entry of the spec, the brackets of its
+    repr. (8.6 MiB of empty lists took 224 MiB to parse: Python's lists are 56 bytes each.)"""
+    tensors = model._tensors()
+    allowed = 2 * (sum(len(values) for _, _, values in tensors) + len(tensors))
+    allowed += len(repr(model)) + 64
+    found = raw.count(b"[") + raw.count(b"{")
+    if found > allowed:
+        raise ValueError(
+            f"load: {target!r} holds {found:,} lists and objects, more than a "
+            f"{type(model).__name__} file of these shapes can ({allowed:,}): it is not this "
+            "model's file (refused before parsing)")
+
+
+def _too_large_entry(state: Any, target: str) -> None:
+    """A ``ValueError`` naming the file, the tensor and the entry (row-major) of the first
+    integer too large for a float, if any."""
+    if not isinstance(state, dict):
+        return
+    for name, value in state.items():
+        stack, entry = [value], 0
+        while stack:
+            item = stack.pop()
+            if isinstance(item, list):
+                stack.extend(reversed(item))
+                continue
+            try:
+                _finite_size(item, name, entry)
+            except ValueError as error:
+                raise ValueError(f"load: {target!r}: {error}") from None
+            entry += 1
+
+
+def _finite_size(x: Any, name: str, entry: int) -> None:
+    """Refuse an integer entry no float can hold, naming how many digits it has."""
+    if isinstance(x, _Huge):
+        digits = x.digits
+    elif isinstance(x, int) and not isinstance(x, bool) and x.bit_length() > 1023:
+        try:
+            float(x)
+            return
+        except OverflowError:
+            digits = int(x.bit_length() * 0.30103) + 1  # at most one too many:
+            digits -= 10 ** (digits - 1) > abs(x)
+    else:
+        return
+    raise ValueError(f"load_state_dict: {name!r} entry {entry} is an integer of about "
+                     f"{digits:,} digits, too large for a float")
+
+
+def _parse_int(text: str) -> Any:
+    # Python refuses to read an int of more than 4,300 digits with a ValueError that names no
+    # file; a float cannot hold one of more than 309: either is named at its entry later.
+    return int(text) if len(text) <= 400 else _Huge(text)
+
+
+class _Huge(float):
+    """An integer of too many digits in a file: inf, knowing how many digits it had."""
+
+    digits: int
+
+    def __new__(cls, text: str) -> _Huge:
+        value = super().__new__(cls, "-inf" if text.startswith("-") else "inf")
+        value.digits = len(text.lstrip("-"))
+        return value
+
+
 def _parse(raw: bytes, target: str) -> dict[str, Any]:
     try:
-        document = json.loads(raw.decode("utf-8"), parse_constant=_refuse_constant)
+        document = json.loads(raw.decode("utf-8"), parse_constant=_refuse_constant,
+                              parse_int=_parse_int)
     except (UnicodeDecodeError, json.JSONDecodeError, _NonFinite) as error:
         raise ValueError(f"load: {target!r} is not a valid model file: {error}") from None
     except RecursionError:
@@ -203,6 +280,11 @@ def _parse(raw: bytes, target: str) -> dict[str, Any]:
     if not isinstance(document, dict) or document.get("format") != FILE_FORMAT:
         raise ValueError(f"load: {target!r} is not a pathgrad model file (no format "
                          f"{FILE_FORMAT!r})")
+    unknown = sorted(set(document) - _KEYS)
+    if unknown:
+        raise ValueError(f"load: {target!r} has top-level keys that save does not write: "
+                         f"{', '.join(repr(k[:40]) for k in unknown[:5])}"
+                         + (f" and {len(unknown) - 5:,} more" if len(unknown) > 5 else ""))
     return document
 
 
@@ -272,6 +354,7 @@ def _flatten(value: Any, shape: Shape, name: str) -> list[float]:
             raise TypeError(
                 f"load_state_dict: {name!r} entry {i} is not a number: {x!r} ({type(x).__name__})"
             )
+        _finite_size(x, name, i)
         f = float(x)
         if not math.isfinite(f):
             raise ValueError(f"load_state_dict: {name!r} entry {i} is not finite: {f!r}")

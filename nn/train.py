@@ -169,6 +169,8 @@ def _quiet() -> bool:
 
 
 def _check_data(model: Any, X: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
+    if np.iscomplexobj(X) or any(isinstance(x, complex) for row in _rows(X) for x in row):
+        raise TypeError("X must hold real numbers, got complex ones")
     X = np.asarray(X, dtype=np.float64)
     y = np.asarray(y)
     if X.ndim != 2 or len(X) == 0:
@@ -179,6 +181,8 @@ def _check_data(model: Any, X: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
         raise ValueError("X contains nan or inf")
     if y.dtype == object or not np.issubdtype(y.dtype, np.number):
         raise TypeError(f"y must hold numbers, got dtype {y.dtype}")
+    if np.iscomplexobj(y):  # astype(float) would drop the imaginary parts with a mere warning
+        raise TypeError(f"y must hold real numbers, got dtype {y.dtype}")
     n_inputs = getattr(model, "n_inputs", None)
     if isinstance(n_inputs, int) and X.shape[1] != n_inputs:
         raise ValueError(
@@ -186,6 +190,13 @@ def _check_data(model: Any, X: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
             f"length {X.shape[1]}"
         )
     return X, y
+
+
+def _rows(X: Any) -> list[Any]:
+    """The rows of a nested list (a numpy array is checked by its dtype instead)."""
+    if isinstance(X, np.ndarray) or not isinstance(X, (list, tuple)):
+        return []
+    return [r for r in X if isinstance(r, (list, tuple))]
 
 
 def _check_targets(loss: _losses.Loss, y: np.ndarray, n_outputs: int | None) -> None:

@@ -14,7 +14,7 @@ from pathgrad.autograd import Value
 from pathgrad.autograd.notation import notation_of
 
 from ._neurons import NeuronBox
-from .style import DIM, INK, esc, number
+from .style import DIM, INK, Html, esc, number, short
 
 __all__ = ["Look", "box_label", "copy_label", "op_text", "text_width", "value_label"]
 
@@ -87,7 +87,7 @@ def value_label(v: Value, digits: int, look: Look, op: bool = False, stacked: bo
     style = ' STYLE="dashed"' if look.factor and not look.color else ""
     table = (f'<<TABLE BORDER="{border}" CELLBORDER="{cellborder}" CELLSPACING="0" '
              f'CELLPADDING="3" COLOR="{color}"{style}>')
-    name = [f"<B>{esc(v.label)}</B>"] if v.label else []
+    name = [f"<B>{esc(short(v.label))}</B>"] if v.label else []
     data, grad = f"data {number(v.data, digits)}", f"grad {number(v.grad, digits)}"
     fill = None if v.op else "#EAF2FA"
     sym = [esc(op_text(v))] if op and v.op else []
@@ -96,7 +96,7 @@ def value_label(v: Value, digits: int, look: Look, op: bool = False, stacked: bo
         if sym:
             cell, w = _cells(sym, look, "#F6F6F6")
             row, width = cell + row, width + w
-        return (f"{table}<TR>{row}</TR></TABLE>>", width + 2 * int(border),
+        return (Html(f"{table}<TR>{row}</TR></TABLE>>"), width + 2 * int(border),
                 23.0 + 2 * int(border))
     font = f'<FONT COLOR="{look.ink()}">'
     bg = f' BGCOLOR="{fill}"' if fill else ""
@@ -104,18 +104,20 @@ def value_label(v: Value, digits: int, look: Look, op: bool = False, stacked: bo
     first = "".join(f'<TD ROWSPAN="2"{b}>{font}{c}</FONT></TD>' for c, b in head)
     width = sum(text_width(_plain(c)) + 8 for c, _ in head)
     width += max(text_width(data), text_width(grad)) + 20
-    return (f'{table}<TR>{first}<TD ALIGN="LEFT"{bg}>{font}{data}</FONT></TD></TR>'
-            f'<TR><TD ALIGN="LEFT"{bg}>{font}{grad}</FONT></TD></TR></TABLE>>',
+    return (Html(f'{table}<TR>{first}<TD ALIGN="LEFT"{bg}>{font}{data}</FONT></TD></TR>'
+                 f'<TR><TD ALIGN="LEFT"{bg}>{font}{grad}</FONT></TD></TR></TABLE>>'),
             width + 2 * int(border), 43.0 + 2 * int(border))
 
 
 def copy_label(name: str, look: Look) -> tuple[str, float, float]:
     """A copy of a value drawn again near a far consumer: its name only, dashed."""
+    name = short(name)
     text = esc(name)
     _border, _cellborder, color = _frame(look)
-    return (f'<<TABLE BORDER="0" CELLBORDER="1" CELLSPACING="0" CELLPADDING="3" '
-            f'COLOR="{color}" STYLE="dashed"><TR><TD BGCOLOR="#F4F8FC"><FONT COLOR="{look.ink()}">'
-            f"{text}</FONT></TD></TR></TABLE>>", text_width(name) + 10, 21.0)
+    return (Html(f'<<TABLE BORDER="0" CELLBORDER="1" CELLSPACING="0" CELLPADDING="3" '
+                 f'COLOR="{color}" STYLE="dashed"><TR><TD BGCOLOR="#F4F8FC">'
+                 f'<FONT COLOR="{look.ink()}">{text}</FONT></TD></TR></TABLE>>'),
+            text_width(name) + 10, 21.0)
 
 
 def _row(cells: list[str], ink: str, port: str = "", span: int = 0) -> str:
@@ -133,7 +135,7 @@ def _row(cells: list[str], ink: str, port: str = "", span: int = 0) -> str:
 
 
 def _triple(name: str, v: Value, digits: int) -> list[str]:
-    return [esc(name), f"data {number(v.data, digits)}", f"grad {number(v.grad, digits)}"]
+    return [esc(short(name)), f"data {number(v.data, digits)}", f"grad {number(v.grad, digits)}"]
 
 
 def box_label(box: NeuronBox, digits: int, look: Look, looks: dict[Value, Look],
@@ -171,8 +173,8 @@ def box_label(box: NeuronBox, digits: int, look: Look, looks: dict[Value, Look],
     width = text_width(box.title + act + what) + 30
     width = max(width, 3 * text_width("data -0.0000") + 30)
     # rows 2 pt tighter than a value box's: a layer of 16 boxes stays within 3 : 1
-    return (f'<<TABLE BORDER="{border}" CELLBORDER="1" CELLSPACING="0" CELLPADDING="2" '
-            f'COLOR="{color}">{"".join(rows)}</TABLE>>', width, 19.0 * len(rows) + 4)
+    return (Html(f'<<TABLE BORDER="{border}" CELLBORDER="1" CELLSPACING="0" CELLPADDING="2" '
+                 f'COLOR="{color}">{"".join(rows)}</TABLE>>'), width, 19.0 * len(rows) + 4)
 
 
 def _lit_row(cells: list[str], look: Look | None, ink: str) -> str:

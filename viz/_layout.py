@@ -218,23 +218,36 @@ def _too_wide(units: dict[str, Unit], links: list[Link], rank: dict[str, int]) -
 
 
 def lay_out(g: Digraph, units: dict[str, Unit], links: list[Link], rankdir: str | None,
-            below: tuple[float, float] = (0.0, 0.0)) -> dict[str, int]:
+            below: tuple[float, float] = (0.0, 0.0), plan: dict[str, object] | None = None
+            ) -> dict[str, int]:
     """Emit ``units`` and ``links`` into ``g`` by the rules above, leaving room for ``below``
     (a legend's estimated width and height in points); returns each unit's segment (0 when
-    the picture is one piece)."""
+    the picture is one piece). ``plan``: an empty dict is filled with the choices made
+    (direction, cuts, stacked); a filled one makes them again, so that the frames of a film,
+    whose sizes differ a little, are cut into the same pieces."""
     rank = _ranks(units, links)
     if len(units) > 12:
         _echo(units, links, rank)
     _straighten(units, links, rank)
     directions = ("TB", "LR") if rankdir is None else (rankdir,)
     flat = rankdir in ("BT", "RL")
-    stacked = rankdir in (None, "TB", "BT") and _too_wide(units, links, rank)
+    if plan:
+        stacked = bool(plan["stacked"])
+    else:
+        stacked = rankdir in (None, "TB", "BT") and _too_wide(units, links, rank)
     if stacked:
         for u in units.values():
             if u.stacked is not None:
                 u.attrs.update(u.stacked[0])
     along_of = {d: _bands(units, links, rank, d in ("TB", "BT"), stacked) for d in directions}
-    direction, cuts = (rankdir, []) if rankdir is not None and flat else _choose(along_of, below)
+    if plan:
+        direction, cuts = str(plan["direction"]), list(plan["cuts"])  # type: ignore[call-overload]
+    elif rankdir is not None and flat:
+        direction, cuts = rankdir, []
+    else:
+        direction, cuts = _choose(along_of, below)
+    if plan is not None:
+        plan.update(direction=direction, cuts=cuts, stacked=stacked)
     low = min(rank.values())
     segment = {u: sum(rank[u] - low >= c for c in cuts) for u in units}
     for link in links:  # an edge into a later segment starts from a copy of its tail there

@@ -25,15 +25,30 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pathgrad.autograd import Value, paths, toposort
+from pathgrad.autograd import Value, contributions, paths, toposort
+from pathgrad.autograd.graph import reverse_sweep
+from pathgrad.autograd.notation import count_text
 from pathgrad.autograd.paths import node_name
 
 from ._quiet import quiet_fontconfig
 from .dot import Highlight, build
 from .rendering import _write
-from .style import FONT_BOLD, number, path_color, rate
+from .style import FONT_BOLD, number, path_color, rate, short
 
-__all__ = ["Frame", "animate", "backward_frames", "frame_layouts", "path_frames"]
+__all__ = ["FILM_PATHS", "MAX_FRAMES", "MAX_NODES", "Frame", "animate", "backward_frames",
+           "frame_layouts", "path_frames"]
+
+MAX_NODES = 60
+"""The most values ``animate`` films: every frame draws the whole graph, and the frames are
+laid out one by one (an 801-value chain ran past 90 s). ``draw_dot`` and ``explore`` take
+larger graphs."""
+MAX_FRAMES = 41
+"""The most frames of a film. The reverse sweep takes one per computed value and the seed, so
+a graph of more steps is refused."""
+FILM_PATHS = 14
+"""A path film (``wrt=``) shows every path when there are at most this many (two rounds of
+the seven colours), else the largest 14 by |product| and a last frame that says how many more
+paths add the rest (x squared 40 times has 2^40 paths: a frame each never finished)."""
 
 _MARK = "#D55E00"
 
@@ -57,7 +72,7 @@ def _name(v: Value) -> str:
     """How a caption names a value: its label, else the expression the picture's ops spell
     (``w·a_prev``, not an internal id no picture shows)."""
     if v.label:
-        return _short(v.label)
+        return _short(short(v.label))
     text = node_name(v)
     return text if re.fullmatch(r"\w+", text) else f"({text})"
 
@@ -67,30 +82,36 @@ def _signed(x: float) -> str:
 
 
 def backward_frames(root: Value) -> list[Frame]:
-    """The reverse sweep step by step: frame 0 the seed, then one frame per computed value."""
+    """The reverse sweep step by step: frame 0 the seed, then one frame per computed value
+    (``graph.reverse_sweep``'s steps, each right after its node passed its grad on)."""
     order = toposort(root)
     index = {v: i for i, v in enumerate(order)}
-    grads = [0.0] * len(order)
-    grads[-1] = 1.0
     name = {v: _name(v) for v in order}
-    frames = [Frame(list(grads), None, f"seed: ∂{name[root]}/∂{name[root]} = 1")]
-    computed = [v for v in reversed(order) if v.op]
-    for step, v in enumerate(computed, 1):
+    seed = [0.0] * len(order)
+    seed[-1] = 1.0
+    frames = [Frame(seed, None, f"seed: ∂{name[root]}/∂{name[root]} = 1")]
+    n_computed = sum(1 for v in order if v.op)
+
+    def step(v: Value, grads: dict[Value, float]) -> None:
+        if not v.op:
+            return
         i = index[v]
-        terms = []
-        edges: dict[tuple[int, int], list[str]] = {}
-        for k, (p, r) in enumerate(zip(v.parents, v.local_grads)):
-            grads[index[p]] += r * grads[i]
-            edges[(i, k)] = [_MARK]
-            terms.append(f"∂{name[root]}/∂{name[p]} += {_signed(r)} × {_signed(grads[i])}")
+        terms = [f"∂{name[root]}/∂{name[p]} += {_signed(r)} × {_signed(grads[v])}"
+                 for p, r in zip(v.parents, v.local_grads)]
+        edges: dict[tuple[int, int], list[str]] = {(i, k): [_MARK] for k in range(len(terms))}
         lit = {i: [_MARK], **{index[p]: [_MARK] for p in v.parents}}
-        caption = f"step {step}/{len(computed)} at {name[v]}: " + ";  ".join(terms)
-        frames.append(Frame(list(grads), Highlight(edges, lit, wrt=i), caption))
+        caption = f"step {len(frames)}/{n_computed} at {name[v]}: " + ";  ".join(terms)
+        frames.append(Frame([grads.get(u, 0.0) for u in order], Highlight(edges, lit, wrt=i),
+                            caption))
+
+    reverse_sweep(order, 1.0, step=step)
     return frames
 
 
 def path_frames(root: Value, wrt: Value) -> list[Frame]:
-    """The paths from ``wrt`` to ``root`` added one at a time, with the running sum."""
+    """The paths from ``wrt`` to ``root`` added one at a time, with the running sum: every path
+    in the order ``paths`` gives them when there are at most ``FILM_PATHS``, else the largest
+    ``FILM_PATHS`` and a last frame for all the others."""
     order = toposort(root)
     index = {v: i for i, v in enumerate(order)}
     grads = [v.grad for v in order]
@@ -99,25 +120,36 @@ def path_frames(root: Value, wrt: Value) -> list[Frame]:
     total = 0.0
     edges: dict[tuple[int, int], list[str]] = {}
     values: dict[int, list[str]] = {}
-    for j, p in enumerate(paths(root, wrt)):
+    summary = contributions(root, wrt, FILM_PATHS)
+    shown = list(paths(root, wrt)) if len(summary.top) == summary.n_paths else summary.top
+    for j, p in enumerate(shown):
         color = path_color(j)
         for child, k in zip(p.nodes[1:], p.edge_indices):
-            edges.setdefault((index[child], k), []).append(color)
+            lit = edges.setdefault((index[child], k), [])
+            lit.extend([color] if color not in lit else [])  # a line per colour, not per path
         for v in p.nodes:
             values.setdefault(index[v], []).append(color)
         total += p.product
         frames.append(Frame(grads, Highlight(dict(edges), dict(values), index.get(wrt)),
                             f"path {j + 1}: {p.formula(digits=4)};  {d} so far = "
                             f"{number(total, 6)}"))
+    rest = summary.n_paths - len(shown)
+    if rest:
+        frames.append(Frame(grads, Highlight(dict(edges), dict(values), index.get(wrt)),
+                            f"the other {count_text(rest)} paths add "
+                            f"{number(summary.gradient - total, 6)}:  {d} = Σ of all "
+                            f"{count_text(summary.n_paths)} paths = "
+                            f"{number(summary.gradient, 6)}"))
     return frames
 
 
-def _graph_source(root: Value, frame: Frame, order: list[Value]) -> str:
+def _graph_source(root: Value, frame: Frame, order: list[Value], plan: dict[str, object]
+                  ) -> str:
     kept = [v.grad for v in order]
     try:
         for v, g in zip(order, frame.grads):
             v.grad = g
-        graph = build(root, "TB", None, None, 4, frame.highlight, op_nodes=True)[0]
+        graph = build(root, "TB", None, None, 4, frame.highlight, op_nodes=True, plan=plan)[0]
     finally:
         for v, g in zip(order, kept):
             v.grad = g
@@ -162,7 +194,9 @@ def frame_layouts(root: Value, frames: list[Frame]) -> list[Any]:
     import pygraphviz
 
     order = toposort(root)
-    sources = [_graph_source(root, f, order) for f in frames]
+    plan: dict[str, object] = {}  # the last frame's cut into columns, made in every frame
+    last = _graph_source(root, frames[-1], order, plan)
+    sources = [_graph_source(root, f, order, plan) for f in frames[:-1]] + [last]
     sizes: dict[str, tuple[float, float]] = {}
     for source in sources:
         g = pygraphviz.AGraph(string=source)
@@ -230,8 +264,11 @@ def animate(root: Value, path: str | os.PathLike[str], *, wrt: Value | None = No
     """Write the backward pass of ``root`` as a GIF or MP4 (by extension); returns the path.
 
     Without ``wrt``: one frame per step of the reverse sweep (plus the seed); with ``wrt``:
-    one frame per path from ``wrt`` (plus the empty sum). GIF needs Pillow (matplotlib brings
-    it); MP4 needs imageio with an ffmpeg encoder (``pip install 'pathgrad[video]'``).
+    one frame per path from ``wrt`` (plus the empty sum), the largest ``FILM_PATHS`` (14) and a
+    frame for the rest when there are more. A graph of more than ``MAX_NODES`` (60) values, or
+    a sweep of more than ``MAX_FRAMES`` (41) frames, is a ValueError naming the limit, raised
+    before any work. GIF needs Pillow (matplotlib brings it); MP4 needs imageio with an ffmpeg
+    encoder (``pip install 'pathgrad[video]'``).
     """
     if not isinstance(root, Value):
         raise TypeError(f"animate: root must be a Value, got {type(root).__name__}")
@@ -248,15 +285,36 @@ def animate(root: Value, path: str | os.PathLike[str], *, wrt: Value | None = No
         raise FileNotFoundError(f"cannot write {str(path)!r}: no directory "
                                 f"{str(target.parent)!r}")
     writer = _mp4_writer() if ext == ".mp4" else _gif
+    _check_size(root, wrt)
     frames = path_frames(root, wrt) if wrt is not None else backward_frames(root)
     images = _frame_images(root, frames)
     _write(target, writer(images, fps))
     return target
 
 
+def _check_size(root: Value, wrt: Value | None) -> None:
+    order = toposort(root)
+    if len(order) > MAX_NODES:
+        raise ValueError(
+            f"animate: the graph has {len(order):,} values, over MAX_NODES = {MAX_NODES} (every "
+            "frame draws the whole graph): film a smaller part, or use draw_dot or explore, "
+            "which take larger graphs")
+    steps = sum(1 for v in order if v.op) + 1
+    if wrt is None and steps > MAX_FRAMES:
+        raise ValueError(
+            f"animate: the reverse sweep has {steps:,} frames (a step per computed value and "
+            f"the seed), over MAX_FRAMES = {MAX_FRAMES}: film a smaller part of the graph")
+
+
 def _gif(images: list[Any], fps: float) -> bytes:
+    from PIL import Image
+
+    # one 64-colour palette for the film, from its busiest frame, mapped without dithering:
+    # Pillow's own median cut per frame took 0.2 s a frame, two thirds of the film's time
+    palette = images[-1].quantize(colors=64, method=Image.Quantize.FASTOCTREE)
+    frames = [im.quantize(palette=palette, dither=Image.Dither.NONE) for im in images]
     buffer = io.BytesIO()
-    images[0].save(buffer, format="GIF", save_all=True, append_images=images[1:],
+    frames[0].save(buffer, format="GIF", save_all=True, append_images=frames[1:],
                    duration=int(1000 / fps), loop=0)
     return buffer.getvalue()
 

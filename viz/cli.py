@@ -1,11 +1,12 @@
 """``pathgrad`` on the command line: an expression in, its value, gradients, paths and pictures out.
 
-``pathgrad grad|paths|draw|explore EXPR --at NAME=NUMBER ...`` and ``pathgrad demo [NAME]``
+``pathgrad grad|paths|draw|explore|sheet EXPR --at NAME=NUMBER ...`` and ``pathgrad demo [NAME]``
 (also ``python -m pathgrad.viz``). Expressions are read by ``pathgrad.autograd.expr`` (Python's
 ``ast`` and an allow-list, never ``eval``). Exit codes: 0 done; 2 a usage or parse error
-(argparse's convention); 1 a math error from the engine (domain, overflow, division by zero)
-or a file that cannot be written. No traceback reaches the user, and a failed command writes
-no file.
+(argparse's convention), a count over its documented limit (``-k``) or an ``-o`` target the
+safe writer refuses (a FIFO, a device, a read-only file); 1 a math error from the engine
+(domain, overflow, division by zero) or a picture that cannot be made in time. No traceback
+reaches the user, and a failed command writes no file.
 
 >>> main(["grad", "tanh(w*x + b)", "--at", "w=0.5", "x=1", "b=0", "--wrt", "w"])
 f = tanh(w*x + b) = 0.4621171573
@@ -21,10 +22,11 @@ import math
 import os
 import sys
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
+from pathgrad.autograd._files import check_target, write_atomic
 from pathgrad.autograd.expr import (
     MAX_LENGTH,
     EvaluationError,
@@ -32,8 +34,10 @@ from pathgrad.autograd.expr import (
     ExpressionError,
     parse,
 )
+from pathgrad.autograd.paths import MAX_TOP_PATHS
 
 from .dot import MAX_NODES
+from .paths import MAX_DRAWN_PATHS
 
 if TYPE_CHECKING:
     from pathgrad.autograd import Value
@@ -89,6 +93,17 @@ example:
 One self-contained page (no server, no network): click a node and its paths to the output light
 up with their factors and products; Step / Back / Play replay the reverse sweep. --wrt selects a
 name when the page opens.""",
+    "sheet": f"""\
+examples:
+  $ pathgrad sheet "{CHAIN}" --at {CHAIN_AT} -o chain.xlsx
+  wrote chain.xlsx
+  $ pathgrad sheet "{CHAIN}" --at {CHAIN_AT} --exercise -o homework.xlsx
+  wrote homework.xlsx
+
+A workbook (Excel, LibreOffice) whose every value, rate factor and gradient is a formula: change
+an input's cell and everything downstream recomputes. A paths sheet writes each gradient (of
+--wrt, default every input) as a sum of products of rate factors. --exercise leaves the grads
+empty (--exercise rates: the rate factors too) with checks that turn green when right.""",
     "demo": """\
 examples:
   $ pathgrad demo                 # lists the walk-throughs
@@ -138,6 +153,19 @@ def _positive(text: str) -> int:
     return k
 
 
+def _count(limit: int) -> Any:
+    """An argparse type: a whole number from 1 to ``limit`` (a documented limit, named)."""
+
+    def parse(text: str) -> int:
+        k = _positive(text)
+        if k > limit:
+            raise argparse.ArgumentTypeError(f"at most {limit:,} (the documented limit), "
+                                             f"got {k:,}")
+        return k
+
+    return parse
+
+
 def _seconds(text: str) -> float:
     try:
         value = float(text)
@@ -170,7 +198,7 @@ def _expression_args(parser: argparse.ArgumentParser, wrt_help: str) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The ``pathgrad`` parser with its five commands."""
+    """The ``pathgrad`` parser and its commands."""
     top = _Parser(
         prog=PROG,
         description="An expression in; its value, gradients, derivative paths and "
@@ -185,8 +213,18 @@ def build_parser() -> argparse.ArgumentParser:
             name, help=summary, description=summary, epilog=EXAMPLES[name],
             usage=f"{PROG} {name} {usage}", formatter_class=argparse.RawDescriptionHelpFormatter)
 
-    values = "EXPR --at NAME=NUMBER ... [--wrt NAME ...] [--of NAME ...]"
+    _add_math_commands(add)
+    _add_page_commands(add)
+    return top
 
+
+_Add = Callable[[str, str, str], argparse.ArgumentParser]
+_VALUES = "EXPR --at NAME=NUMBER ... [--wrt NAME ...] [--of NAME ...]"
+
+
+def _add_math_commands(add: _Add) -> None:
+    """grad, paths and draw: numbers and pictures of one expression."""
+    values = _VALUES
     grad = add("grad", "the value of each definition and the gradient of each output",
                f"{values} [--json]")
     _expression_args(grad, "gradients with respect to these names (default: every input)")
@@ -195,23 +233,37 @@ def build_parser() -> argparse.ArgumentParser:
     paths = add("paths", "each derivative path's rate factors and product, and their sum "
                 "(the gradient)", f"{values} [-k K]")
     _expression_args(paths, "the paths from these names (default: every input)")
-    paths.add_argument("-k", type=_positive, default=10, metavar="K",
-                       help="show the K paths with the largest |product| (default 10)")
+    paths.add_argument("-k", type=_count(MAX_TOP_PATHS), default=10, metavar="K",
+                       help="show the K paths with the largest |product| (default 10, at most "
+                       f"{MAX_TOP_PATHS:,})")
 
     draw = add("draw", "the graph with every edge's rate factor; with --wrt, the top paths",
                f"{values} [-k K] [--max-nodes N] [--timeout S] -o FILE")
     _expression_args(draw, "highlight the top paths from this name, with their legend")
     _output_args(draw, "the picture: .svg, .png, .pdf or .dot")
-    draw.add_argument("-k", type=_positive, default=3, metavar="K",
-                      help="with --wrt, how many paths to highlight (default 3)")
+    draw.add_argument("-k", type=_count(MAX_DRAWN_PATHS), default=3, metavar="K",
+                      help="with --wrt, how many paths to highlight (default 3, at most "
+                      f"{MAX_DRAWN_PATHS}: one colour each)")
     draw.add_argument("--max-nodes", type=_positive, default=None, metavar="N",
                       help=f"refuse graphs of more than N values (default {MAX_NODES}: beyond that "
                       "a picture is unreadable and slow to lay out)")
 
+
+def _add_page_commands(add: _Add) -> None:
+    """explore, sheet and demo: pages, workbooks and walk-throughs."""
+    values = _VALUES
     explore = add("explore", "the explorer page: click a node, its paths light up",
                   f"{values} [--timeout S] -o FILE")
     _expression_args(explore, "the name selected when the page opens (its paths lit)")
     _output_args(explore, "the page (.html)")
+
+    sheet = add("sheet", "the graph as a live spreadsheet: every value, rate factor and gradient "
+                "a formula", f"{values} [--exercise [grads|rates]] -o FILE")
+    _expression_args(sheet, "the paths sheet writes these gradients as sums over paths "
+                     "(default: every input)")
+    sheet.add_argument("-o", "--output", required=True, metavar="FILE", help="the workbook (.xlsx)")
+    sheet.add_argument("--exercise", nargs="?", const="grads", choices=["grads", "rates"],
+                       help="leave the grads (and with 'rates' the rate factors) for a student")
 
     demo = add("demo", "run one walk-through of the source texts, or list them",
                "[NAME] [--fast] [--out DIR]")
@@ -219,7 +271,6 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--fast", action="store_true", help="smaller sizes, fewer epochs")
     demo.add_argument("--out", default="out", metavar="DIR",
                       help="where the pictures go (default: out)")
-    return top
 
 
 # ---- reading the expression and its values --------------------------------------------------
@@ -244,8 +295,11 @@ def _read(args: argparse.Namespace) -> tuple[Expression, dict[str, Value]]:
         args.expr = _stdin_expression()
     expr = parse(args.expr)
     values: dict[str, float] = {}
+    args.wrt = [expr.spelled(n) for n in args.wrt]  # H names the ℌ the text writes
+    args.of = [expr.spelled(n) for n in args.of]
     for item in args.at:
         name, value = _assignment(item)
+        name = expr.spelled(name)
         if name in values:
             raise _Failure(f"--at {item}: {name} is given twice", 2)
         if name not in expr.inputs:
@@ -344,12 +398,21 @@ def _check_target(path: str, extensions: Sequence[str]) -> Path:
         raise _Failure(f"-o {path}: {shown} is not a format pathgrad writes ({allowed})", 2)
     if not target.parent.is_dir():
         raise _Failure(f"-o {path}: there is no directory {str(target.parent)!r}", 2)
+    _file_check(check_target, target)  # a FIFO, a device, a read-only file: refused before work
     return target
+
+
+def _file_check(check: Any, target: Path, *data: bytes) -> None:
+    """``check(target, *data, "-o")`` (the safe writer's check or write); a refused target is a
+    file error, exit 2, with the writer's message."""
+    try:
+        check(target, *data, "-o")
+    except (OSError, ValueError) as error:
+        raise _Failure(str(error), 2) from None
 
 
 def _draw(args: argparse.Namespace) -> None:
     from pathgrad.autograd import toposort
-    from pathgrad.viz import draw_dot, draw_paths, render
     from pathgrad.viz.rendering import FORMATS
 
     target = _check_target(args.output, sorted(FORMATS))
@@ -364,24 +427,22 @@ def _draw(args: argparse.Namespace) -> None:
         raise _Failure(f"the graph has {size:,} values, more than {limit:,}: a picture that size "
                        "is unreadable and slow to lay out (--max-nodes raises the limit)", 2)
     root.backward()
-    if args.wrt:
-        graph = draw_paths(root, env[args.wrt[0]], args.k, max_nodes=None)
-    else:
-        graph = draw_dot(root, max_nodes=None)
-    if target.suffix.lower() in (".dot", ".gv"):
-        render(graph, target)  # no layout: nothing to wait for
-    else:
-        _write_in_time(_render_file, (graph.source,), target, args.timeout, "picture")
+    wrt = env[args.wrt[0]] if args.wrt else None
+    # the paths are found in the timed child too: they can take long (issue 27)
+    _write_in_time(_draw_file, (root, wrt, args.k), target, args.timeout, "picture")
     print(f"wrote {target}")
 
 
-def _render_file(source: str, path: str) -> None:
-    from pathgrad.viz import render
+def _draw_file(path: str, root: Value, wrt: Value | None, k: int) -> None:
+    from pathgrad.viz import draw_dot, draw_paths, render
 
-    render(source, path)
+    if wrt is not None:
+        render(draw_paths(root, wrt, k, max_nodes=None), path)
+    else:
+        render(draw_dot(root, max_nodes=None), path)
 
 
-def _explore_file(root: Value, path: str, wrt: Value | None, title: str) -> None:
+def _explore_file(path: str, root: Value, wrt: Value | None, title: str) -> None:
     from pathgrad.viz import explore
 
     explore(root, path, wrt=wrt, title=title)
@@ -398,8 +459,10 @@ def _run_child(job: Any, args: tuple[Any, ...], report: Any) -> None:
 
 def _write_in_time(job: Any, args: tuple[Any, ...], target: Path, seconds: float,
                    what: str) -> None:
-    """Run ``job(*args, path)`` in a child process stopped after ``seconds``; it writes into a
-    fresh directory beside ``target`` and the finished file is moved into place.
+    """Run ``job(path, *args)`` in a child process stopped after ``seconds``; it writes into a
+    fresh directory beside ``target`` and the finished file goes into place through the safe
+    writer (``autograd._files.write_atomic``: a symlink followed, a FIFO, device or read-only
+    file refused with exit 2).
 
     Graphviz's layout runs in C and cannot be interrupted; some graphs of a few hundred values
     take minutes. A stopped or failed job leaves no file behind (an existing target untouched).
@@ -413,8 +476,8 @@ def _write_in_time(job: Any, args: tuple[Any, ...], target: Path, seconds: float
     work = Path(tempfile.mkdtemp(prefix=".pathgrad-", dir=target.parent))
     staged = work / target.name
     receive, send = context.Pipe(duplex=False)
-    child = context.Process(target=_run_child, args=(job, (*args[:1], str(staged), *args[1:]),
-                                                     send), daemon=True)
+    child = context.Process(target=_run_child, args=(job, (str(staged), *args), send),
+                            daemon=True)
     sys.stdout.flush()  # a forked child flushes what it inherited: nothing may be pending
     sys.stderr.flush()
     try:
@@ -427,7 +490,7 @@ def _write_in_time(job: Any, args: tuple[Any, ...], target: Path, seconds: float
         error = receive.recv() if receive.poll() else f"it stopped (exit code {child.exitcode})"
         if error is not None:
             raise _Failure(f"cannot make the {what}: {error}", 1)
-        os.replace(staged, target)
+        _file_check(write_atomic, target, staged.read_bytes())
     finally:
         if child.is_alive():
             child.kill()
@@ -447,6 +510,17 @@ def _explore(args: argparse.Namespace) -> None:
     wrt = env[args.wrt[0]] if args.wrt else None
     title = "; ".join(f"{n} = {expr.text_of(n)}" for n in reversed(expr.defined))
     _write_in_time(_explore_file, (root, wrt, title), target, args.timeout, "page")
+    print(f"wrote {target}")
+
+
+def _sheet(args: argparse.Namespace) -> None:
+    from pathgrad.viz import spreadsheet
+
+    target = _check_target(args.output, ["xlsx"])
+    expr, env = _read(args)
+    root = env[_single_output(expr, "sheet")]
+    wrt = [env[n] for n in dict.fromkeys(args.wrt)] if args.wrt else None
+    spreadsheet(root, target, wrt=wrt, exercise=args.exercise or False)
     print(f"wrote {target}")
 
 
@@ -479,7 +553,7 @@ def _protect_expressions(parser: argparse.ArgumentParser, argv: list[str]) -> li
     """argparse reads every word that starts with '-' as an option, so ``pathgrad grad "-x*2"``
     would be refused: such a word that is none of the command's options gets a leading space,
     which makes it a positional argument (and ``parse`` strips it)."""
-    if not argv or argv[0] not in ("grad", "paths", "draw", "explore"):
+    if not argv or argv[0] not in ("grad", "paths", "draw", "explore", "sheet"):
         return argv
     sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
     actions = sub.choices[argv[0]]._option_string_actions  # option string -> its action
@@ -497,7 +571,8 @@ def _protect_expressions(parser: argparse.ArgumentParser, argv: list[str]) -> li
     return out
 
 
-COMMANDS = {"grad": _grad, "paths": _paths, "draw": _draw, "explore": _explore, "demo": _demo}
+COMMANDS = {"grad": _grad, "paths": _paths, "draw": _draw, "explore": _explore, "sheet": _sheet,
+            "demo": _demo}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -28,7 +28,7 @@ from ._labels import Look, box_label, copy_label, op_text, text_width, value_lab
 from ._layout import Link, Unit, lay_out
 from ._neurons import Z_LABEL, NeuronBox, find_neurons
 from .rendering import Digraph
-from .style import DIM, FONT, FONT_BOLD, INK, esc, rate
+from .style import DIM, FONT, FONT_BOLD, INK, Html, esc, rate
 
 __all__ = ["MAX_NODES", "Highlight", "draw_dot"]
 
@@ -205,9 +205,11 @@ def build(
     edge_labels: bool | None = None,
     op_nodes: bool | None = None,
     below: tuple[float, float] = (0.0, 0.0),
+    plan: dict[str, object] | None = None,
 ) -> tuple[Digraph, list[Value], dict[Value, str]]:
     """The graph, the topological order it numbers values by, and the drawn node of each value
-    (``below``: the size of a legend the caller puts under it, in points)."""
+    (``below``: the size of a legend the caller puts under it, in points; ``plan``:
+    ``_layout.lay_out``'s, for frames cut alike)."""
     _check(root, rankdir, group, max_nodes, digits)
     order = toposort(root)
     boxes = find_neurons(order) if group == "neuron" else []
@@ -233,7 +235,7 @@ def build(
     g.attr(fontname=FONT, bgcolor="white")
     g.attr("node", fontname=FONT, fontsize="11")
     g.attr("edge", fontname=FONT, fontsize="10", arrowsize="0.7")
-    segment = lay_out(g, scene.units, scene.links, rankdir, below)
+    segment = lay_out(g, scene.units, scene.links, rankdir, below, plan)
     if boxes:  # dot spaces boxes with many edges at one port wider than nodesep asks
         g.attr(nodesep="0.02", ranksep="0.5")
     _stack_layers(g, boxes, segment)
@@ -266,8 +268,8 @@ def _edge_label(text: str, lines: int, twin: bool) -> str:
     if lines < 2 and not twin:
         return text
     pad = 2 + (round(1.1 * lines) if lines > 1 else 0)  # each coloured line is 2.2 pt wide
-    return (f'<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="{pad}"><TR>'
-            f"<TD>{esc(text)}</TD></TR></TABLE>>")
+    return Html(f'<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="{pad}"><TR>'
+                f"<TD>{esc(text)}</TD></TR></TABLE>>")
 
 
 def _edge_style(colors: list[str], highlight: Highlight | None, bold_label: bool = False

@@ -10,11 +10,13 @@ True
 
 from __future__ import annotations
 
+import io
 import sys
 from collections.abc import Callable
 from pathlib import Path
 
 from pathgrad.autograd import Value
+from pathgrad.autograd._files import write_atomic
 from pathgrad.nn.layers import MLP, Neuron
 
 from .dot import draw_dot
@@ -140,7 +142,9 @@ def _shrink_png(path: Path) -> None:
     with Image.open(path) as image:
         small = image.convert("RGB").quantize(
             colors=64, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
-    small.save(path, optimize=True)
+    buffer = io.BytesIO()
+    small.save(buffer, format="PNG", optimize=True)
+    write_atomic(path, buffer.getvalue(), "make_pictures")  # the one safe writer
 
 
 def main() -> None:

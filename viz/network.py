@@ -30,7 +30,7 @@ from pathgrad.autograd import Value, toposort
 
 from .dot import MAX_NODES
 from .rendering import Digraph
-from .style import FONT, INK, NEGATIVE, POSITIVE, esc, number
+from .style import FONT, INK, NEGATIVE, POSITIVE, Html, esc, number
 
 __all__ = ["MAX_EDGES", "NetworkView", "draw_network", "network_view"]
 
@@ -185,8 +185,8 @@ def _neuron_label(title: str, rows: list[tuple[str, float]], digits: int) -> str
     cells = [f'<TR><TD><B>{esc(title)}</B></TD></TR>']
     for name, x in rows:
         cells.append(f"<TR><TD>{esc(name)} {esc(_num(x, digits))}</TD></TR>")
-    return (f'<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="0">'
-            f'{"".join(cells)}</TABLE>>')
+    return Html(f'<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="0">'
+                f'{"".join(cells)}</TABLE>>')
 
 
 def _layer_title(l: int, last: int, name: str) -> str:

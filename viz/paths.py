@@ -25,9 +25,13 @@ from pathgrad.autograd.paths import Contributions, Path, contributions, node_nam
 
 from .dot import MAX_NODES, Highlight, build
 from .rendering import Digraph
-from .style import INK, esc, number, path_color, rate
+from .style import INK, Html, esc, number, path_color, rate, short
 
-__all__ = ["draw_paths", "legend_rows", "path_highlight"]
+__all__ = ["MAX_DRAWN_PATHS", "draw_paths", "legend_rows", "path_highlight"]
+
+MAX_DRAWN_PATHS = 7
+"""The most paths ``draw_paths`` colours (``k``): one colour each from the seven of the palette,
+and a legend Graphviz can hold (16 KiB). ``top_paths`` and ``contributions`` list more."""
 
 
 def _supplier(child: Value, k: int) -> Value | None:
@@ -74,29 +78,40 @@ def legend_rows(summary: Contributions, digits: int = 4) -> list[tuple[str, str,
     """One row per shown path: (colour, factor names, factor values, product)."""
     rows = []
     for j, p in enumerate(summary.top):
-        names = " · ".join(p.names) or "(the node itself)"
+        names = " · ".join(short(n) for n in p.names) or "(the node itself)"
         values = " · ".join(_signed(f, digits) for f in p.factors) or "1"
         rows.append((path_color(j), names, values, rate(p.product, digits)))
     return rows
 
 
+_LEGEND_LINES = 4
+"""Lines of one path's factors in a legend; a longer path ends in "… (n factors in all)"
+(Graphviz takes at most 16 KiB for the whole legend)."""
+
+
 def _lines(text: str, width: int = 70) -> str:
     """Escaped ``text`` broken after a ``·`` so no line is longer than ``width`` characters
-    (a legend wider than the graph would shrink the whole picture)."""
-    out, line = [], ""
-    for part in text.split(" · "):
+    (a legend wider than the graph would shrink the whole picture), ``_LEGEND_LINES`` at most."""
+    out: list[str] = []
+    line = ""
+    parts = text.split(" · ")
+    for part in parts:
+        if len(out) == _LEGEND_LINES:
+            out[-1] += f" … ({len(parts):,} factors in all)"
+            break
         if line and len(line) + len(part) + 3 > width:
             out.append(line + " ·")
             line = part
         else:
             line = f"{line} · {part}" if line else part
-    out.append(line)
+    else:
+        out.append(line)
     return '<BR ALIGN="LEFT"/>'.join(esc(x) for x in out) + '<BR ALIGN="LEFT"/>'
 
 
 def _legend(summary: Contributions, digits: int) -> str:
-    out = node_name(summary.output) or "output"
-    wrt = node_name(summary.node) or "node"
+    out = short(node_name(summary.output) or "output")
+    wrt = short(node_name(summary.node) or "node")
     d = f"∂{out}/∂{wrt}"
     n = summary.n_paths
     count = count_text(n)
@@ -146,8 +161,8 @@ def _table(head: list[str], inner: str, tail: list[str] | tuple[str, ...] = ()) 
         rows.append('<TR><TD ALIGN="LEFT"><TABLE BORDER="0" CELLBORDER="0" CELLSPACING="2" '
                     f'CELLPADDING="2">{inner}</TABLE></TD></TR>')
     rows += [f'<TR><TD ALIGN="LEFT">{line}</TD></TR>' for line in tail]
-    return (f'<<TABLE BORDER="1" COLOR="{INK}" CELLBORDER="0" CELLSPACING="0" '
-            f'CELLPADDING="4">{"".join(rows)}</TABLE>>')
+    return Html(f'<<TABLE BORDER="1" COLOR="{INK}" CELLBORDER="0" CELLSPACING="0" '
+                f'CELLPADDING="4">{"".join(rows)}</TABLE>>')
 
 
 def draw_paths(
@@ -167,6 +182,7 @@ def draw_paths(
     palette; an edge on several paths shows one parallel line per path. The legend (the
     graph's label, under the picture) gives each path's factors and product, their sum, and
     when ``k`` is smaller than the number of paths, what share of ∂root/∂wrt they explain.
+    ``k`` is at most ``MAX_DRAWN_PATHS`` (7, one colour each).
     Other arguments are ``draw_dot``'s.
 
     >>> from pathgrad.autograd import Value
@@ -177,7 +193,7 @@ def draw_paths(
     """
     if not isinstance(wrt, Value):
         raise TypeError(f"draw_paths: wrt must be a Value, got {type(wrt).__name__}")
-    k = positive_int("draw_paths: k", k)
+    k = positive_int("draw_paths: k", k, maximum=MAX_DRAWN_PATHS)
     if not isinstance(root, Value):
         raise TypeError(f"draw_paths: root must be a Value, got {type(root).__name__}")
     summary = contributions(root, wrt, k)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -25,8 +26,9 @@ import graphviz
 from pathgrad.autograd._files import write_atomic
 
 from ._quiet import quiet_fontconfig
+from .style import TOOLTIP_CHARS, Html, visible
 
-__all__ = ["FORMATS", "Digraph", "pipe", "render", "to_svg", "use_bundled_graphviz"]
+__all__ = ["FORMATS", "Digraph", "dot_quote", "pipe", "render", "to_svg", "use_bundled_graphviz"]
 
 FORMATS: dict[str, str] = {"svg": "svg", "png": "png", "pdf": "pdf", "dot": "dot", "gv": "dot"}
 """File extensions ``render`` accepts, and the format each one is drawn in."""
@@ -214,13 +216,90 @@ def use_bundled_graphviz() -> None:
     _ROUTED.append(True)
 
 
+_DOT_ID = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*|-?(\.[0-9]+|[0-9]+(\.[0-9]*)?)")
+_DOT_KEYWORDS = {"node", "edge", "graph", "digraph", "subgraph", "strict"}
+_ESCAPED_TWICE = {"tooltip", "edgetooltip", "headtooltip", "labeltooltip", "tailtooltip",
+                  "URL", "href", "edgeURL", "edgehref", "headURL", "headhref", "labelURL",
+                  "labelhref", "tailURL", "tailhref"}
+_DOT_STRING_BYTES = 16_000  # Graphviz's scanner refuses one string over 16,384 bytes
+
+
+def dot_quote(value: Any, twice: bool = False) -> str:
+    r"""``value`` as one DOT token that can only ever be read as text: a plain name, or a quoted
+    string with backslashes doubled (no ``\N``, ``\G``, ``\l`` escapes), quotes escaped, a
+    newline as ``\n``, ``&`` as ``&amp;`` and controls drawn visible. Only an ``Html`` label
+    (built by pathgrad, its user text escaped) is written as DOT HTML ``<…>``; the ``graphviz``
+    package writes any string of that form so, which let a label add attributes and links to a
+    picture. A text
+    longer than ``TOOLTIP_CHARS`` is cut there and says its length (Graphviz's 16 KiB limit).
+    ``twice``: Graphviz reads the escapes of a tooltip twice (``\\N`` in a tooltip gave the
+    node's name), so there a backslash is written four times.
+
+    >>> print(dot_quote('<b>, URL="javascript:x"'), dot_quote("C:\\"), dot_quote("v3"))
+    "<b>, URL=\"javascript:x\"" "C:\\" v3
+    """
+    if isinstance(value, Html):
+        size = len(value.encode("utf-8"))
+        if not (value.startswith("<") and value.endswith(">")) or size > _DOT_STRING_BYTES:
+            raise ValueError(f"a drawn label of {size:,} bytes is over Graphviz's limit of "
+                             "16,384 bytes for one string (or not a whole HTML label)")
+        return str(value)
+    text = str(value)
+    if (len(text) <= TOOLTIP_CHARS and _DOT_ID.fullmatch(text)
+            and text.lower() not in _DOT_KEYWORDS):
+        return text
+    text = visible(text, "text")
+    if len(text) > TOOLTIP_CHARS:
+        text = f"{text[:TOOLTIP_CHARS]}… ({len(text):,} characters in all)"
+    backslash = "\\\\\\\\" if twice else "\\\\"
+    text = text.replace("\\", backslash).replace('"', '\\"').replace("\n", "\\n")
+    text = text.replace("&", "&amp;")  # Graphviz reads entities in any text: &lt; gave <
+    return f'"{text}"'
+
+
+def _quote_edge(identifier: str) -> str:
+    node, _, rest = identifier.partition(":")
+    parts = [dot_quote(node)]
+    if rest:
+        port, _, compass = rest.partition(":")
+        parts.append(dot_quote(port))
+        if compass:
+            parts.append(dot_quote(compass))
+    return ":".join(parts)
+
+
+def _a_list(label: Any = None, kwargs: Any = None, attributes: Any = None) -> str:
+    items = [("label", label)] if label is not None else []
+    for more in (kwargs, attributes):
+        if more:
+            items += list(more.items() if hasattr(more, "items") else more)
+    return " ".join(f"{dot_quote(k)}={dot_quote(v, k in _ESCAPED_TWICE)}"
+                    for k, v in items if v is not None)
+
+
+def _attr_list(label: Any = None, kwargs: Any = None, attributes: Any = None) -> str:
+    content = _a_list(label, kwargs=kwargs, attributes=attributes)
+    return f" [{content}]" if content else ""
+
+
 class Digraph(graphviz.Digraph):
-    """A ``graphviz.Digraph`` that draws itself with the bundled engine.
+    r"""A ``graphviz.Digraph`` that draws itself with the bundled engine, and writes every
+    attribute as text (``dot_quote``) but the HTML labels pathgrad builds (``style.Html``).
 
     Everything of graphviz's API is there (``.source``, ``.node``, ``.edge``, ``.attr``,
     ``.subgraph``); ``pipe``, ``render``, ``view`` and the Jupyter display (``_repr_svg_``,
     ``_repr_mimebundle_``) go through pygraphviz, so they work with no system ``dot``.
+
+    >>> g = Digraph()
+    >>> g.node("a", tooltip='<x>, URL="javascript:alert(1)"')
+    >>> print(g.body[0].strip())
+    a [tooltip="<x>, URL=\"javascript:alert(1)\""]
     """
+
+    _quote = staticmethod(dot_quote)
+    _quote_edge = staticmethod(_quote_edge)
+    _a_list = staticmethod(_a_list)
+    _attr_list = staticmethod(_attr_list)
 
     @property
     def _render(self) -> Any:

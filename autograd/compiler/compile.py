@@ -25,8 +25,12 @@ How it works and what it guarantees:
   closed over) are *scalar leaves*: like the parameters, their ``.data`` is read afresh on every
   call and broadcast over the batch (a leaf ``fn`` makes itself keeps its traced number: so
   ``Value(w.data)`` inside ``fn`` is frozen, and a node ``fn`` computes under ``no_grad()`` is
-  refused with a ``ValueError``). Gradients are returned for ``params`` only. Nodes that
-  depend on no input (an L2 term inside the loss) are computed once per call, not per example.
+  refused with a ``ValueError``). A *computed* Value made before ``fn`` ran (``h = w * 2``
+  outside, ``fn = lambda x: h * x``) is refused at trace time with a ``ValueError`` saying what
+  to do: eager ``fn`` reuses ``h``'s stored number, a replay would recompute it from ``w``, and
+  the two differ after a step; compute it inside ``fn``, or close over a leaf ``Value(h.data)``.
+  Gradients are returned for ``params`` only. Nodes that depend on no input (an L2 term inside
+  the loss) are computed once per call, not per example.
 * **Replay.** ``backend="auto"`` picks per call, from the tape's shape and the batch size,
   between ``"numpy"`` (each topological level grouped by op: a layer of ``wsum`` neurons is one
   matrix product, other wide groups one rule call on ``(k, batch)`` arrays, narrow chains one
@@ -242,21 +246,38 @@ class Compiled:
         self.trace_seconds = time.perf_counter() - start
 
     def _refuse_frozen(self, first: Trace, xs: list[np.ndarray]) -> None:
-        """Refuse nodes ``fn`` computes under ``no_grad()``: a replay would freeze them.
+        """Refuse nodes ``fn`` computes under ``no_grad()``, and computed nodes made before
+        ``fn`` ran: a replay would freeze the first, and recompute the second from the
+        parameters where eager ``fn`` reuses its stored number.
 
-        Such a node is a leaf that still names its op. Made before ``fn`` ran, it is one Value
-        that ``fn`` closed over (read afresh on every call, fine); made by ``fn`` itself, a
-        second trace gives a new object, and its traced value would be replayed for every later
-        call, whatever the parameters (the eager engine recomputes it).
+        A node of either kind depends on no input; a second trace tells who made it: a node
+        ``fn`` makes is a new object each time. A leaf that still names its op (``no_grad()``)
+        made before ``fn`` ran is one Value ``fn`` closed over, read afresh on every call
+        (fine); made by ``fn``, its traced value would be replayed for every later call. A node
+        with edges made before ``fn`` ran (``h = w * 2`` outside) is refused: compiled, ``h``
+        followed ``w``; eager, it kept the number it had (issue 27: [10, 20] against [2, 4]).
         """
         kept = {id(v) for v in (*first.inputs, *first.params)}
+        fed = {id(v) for v in first.inputs}
+        for v in first.nodes:  # the nodes that depend on an input
+            if any(id(p) in fed for p in v.parents):
+                fed.add(id(v))
         suspects = [i for i, v in enumerate(first.nodes)
-                    if v.op and not v._edges and id(v) not in kept]
+                    if v.op and id(v) not in kept and id(v) not in fed]
         if not suspects:
             return
         again = self._trace_at(xs, 0).nodes
         for i in suspects:
-            if i >= len(again) or again[i] is not first.nodes[i]:
+            made_outside = i < len(again) and again[i] is first.nodes[i]
+            if made_outside and first.nodes[i]._edges:
+                raise ValueError(
+                    f"{fn_name(self.fn)} uses {first.describe(i)}, computed before compile "
+                    "traced the function: eager calls reuse the number it was given then, a "
+                    "compiled replay would recompute it from the parameters, and the two "
+                    "differ after a step. Compute it inside the function to have it follow "
+                    "the parameters, or close over a leaf (Value(h.data)) to keep it constant"
+                )
+            if not first.nodes[i]._edges and not made_outside:
                 raise ValueError(
                     f"{fn_name(self.fn)} computes {first.describe(i)} under no_grad(): a "
                     "compiled replay would keep the value it had when traced, whatever the "

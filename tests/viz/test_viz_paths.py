@@ -70,7 +70,7 @@ def test_highlighted_edges_are_exactly_the_top_paths() -> None:
 
 def test_the_legend_of_every_path_sums_to_the_gradient() -> None:
     L, x = multi()
-    text = legend(draw_paths(L, x, k=10).source)
+    text = legend(draw_paths(L, x, k=7).source)
     total = float(re.search(r"Σ of all 6 paths = (\S+) = ∂L/∂x", text)[1])  # type: ignore[index]
     assert total == pytest.approx(dL_dx(0.5), rel=1e-6)
     rows = [p.product for p in top_paths(L, x, 10)]
