@@ -17,6 +17,7 @@ from .modes import ieee, is_grad_enabled, no_grad
 from .paths import (
     Contributions,
     Path,
+    all_contributions,
     contributions,
     count_paths,
     log_count_paths,
@@ -34,6 +35,7 @@ __all__ = [
     "Path",
     "TraceMismatchError",
     "Value",
+    "all_contributions",
     "compile",
     "contributions",
     "count_paths",

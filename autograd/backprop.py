@@ -71,19 +71,24 @@ def grad(output: Value, inputs: Sequence[Value], create_graph: bool = False) -> 
     return [vgrads[x] if x in vgrads else Value(0.0) for x in inputs]
 
 
+def _rates_as_values(node: Value) -> tuple[Any, ...]:
+    """A node's edges with each rate factor rebuilt from its row on the parents (Values)."""
+    rule = node._rule
+    if rule is None or not node._edges:
+        return ()
+    parents = node.parents
+    const = node._const
+    rates = rule.partials(VALUE_MATH, node, *(parents if const is None else (*parents, const)))
+    edges: tuple[Any, ...] = ()
+    for parent, rate in zip(parents, rates):
+        edges += (parent, rate)
+    return edges
+
+
+def _times(g: Value, rate: Any) -> Value:
+    return g if type(rate) is float and rate == 1.0 else g * rate  # no node for a rate of 1
+
+
 def _sweep_graph(order: list[Value]) -> dict[Value, Value]:
     """The reverse sweep with Values: each rate factor rebuilt from its row on the parents."""
-    grads: dict[Value, Any] = {order[-1]: Value(1.0)}
-    for node in reversed(order):
-        rule = node._rule
-        if rule is None or not node._edges:
-            continue
-        g = grads[node]
-        parents = node.parents
-        const = node._const
-        args: tuple[Any, ...] = parents if const is None else (*parents, const)
-        rates = rule.partials(VALUE_MATH, node, *args)
-        for parent, rate in zip(parents, rates):
-            term = g if (type(rate) is float and rate == 1.0) else g * rate
-            grads[parent] = grads[parent] + term if parent in grads else term
-    return grads
+    return reverse_sweep(order, Value(1.0), times=_times, rates=_rates_as_values)

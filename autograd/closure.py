@@ -51,7 +51,7 @@ from typing import Any
 
 from . import graph
 from .modes import ieee_on, recording
-from .notation import NOTATION, Name, Notation, notation_of
+from .notation import notation_of
 from .rules import Rule
 
 __all__ = ["ClosureRule", "attach", "copied", "hand_made", "prev", "refuse_pickle", "step_of"]
@@ -70,8 +70,9 @@ def _no_row(op: str) -> Callable[..., Any]:
 @dataclass(frozen=True)
 class ClosureRule(Rule):
     """The "row" of a node made by hand, named by micrograd's op (``'tanh'``, ``'+'``; ``'?'``
-    for ``''``): no math of its own, and once set, the node's closure. It is never in ``ROWS``,
-    so nothing replays it as a row of the same name."""
+    for ``''``), written as ``notation.notation_of`` writes that name: no math of its own, and
+    once set, the node's closure. It is never in ``ROWS``, so nothing replays it as the row of
+    the same name."""
 
     step: Callable[[], None] | None = None
 
@@ -84,18 +85,9 @@ def _rule_for(op: str) -> ClosureRule:
     if rule is None:
         refuse = _no_row(op)
         rule = ClosureRule(op or "?", refuse, refuse, None)
-        if rule.name not in NOTATION:  # how pictures and paths write it: its symbol, operands
-            NOTATION[rule.name] = Notation(rule.name, symbol=op, micrograd=op,
-                                           text=partial(_text, op), atomic=False)
         if len(_RULES) < 1000:  # ops are a handful of symbols; never let them pile up
             _RULES[op] = rule
     return rule
-
-
-def _text(op: str, names: Sequence[Name], const: float | None) -> str:
-    if op and not op.isidentifier() and len(names) == 2:  # '+', '*': between the operands
-        return f"{names[0]:w}{op}{names[1]:w}"
-    return f"{op or '?'}({', '.join(n.text for n in names)})"
 
 
 def hand_made(children: Any, op: Any, kind: type) -> tuple[tuple[Any, ...], ClosureRule | None]:

@@ -185,9 +185,11 @@ class Notation:
         """
         if callable(self.text):
             return self.text(names, const)
+        symbol = self.symbol or self.name
+        if not self.text and len(names) > 1:  # a row written by its name: every operand
+            return f"{symbol}({', '.join(n.text for n in names)})"
         if not self.text:  # the symbol is text, not a template: braces in it are its own
-            symbol = (self.symbol or self.name).replace("{", "{{").replace("}", "}}")
-            return _fill(symbol + "({x})", names, const)
+            return _fill(symbol.replace("{", "{{").replace("}", "}}") + "({x})", names, const)
         return _fill(self.text, names, const)
 
     def rate_name(self, k: int, names: Sequence[Name], const: float | None = None) -> str:

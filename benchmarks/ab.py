@@ -2,9 +2,11 @@
 
 A refactoring must not cost speed. The older commit (default: 9c7fa9d, the last before the
 ``pathgrad`` namespace and the architecture rework) is unpacked with ``git archive`` into a
-temporary folder and imported under its old top-level names (``autograd``, ``nn``), beside
-today's ``pathgrad.autograd`` and ``pathgrad.nn``. Both run the same workloads, taking turns
-round by round (``benchmarks.common.timed_rounds``), so load on the machine hits both alike.
+temporary folder and imported under its old top-level names (``autograd``, ``nn``), or, for a
+commit inside the namespace, as ``pathgrad_old.autograd`` and ``pathgrad_old.nn`` (its
+``pathgrad.`` imports renamed), beside today's ``pathgrad.autograd`` and ``pathgrad.nn``.
+Both run the same workloads, taking turns round by round (``benchmarks.common.timed_rounds``),
+so load on the machine hits both alike.
 Printed per workload: each side's median time per call with its spread, and the median of the
 round-by-round ratios new ÷ old (≤ 1.05: within 5% of the old figure or better).
 Memory is measured once per side (it does not vary).
@@ -14,12 +16,14 @@ from __future__ import annotations
 
 import importlib
 import os
+import re
 import statistics
 import subprocess
 import sys
 import tempfile
 import tracemalloc
 from collections.abc import Callable
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -33,21 +37,36 @@ ALPHA = 1e-4
 TOLERANCE = 1.05
 
 
-def unpack(ref: str, into: str) -> None:
-    """The packages of commit ``ref`` of this repository, unpacked under ``into``."""
+def unpack(ref: str, into: str) -> str:
+    """The packages of commit ``ref`` of this repository, unpacked under ``into``; returns the
+    prefix to import them by: ``""`` for a commit before the ``pathgrad`` namespace (its top-level
+    ``autograd`` and ``nn``), else ``"pathgrad_old."``: a tree that imports ``pathgrad.…`` across
+    its packages has those imports renamed, so it cannot pick up today's modules."""
     archive = subprocess.run(["git", "archive", ref, "autograd", "nn"], capture_output=True,
                              check=False)
     if archive.returncode != 0:
         raise SystemExit(f"benchmarks.ab: git archive {ref} failed: "
                          f"{archive.stderr.decode().strip()}")
     subprocess.run(["tar", "-x", "-C", into], input=archive.stdout, check=True)
+    root = Path(into)
+    if not any("pathgrad." in f.read_text(encoding="utf-8") for f in root.rglob("*.py")):
+        return ""
+    (root / "pathgrad_old").mkdir()
+    for package in ("autograd", "nn"):
+        (root / package).rename(root / "pathgrad_old" / package)
+    for f in (root / "pathgrad_old").rglob("*.py"):
+        text = f.read_text(encoding="utf-8")
+        f.write_text(re.sub(r"\bpathgrad\.(autograd|nn)\b", r"pathgrad_old.\1", text),
+                     encoding="utf-8")
+    return "pathgrad_old."
 
 
-def sides(old_dir: str) -> dict[str, tuple[ModuleType, ModuleType]]:
-    """{"old": (autograd, nn), "new": (pathgrad.autograd, pathgrad.nn)}."""
+def sides(old_dir: str, prefix: str = "") -> dict[str, tuple[ModuleType, ModuleType]]:
+    """{"old": (autograd, nn) of the unpacked commit, "new": (pathgrad.autograd, pathgrad.nn)}."""
     sys.path.insert(0, old_dir)
     try:
-        old = (importlib.import_module("autograd"), importlib.import_module("nn"))
+        old = (importlib.import_module(prefix + "autograd"),
+               importlib.import_module(prefix + "nn"))
     finally:
         sys.path.remove(old_dir)
     if not old[0].__file__ or not old[0].__file__.startswith(old_dir):
@@ -159,8 +178,7 @@ def main() -> None:
     n, rounds = (3_000, 3) if quick() else (30_000, 15)
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     with tempfile.TemporaryDirectory() as old_dir:
-        unpack(ref, old_dir)
-        both = sides(old_dir)
+        both = sides(old_dir, unpack(ref, old_dir))
         print(f"today's engine vs commit {ref}, one process, {rounds} rounds taking turns; "
               f"ms per call (min–median–max); ratio new ÷ old, median of the rounds "
               f"(target ≤ {TOLERANCE:.2f})")

@@ -178,7 +178,8 @@ def _paths_and_differences(C: Value, n: dict[str, Value], results: dict[str, Any
 
 
 def _pictures(C: Value, n: dict[str, Value], out_dir: str) -> Pictures:
-    """The dependency trees, the path from w1, the explorer page and the backward film."""
+    """The dependency trees, the path from w1, the explorer page, the live spreadsheet and the
+    backward film."""
     print("\npictures: the dependency tree (each edge labelled with its rate factor), and the")
     print("path from w1, the longest chain, highlighted")
     from pathgrad.viz import draw_dot, draw_paths
@@ -194,6 +195,12 @@ def _pictures(C: Value, n: dict[str, Value], out_dir: str) -> Pictures:
                    title="3Blue1Brown's chain: click a node, Step through backpropagation")
     pics.paths.append(str(page))
     print(f"  wrote {page}: open it in a browser (one file, no server)")
+    from pathgrad.viz import spreadsheet
+
+    sheet = pics.dir / "chain.xlsx"
+    spreadsheet(C, sheet, wrt=n["w1"])  # every value, rate factor and grad a live formula
+    pics.paths.append(str(sheet))
+    print(f"  wrote {sheet}: change w1's cell and watch every gradient recompute")
     from pathgrad.viz import animate
 
     film = animate(c_last, pics.dir / "chain_backward.gif")  # the reverse sweep, step by step

@@ -16,6 +16,8 @@ Graphviz engine bundled in the pygraphviz wheel (no system ``dot`` needed).
   graph is a ``viz.Digraph`` (a ``graphviz.Digraph``) that displays inline in Jupyter.
 * ``animate(root, "backward.gif", wrt=None, fps=2)``: the reverse sweep (or, with ``wrt``,
   the paths adding up to the gradient) as a GIF or MP4, one frame per step.
+* ``spreadsheet(root, "graph.xlsx")``: the graph as a live workbook, every value, rate factor
+  and gradient a formula; a paths sheet; ``exercise=True`` hides the gradients behind checks.
 * ``use_bundled_graphviz()``: one opt-in call after which any ``graphviz.Digraph`` (micrograd's
   lecture ``draw_dot``) renders and displays with no system ``dot``.
 * ``python -m pathgrad.viz.examples [outdir]`` redraws the README's pictures (``docs/img``).
@@ -35,6 +37,7 @@ from .explore import explore
 from .network import draw_network
 from .paths import draw_paths
 from .rendering import Digraph, render, to_svg, use_bundled_graphviz
+from .spreadsheet import spreadsheet
 
 if TYPE_CHECKING:
     from .widget import Explorer
@@ -49,6 +52,7 @@ __all__ = [
     "draw_paths",
     "explore",
     "render",
+    "spreadsheet",
     "to_svg",
     "use_bundled_graphviz",
 ]

@@ -20,12 +20,15 @@ from __future__ import annotations
 
 import io
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from pathgrad.autograd import Value, contributions, paths, toposort
+from pathgrad.autograd.graph import reverse_sweep
 from pathgrad.autograd.notation import count_text
+from pathgrad.autograd.paths import node_name
 
 from ._quiet import quiet_fontconfig
 from .dot import Highlight, build
@@ -65,30 +68,43 @@ def _short(label: str) -> str:
     return f"({short})" if " " in short else short
 
 
+def _name(v: Value) -> str:
+    """How a caption names a value: its label, else the expression the picture's ops spell
+    (``w·a_prev``, not an internal id no picture shows)."""
+    if v.label:
+        return _short(short(v.label))
+    text = node_name(v)
+    return text if re.fullmatch(r"\w+", text) else f"({text})"
+
+
 def _signed(x: float) -> str:
     return f"({rate(x)})" if x < 0 else rate(x)
 
 
 def backward_frames(root: Value) -> list[Frame]:
-    """The reverse sweep step by step: frame 0 the seed, then one frame per computed value."""
+    """The reverse sweep step by step: frame 0 the seed, then one frame per computed value
+    (``graph.reverse_sweep``'s steps, each right after its node passed its grad on)."""
     order = toposort(root)
     index = {v: i for i, v in enumerate(order)}
-    grads = [0.0] * len(order)
-    grads[-1] = 1.0
-    name = {v: _short(short(v.label) or f"v{i}") for v, i in index.items()}
-    frames = [Frame(list(grads), None, f"seed: ∂{name[root]}/∂{name[root]} = 1")]
-    computed = [v for v in reversed(order) if v.op]
-    for step, v in enumerate(computed, 1):
+    name = {v: _name(v) for v in order}
+    seed = [0.0] * len(order)
+    seed[-1] = 1.0
+    frames = [Frame(seed, None, f"seed: ∂{name[root]}/∂{name[root]} = 1")]
+    n_computed = sum(1 for v in order if v.op)
+
+    def step(v: Value, grads: dict[Value, float]) -> None:
+        if not v.op:
+            return
         i = index[v]
-        terms = []
-        edges: dict[tuple[int, int], list[str]] = {}
-        for k, (p, r) in enumerate(zip(v.parents, v.local_grads)):
-            grads[index[p]] += r * grads[i]
-            edges[(i, k)] = [_MARK]
-            terms.append(f"∂{name[root]}/∂{name[p]} += {_signed(r)} × {_signed(grads[i])}")
+        terms = [f"∂{name[root]}/∂{name[p]} += {_signed(r)} × {_signed(grads[v])}"
+                 for p, r in zip(v.parents, v.local_grads)]
+        edges: dict[tuple[int, int], list[str]] = {(i, k): [_MARK] for k in range(len(terms))}
         lit = {i: [_MARK], **{index[p]: [_MARK] for p in v.parents}}
-        caption = f"step {step}/{len(computed)} at {name[v]}: " + ";  ".join(terms)
-        frames.append(Frame(list(grads), Highlight(edges, lit, wrt=i), caption))
+        caption = f"step {len(frames)}/{n_computed} at {name[v]}: " + ";  ".join(terms)
+        frames.append(Frame([grads.get(u, 0.0) for u in order], Highlight(edges, lit, wrt=i),
+                            caption))
+
+    reverse_sweep(order, 1.0, step=step)
     return frames
 
 
@@ -99,7 +115,7 @@ def path_frames(root: Value, wrt: Value) -> list[Frame]:
     order = toposort(root)
     index = {v: i for i, v in enumerate(order)}
     grads = [v.grad for v in order]
-    d = f"∂{_short(short(root.label) or 'root')}/∂{_short(short(wrt.label) or 'x')}"
+    d = f"∂{_name(root)}/∂{_name(wrt)}"
     frames = [Frame(grads, Highlight({}, {}, wrt=index.get(wrt)), f"{d} = Σ over paths: 0")]
     total = 0.0
     edges: dict[tuple[int, int], list[str]] = {}
@@ -252,7 +268,7 @@ def animate(root: Value, path: str | os.PathLike[str], *, wrt: Value | None = No
     frame for the rest when there are more. A graph of more than ``MAX_NODES`` (60) values, or
     a sweep of more than ``MAX_FRAMES`` (41) frames, is a ValueError naming the limit, raised
     before any work. GIF needs Pillow (matplotlib brings it); MP4 needs imageio with an ffmpeg
-    encoder (``pip install imageio imageio-ffmpeg``).
+    encoder (``pip install 'pathgrad[video]'``).
     """
     if not isinstance(root, Value):
         raise TypeError(f"animate: root must be a Value, got {type(root).__name__}")
@@ -309,7 +325,7 @@ def _mp4_writer() -> Any:
         import imageio_ffmpeg  # noqa: F401
     except ImportError:
         raise RuntimeError("animate: MP4 needs imageio and an ffmpeg encoder, which are not "
-                           "installed (pip install imageio imageio-ffmpeg); .gif works with "
+                           "installed (pip install 'pathgrad[video]'); .gif works with "
                            "Pillow alone") from None
 
     def write(images: list[Any], fps: float) -> bytes:

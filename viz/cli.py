@@ -1,6 +1,6 @@
 """``pathgrad`` on the command line: an expression in, its value, gradients, paths and pictures out.
 
-``pathgrad grad|paths|draw|explore EXPR --at NAME=NUMBER ...`` and ``pathgrad demo [NAME]``
+``pathgrad grad|paths|draw|explore|sheet EXPR --at NAME=NUMBER ...`` and ``pathgrad demo [NAME]``
 (also ``python -m pathgrad.viz``). Expressions are read by ``pathgrad.autograd.expr`` (Python's
 ``ast`` and an allow-list, never ``eval``). Exit codes: 0 done; 2 a usage or parse error
 (argparse's convention), a count over its documented limit (``-k``) or an ``-o`` target the
@@ -22,7 +22,7 @@ import math
 import os
 import sys
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
@@ -93,6 +93,17 @@ example:
 One self-contained page (no server, no network): click a node and its paths to the output light
 up with their factors and products; Step / Back / Play replay the reverse sweep. --wrt selects a
 name when the page opens.""",
+    "sheet": f"""\
+examples:
+  $ pathgrad sheet "{CHAIN}" --at {CHAIN_AT} -o chain.xlsx
+  wrote chain.xlsx
+  $ pathgrad sheet "{CHAIN}" --at {CHAIN_AT} --exercise -o homework.xlsx
+  wrote homework.xlsx
+
+A workbook (Excel, LibreOffice) whose every value, rate factor and gradient is a formula: change
+an input's cell and everything downstream recomputes. A paths sheet writes each gradient (of
+--wrt, default every input) as a sum of products of rate factors. --exercise leaves the grads
+empty (--exercise rates: the rate factors too) with checks that turn green when right.""",
     "demo": """\
 examples:
   $ pathgrad demo                 # lists the walk-throughs
@@ -187,7 +198,7 @@ def _expression_args(parser: argparse.ArgumentParser, wrt_help: str) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The ``pathgrad`` parser with its five commands."""
+    """The ``pathgrad`` parser and its commands."""
     top = _Parser(
         prog=PROG,
         description="An expression in; its value, gradients, derivative paths and "
@@ -202,8 +213,18 @@ def build_parser() -> argparse.ArgumentParser:
             name, help=summary, description=summary, epilog=EXAMPLES[name],
             usage=f"{PROG} {name} {usage}", formatter_class=argparse.RawDescriptionHelpFormatter)
 
-    values = "EXPR --at NAME=NUMBER ... [--wrt NAME ...] [--of NAME ...]"
+    _add_math_commands(add)
+    _add_page_commands(add)
+    return top
 
+
+_Add = Callable[[str, str, str], argparse.ArgumentParser]
+_VALUES = "EXPR --at NAME=NUMBER ... [--wrt NAME ...] [--of NAME ...]"
+
+
+def _add_math_commands(add: _Add) -> None:
+    """grad, paths and draw: numbers and pictures of one expression."""
+    values = _VALUES
     grad = add("grad", "the value of each definition and the gradient of each output",
                f"{values} [--json]")
     _expression_args(grad, "gradients with respect to these names (default: every input)")
@@ -227,10 +248,22 @@ def build_parser() -> argparse.ArgumentParser:
                       help=f"refuse graphs of more than N values (default {MAX_NODES}: beyond that "
                       "a picture is unreadable and slow to lay out)")
 
+
+def _add_page_commands(add: _Add) -> None:
+    """explore, sheet and demo: pages, workbooks and walk-throughs."""
+    values = _VALUES
     explore = add("explore", "the explorer page: click a node, its paths light up",
                   f"{values} [--timeout S] -o FILE")
     _expression_args(explore, "the name selected when the page opens (its paths lit)")
     _output_args(explore, "the page (.html)")
+
+    sheet = add("sheet", "the graph as a live spreadsheet: every value, rate factor and gradient "
+                "a formula", f"{values} [--exercise [grads|rates]] -o FILE")
+    _expression_args(sheet, "the paths sheet writes these gradients as sums over paths "
+                     "(default: every input)")
+    sheet.add_argument("-o", "--output", required=True, metavar="FILE", help="the workbook (.xlsx)")
+    sheet.add_argument("--exercise", nargs="?", const="grads", choices=["grads", "rates"],
+                       help="leave the grads (and with 'rates' the rate factors) for a student")
 
     demo = add("demo", "run one walk-through of the source texts, or list them",
                "[NAME] [--fast] [--out DIR]")
@@ -238,7 +271,6 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--fast", action="store_true", help="smaller sizes, fewer epochs")
     demo.add_argument("--out", default="out", metavar="DIR",
                       help="where the pictures go (default: out)")
-    return top
 
 
 # ---- reading the expression and its values --------------------------------------------------
@@ -481,6 +513,17 @@ def _explore(args: argparse.Namespace) -> None:
     print(f"wrote {target}")
 
 
+def _sheet(args: argparse.Namespace) -> None:
+    from pathgrad.viz import spreadsheet
+
+    target = _check_target(args.output, ["xlsx"])
+    expr, env = _read(args)
+    root = env[_single_output(expr, "sheet")]
+    wrt = [env[n] for n in dict.fromkeys(args.wrt)] if args.wrt else None
+    spreadsheet(root, target, wrt=wrt, exercise=args.exercise or False)
+    print(f"wrote {target}")
+
+
 def _demo(args: argparse.Namespace) -> None:
     import importlib
 
@@ -510,7 +553,7 @@ def _protect_expressions(parser: argparse.ArgumentParser, argv: list[str]) -> li
     """argparse reads every word that starts with '-' as an option, so ``pathgrad grad "-x*2"``
     would be refused: such a word that is none of the command's options gets a leading space,
     which makes it a positional argument (and ``parse`` strips it)."""
-    if not argv or argv[0] not in ("grad", "paths", "draw", "explore"):
+    if not argv or argv[0] not in ("grad", "paths", "draw", "explore", "sheet"):
         return argv
     sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
     actions = sub.choices[argv[0]]._option_string_actions  # option string -> its action
@@ -528,7 +571,8 @@ def _protect_expressions(parser: argparse.ArgumentParser, argv: list[str]) -> li
     return out
 
 
-COMMANDS = {"grad": _grad, "paths": _paths, "draw": _draw, "explore": _explore, "demo": _demo}
+COMMANDS = {"grad": _grad, "paths": _paths, "draw": _draw, "explore": _explore, "sheet": _sheet,
+            "demo": _demo}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -121,24 +121,8 @@ def _with_guards(out: Value, guards: list[tuple[str, Any, Any, bool]]) -> list[V
                 if u not in seen:
                     seen.add(u)
                     before.append(u)
-    if not before:
-        return order
-    # a compared node may depend on nodes of out's graph: order the union as one graph
-    union, placed = [], set()
-    for v in (*order, *before):
-        stack = [v]
-        while stack:
-            u = stack[-1]
-            if u in placed:
-                stack.pop()
-                continue
-            pending = [p for p in u.parents if p not in placed]
-            if pending:
-                stack.extend(pending)
-            else:
-                placed.add(u)
-                union.append(stack.pop())
-    return union
+    # before's nodes come after all their parents: those in out's graph are placed already
+    return order + before
 
 
 def _comparable(c: float | None) -> Any:

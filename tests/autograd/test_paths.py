@@ -22,6 +22,7 @@ from pathgrad import autograd
 from pathgrad.autograd import (
     Path,
     Value,
+    all_contributions,
     contributions,
     count_paths,
     grad,
@@ -573,6 +574,25 @@ def test_contributions_summarise_the_paths(dag: Dag) -> None:
             assert share is not None
             assert math.isclose(share, math.fsum(p.product for p in c.top) / c.gradient)
         assert str(c).splitlines()[0].startswith("∂")
+
+
+@settings(max_examples=30, deadline=None)
+@given(dags(), st.integers(1, 6))
+def test_all_contributions_are_each_nodes_contributions(dag: Dag, k: int) -> None:
+    # one reverse sweep for every node at once: the same counts, sums and top paths as one
+    # contributions() call per node (sums in another order: to rounding)
+    out = dag.output
+    every = all_contributions(out, k)
+    assert list(every) == toposort(out)
+    for node, c in every.items():
+        one = contributions(out, node, k)
+        assert (c.output, c.node, c.n_paths) == (out, node, one.n_paths)
+        assert math.isclose(c.abs_total, one.abs_total, rel_tol=1e-12, abs_tol=1e-300)
+        assert abs(c.gradient - one.gradient) <= 1e-12 * max(one.abs_total, 1e-300)
+        assert [abs(p.product) for p in c.top] == pytest.approx(
+            [abs(p.product) for p in one.top], rel=1e-12, abs=1e-300)
+        for p in c.top:
+            assert_well_formed(p, out, node)
 
 
 def test_contributions_text_for_a_network_like_graph() -> None:

@@ -28,7 +28,8 @@ def svg_root(path: str | Path) -> ET.Element:
 
 
 def check_picture(path: str | Path) -> None:
-    """A PNG with a sensible size, an SVG that parses and draws something, or a GIF film."""
+    """A PNG with a sensible size, an SVG that parses and draws something, a GIF film, an
+    explorer page or a spreadsheet."""
     p = Path(path)
     assert p.is_file(), f"{p} was not written"
     assert p.stat().st_size > 200, f"{p} is suspiciously small ({p.stat().st_size} bytes)"
@@ -48,5 +49,10 @@ def check_picture(path: str | Path) -> None:
 
         with Image.open(p) as gif:
             assert gif.format == "GIF" and gif.n_frames >= 2, (p, gif.format, gif.n_frames)
+    elif p.suffix == ".xlsx":  # a live spreadsheet: its first sheet a row per value
+        import openpyxl
+
+        header = next(openpyxl.load_workbook(p)["graph"].iter_rows(values_only=True))
+        assert header[:5] == ("node", "op", "operands", "data", "grad"), (p, header)
     else:
         raise AssertionError(f"unexpected picture type {p}")

@@ -91,7 +91,7 @@ def test_chain_against_sympy(chain_result: dict[str, Any]) -> None:
 def test_chain_pictures(chain_result: dict[str, Any]) -> None:
     names = {Path(p).name for p in chain_result["pictures"]}
     assert {"chain_graph.svg", "chain_graph.png", "chain_path_w1.svg",
-            "chain_last_layer.png"} <= names
+            "chain_last_layer.png", "chain.xlsx"} <= names
     svg = Path(next(p for p in chain_result["pictures"] if p.endswith("chain_path_w1.svg")))
     assert "the one path" in svg.read_text(encoding="utf-8")
 

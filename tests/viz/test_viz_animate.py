@@ -101,7 +101,7 @@ def test_mp4_without_an_encoder_says_what_to_install(tmp_path: Path,
                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "imageio_ffmpeg", None)  # import now raises ImportError
     (tmp_path / "a.mp4").write_bytes(b"old")
-    with pytest.raises(RuntimeError, match=r"pip install imageio imageio-ffmpeg.*\.gif works"):
+    with pytest.raises(RuntimeError, match=r"pip install 'pathgrad\[video\]'.*\.gif works"):
         animate(Value(1.0) * 2, tmp_path / "a.mp4")
     assert (tmp_path / "a.mp4").read_bytes() == b"old"  # the failed call left the file alone
 
@@ -133,3 +133,14 @@ def test_frames_are_laid_out_once_and_no_two_boxes_overlap_in_any_frame(wrt: boo
             gap = max(bx0 - ax1, ax0 - bx1, by0 - ay1, ay0 - by1)
             assert gap >= 2.0, (a, b, gap)  # apart, with a visible gap
         assert read_layout(graph.draw(format="json")).labels_on_edges() == 0
+
+
+def test_captions_name_values_as_the_picture_shows_them() -> None:
+    # the README's film ended on "step 5/5 at v2": an internal id that no picture shows
+    import re
+
+    from pathgrad.viz.examples import chain_3b1b_values
+
+    captions = [f.caption for f in backward_frames(chain_3b1b_values()["C"])]
+    assert not any(re.search(r"\bv\d+\b", c) for c in captions), captions
+    assert captions[-1].startswith("step 5/5 at (w·a_prev): ∂C/∂w += 0.6 × ")
