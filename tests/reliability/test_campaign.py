@@ -2,7 +2,8 @@
 
 * Random hostile strings — markup, DOT syntax, formula prefixes, control characters, lone
   surrogates, 100 KiB — as labels into every writer: ``draw_dot``, ``draw_paths``,
-  ``draw_network`` (an activation's name), ``explore``, the widget's scene, ``animate``. An
+  ``draw_network`` (an activation's name), ``explore``, the widget's scene, ``animate``, the
+  spreadsheet (a label stays a text cell, never a formula). An
   escape is any link, script or node the text adds, or text that does not come back as itself;
   a refusal must be a ``ValueError`` that names the problem (a lone surrogate).
 * Random hostile command lines: exit 0, 1 or 2, a one-line named error, never a traceback or
@@ -36,6 +37,7 @@ from pathgrad.nn import MLP, SGD, fit
 from pathgrad.nn.matrix import Network
 from pathgrad.viz import Explorer, animate, cli, draw_dot, draw_network, draw_paths, explore, to_svg
 from pathgrad.viz.explore import page_html
+from pathgrad.viz.spreadsheet import spreadsheet
 from pathgrad.viz.style import visible
 
 SEED = 27
@@ -148,11 +150,30 @@ def _network(label: str, tally: Tally) -> None:
     tally.add("draw_network")
 
 
+def _sheet(label: str, tmp: Path, tally: Tally) -> None:
+    """The spreadsheet: the label is a text cell, never part of a formula."""
+    import openpyxl
+
+    y, x = graph(label)
+    spreadsheet(y, tmp / "s.xlsx", wrt=x)
+    book = openpyxl.load_workbook(tmp / "s.xlsx")
+    cells = [c for sheet in book.worksheets for row in sheet.iter_rows() for c in row]
+    formulas = [str(c.value) for c in cells if c.data_type == "f"]
+    if len(label) >= 3 and any(label[:40] in f for f in formulas):
+        tally.escapes.append(f"spreadsheet: the label {label[:40]!r} became a formula")
+    texts = [str(c.value) for c in cells if c.data_type == "s"]
+    if not has_surrogate(label) and not any(t[:20] == label[:20] for t in texts) \
+            and label.isprintable():
+        tally.escapes.append(f"spreadsheet: the label {label[:40]!r} is not a text cell")
+    tally.add("spreadsheet")
+
+
 def test_hostile_labels_in_every_writer(tmp_path: Path) -> None:
     rng = random.Random(SEED)
     tally = Tally()
     for n in range(20):
         label = hostile(rng)
+        _sheet(label, tmp_path, tally)
         try:
             _network(label, tally)
             _writers(label, tmp_path, tally, film=n % 10 == 0)
@@ -183,7 +204,8 @@ CLI_OPTIONS = [
 
 
 def _cli_line(rng: random.Random, out_dir: Path) -> list[str]:
-    command = rng.choice(["grad", "paths", "grad", "paths", "draw", "explore", "demo", "nope"])
+    command = rng.choice(["grad", "paths", "grad", "paths", "draw", "explore", "sheet", "demo",
+                          "nope"])
     line = [command, rng.choice(CLI_EXPRESSIONS)]
     if rng.random() < 0.6:  # a well-formed start: the hostile part is elsewhere
         text = rng.choice(["y = 2*x", "tanh(x*x + 1)", "-x*2", "x**-1", "log(-x)", "x / 0",
@@ -191,9 +213,9 @@ def _cli_line(rng: random.Random, out_dir: Path) -> list[str]:
         line = [command, text, "--at", "x=0.5"] + (["H=2"] if "ℌ" in text else [])
     for _ in range(rng.randint(0, 2)):
         line += rng.choice(CLI_OPTIONS) if rng.random() < 0.5 else []
-    if command in ("draw", "explore") and rng.random() < 0.9:
-        name = rng.choice(["g.svg", "g.png", "g.dot", "g.html", "g.jpg", "../nowhere/g.svg",
-                           "fifo.svg", "null.svg", "g"])
+    if command in ("draw", "explore", "sheet") and rng.random() < 0.9:
+        name = rng.choice(["g.svg", "g.png", "g.dot", "g.html", "g.xlsx", "g.jpg", "g",
+                           "../nowhere/g.svg", "fifo.svg", "null.svg"])
         line += ["-o", str(out_dir / name)]
     if command == "demo":
         line = ["demo", rng.choice(["nope", "$(ls)", "../x"])]
