@@ -34,30 +34,44 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from pathgrad.autograd import ROWS, Value, contributions, grad, toposort
-from pathgrad.autograd.notation import notation_of
-from pathgrad.autograd.paths import MINUS, Contributions, _render, factor_name, node_name
-from pathgrad.autograd.paths import Path as GradPath
+from pathgrad.autograd import ROWS, Value, toposort
+from pathgrad.autograd.graph import reverse_sweep
+from pathgrad.autograd.notation import count_text, notation_of
+from pathgrad.autograd.paths import _render, factor_name, node_name
 
+from ._collapse import Box, collapse, nearest
 from ._labels import _BOX_WEIGHTS, op_text
+from ._live import engine_spec
 from ._neurons import find_neurons
 from .dot import MAX_NODES, build
 from .network import draw_network, network_view
-from .paths import _legend
 from .rendering import _write, to_svg
-from .style import PALETTE, number
+from .style import PALETTE
 
-__all__ = ["K_PATHS", "MAX_PATHS", "explore", "page_html", "scene", "script_json"]
+__all__ = [
+    "K_PATHS", "MAX_LIVE_NODES", "MAX_PATHS", "ROOT_NAME", "explore", "page_html", "scene",
+    "script_json",
+]
 
 K_PATHS = 5
 """Paths lit at first when a node is clicked (the largest |product| first)."""
 MAX_PATHS = 64
 """"show all" lights up to this many paths; beyond it the panel says how many there are."""
 
+MAX_LIVE_NODES = 50_000
+"""The most value nodes a page holds (its engine recomputes them all on every nudge: 0.8 ms at
+10,000 in Chromium, the page's redraw about 5 ms more; benchmarks/live.py). Above ``MAX_NODES``
+the drawing boxes long sums and neurons, or shows the part nearest the output."""
+_VIEWS_THAT_WORK = (
+    "Views that work: explore(model, 'net.html', loss=one_example_loss) (the network diagram "
+    "and that example's graph), explore(one_example_loss, ...), draw_network(model), or "
+    "explore on a smaller batch (a loss summed over examples opens one example at a time)")
+
+ROOT_NAME = "L"
+"""What the page calls a root without a label (never a generated expression)."""
+
 _DIGITS = 4
 _EDGE_LABELS = 150  # values up to which each edge is labelled with its rate factor
-_Z_LABEL = re.compile(r"z(\d+)\[(\d+)\]$")
-_A_LABEL = re.compile(r"a(\d+)\[(\d+)\]$")
 _W_LABEL = re.compile(r"w(\d+)\[(\d+),(\d+)\]$")
 
 
@@ -66,32 +80,22 @@ def _asset(name: str) -> str:
         encoding="utf-8")
 
 
-def _short(x: float) -> str:
-    """4 significant digits, no trailing zeros, the typographic minus: ``1``, ``−0.2111``."""
-    return f"{x:.{_DIGITS}g}".replace("-", MINUS)
-
-
-def _signed(x: float) -> str:
-    """A number in a chain-rule line, negatives in parentheses: ``1 × (−0.2111)``."""
-    text = _short(x)
-    return f"({text})" if text.startswith(MINUS) else text
-
-
-def _grad_of(name: str) -> str:
-    return f"{name}.grad" if re.fullmatch(r"[\w\[\],.']+", name) else f"({name}).grad"
-
-
 def _finite(x: float) -> float | None:
     """A number for the JSON (which has no inf or nan; the page shows them from the texts)."""
     return x if math.isfinite(x) else None
 
 
 def _name(v: Value, index: dict[Value, int]) -> str:
-    return node_name(v) or f"v{index[v]}"
+    """The label, else for a leaf ``v{i}`` (its value would not name it once nudged, and two
+    leaves may hold one value), else the expression of its operands."""
+    if v.label:
+        return v.label
+    return f"v{index[v]}" if not v.parents else node_name(v) or f"v{index[v]}"
 
 
 def _expression(v: Value, values: bool) -> str:
-    """``v`` written from its operands, by name or by value: ``w·a_prev+b``, ``0.8·0.6+(−0.2)``.
+    """``v`` written from its operands, by name (``w·a_prev+b``) or as a template of its
+    operands' values for the page to fill in (``⟦1⟧``: the value of operand 1).
 
     The rendering of ``autograd.paths`` is used on a label-less stand-in of ``v``, so the
     expression reads as path formulas do.
@@ -101,9 +105,10 @@ def _expression(v: Value, values: bool) -> str:
         setattr(stand_in, slot, getattr(v, slot))
     stand_in.label = ""
 
+    k = iter(range(len(v.parents)))
+
     def by_value(p: Value) -> tuple[str, bool]:
-        text = _short(p.data)
-        return (f"({text})", True) if text.startswith(MINUS) else (text, True)
+        return f"⟦{next(k)}⟧", True  # operand k's value (the same text for a copy's twin)
 
     def by_name(p: Value) -> tuple[str, bool]:
         name = node_name(p)
@@ -121,7 +126,7 @@ def _check_root(root: Any, where: str) -> None:
         )
 
 
-def _layout(root: Value, order: list[Value]) -> tuple[str, dict[Value, str], bool]:
+def _layout(root: Value, order: list[Value], n_real: int) -> tuple[str, dict[Value, str], bool]:
     """The SVG (prolog stripped), the drawn element of each value, and whether neurons are
     grouped: above ``MAX_NODES`` values one box per neuron, as ``draw_dot(group="neuron")``.
     Direction, columns and op nodes are ``draw_dot``'s choices."""
@@ -132,16 +137,76 @@ def _layout(root: Value, order: list[Value]) -> tuple[str, dict[Value, str], boo
         count = n - sum(len(b.members) for b in boxes) + len(boxes)
         if count > MAX_NODES:
             raise ValueError(
-                f"explore: the graph has {n:,} value nodes ({count:,} even with one box per "
-                f"neuron), over {MAX_NODES}: a page that size is unreadable and slow to lay "
-                "out; explore one example's loss of a smaller model, or a part of the graph"
-            )
+                f"explore: the graph has {n_real:,} value nodes and even drawn with one box per "
+                f"neuron and per long sum it needs {count:,} elements, over {MAX_NODES}: a page "
+                f"that size is unreadable. {_VIEWS_THAT_WORK}")
         group = "neuron"
     # past _EDGE_LABELS values the numbers on the edges are clutter: hovering shows them
     g, _, drawn = build(root, None, group, None, _DIGITS, None,
                         edge_labels=None if n <= _EDGE_LABELS else False)
     svg = to_svg(g)
     return svg[svg.index("<svg"):], drawn, group is not None
+
+
+def _picture(root: Value, order: list[Value], index: dict[Value, int],
+             start: list[int]) -> tuple[dict[str, Any], dict[Value, Value]]:
+    """The drawing and how its elements bind to the engine's nodes: ``fixed`` (the engine
+    node each drawn value shows), ``cells`` ([element, row] of each drawn value), and the
+    boxes of long sums (``_collapse``): which drawn values show term j's nodes."""
+    boxes: list[dict[str, Any]] = []
+    twin_of: dict[Value, Value] = {}  # a node of term j of a box -> its twin in term 1
+    cut = None
+    if len(order) <= MAX_NODES:
+        draw_root, draw_order, real = root, order, None
+    else:
+        c = collapse(root, order)
+        draw_root, real = c.root, c.real
+        draw_order = toposort(draw_root)
+        if _drawn_count(draw_order) > MAX_NODES:  # no boxing makes it readable: the nearest part
+            c = nearest(root, order, MAX_NODES)
+            draw_root, real = c.root, c.real
+            draw_order = toposort(draw_root)
+            cut = len(draw_order)
+    svg, drawn, grouped = _layout(draw_root, draw_order, len(order))
+    slots = _slots(draw_order, drawn)
+    position = {v: q for q, v in enumerate(draw_order)}
+    fixed = [index[real[v] if real is not None else v] for v in draw_order]
+    if real is not None:
+        for stand_in, k in c.box_of.items():
+            b = c.boxes[k]
+            entry: dict[str, Any] = {"what": b.what, "top": index[b.top], "drawn": position[
+                stand_in], "opens": b.opens, "n": len(b.terms),
+                "terms": [index[t] for t in b.terms], "term_edges": [
+                    start[index[m]] + m.parents.index(t) for m, t in _consumers(b)]}
+            if b.opens:
+                term0 = b.aligned[0] or []
+                members = set(term0)
+                first = {v: position[twin] for twin, v in real.items() if v in members}
+                entry["positions"] = [first.get(v, -1) for v in term0]
+                entry["aligned"] = [None if a is None else [index[v] for v in a]
+                                    for a in b.aligned]
+                for a in b.aligned[1:]:
+                    twin_of.update((v, w) for v, w in zip(a or (), term0) if v is not w)
+            boxes.append(entry)
+    return {"svg": svg, "grouped": grouped, "fixed": fixed, "cut": cut,
+            "cells": [[drawn[v], slots.get(v)] for v in draw_order], "boxes": boxes}, twin_of
+
+
+def _drawn_count(order: list[Value]) -> int:
+    """How many elements a drawing of ``order`` has with one box per neuron."""
+    boxes = find_neurons(order)
+    return len(order) - sum(len(b.members) for b in boxes) + len(boxes)
+
+
+def _consumers(box: Box) -> list[tuple[Value, Value]]:
+    """(the partial sum that adds it, term) for each term of a box, in the terms' order."""
+    out = []
+    for m in box.members:
+        for p in m.parents:
+            if p not in box.members:
+                out.append((m, p))
+    by_term = {id(t): (m, t) for m, t in out}
+    return [by_term[id(t)] for t in box.terms]
 
 
 def _slots(order: list[Value], drawn: dict[Value, str]) -> dict[Value, int]:
@@ -172,58 +237,22 @@ def _rule_text(child: Value) -> str:
     return f"rule {row.name}{symbol}{note}"
 
 
-def _legend_html(summary: Contributions) -> str:
-    # draw_paths' legend is an HTML-like Graphviz label: a table a browser renders as it is,
-    # but for the fixed line breaks Graphviz needs (the panel wraps lines to its own width).
-    return _legend(summary, _DIGITS)[1:-1].replace('<BR ALIGN="LEFT"/>', " ")
-
-
-def _path_json(p: GradPath, index: dict[Value, int]) -> dict[str, Any]:
-    return {
-        "nodes": [index[v] for v in p.nodes],
-        "edges": [f"e{index[c]}_{k}" for c, k in zip(p.nodes[1:], p.edge_indices)],
-        "product": _finite(p.product),
-    }
-
-
-def _network_ids(p: GradPath) -> list[str]:
-    """The network diagram's elements a path passes: weight edges ``w{l}_{j}_{k}`` and neurons
-    ``L{l}_{j}``, read from the book's labels (``w2[0,1]``, ``z2[0]``, ``a1[1]``)."""
-    ids: list[str] = []
-    m = _W_LABEL.match(p.nodes[0].label)
-    if m:
-        ids.append(f"w{m[1]}_{m[2]}_{m[3]}")
-    last_a: tuple[str, str] | None = None
-    a = _A_LABEL.match(p.nodes[0].label)
-    if a:
-        last_a = (a[1], a[2])
-        ids.append(f"L{a[1]}_{a[2]}")
-    for v in p.nodes[1:]:
-        z = _Z_LABEL.match(v.label)
-        if z:
-            ids.append(f"L{z[1]}_{z[2]}")
-            if last_a is not None and int(last_a[0]) == int(z[1]) - 1:
-                ids.append(f"w{z[1]}_{z[2]}_{last_a[1]}")
-            last_a = None
-        a = _A_LABEL.match(v.label)
-        if a:
-            last_a = (a[1], a[2])
-    return ids
-
-
 def scene(root: Value, *, wrt: Value | None = None, title: str | None = None,
           model: Any = None) -> dict[str, Any]:
-    """Everything the page shows, as JSON-ready data: the SVG, the nodes with their numbers,
-    the edges' rate factors and rules, each node's paths and legend, and the two replays.
+    """Everything the page shows, as JSON-ready data: the SVG, the nodes (names, what each
+    drawn element shows, the number of paths to the root), the edges' rate-factor names and
+    rules, and the engine (``_live.engine_spec``: the graph as arrays and the JavaScript the
+    rows write), which computes every value, rate factor, gradient and path in the page.
+    Building it is linear in the graph's size.
 
     >>> from pathgrad.autograd import Value
     >>> x = Value(3.0, label="x")
-    >>> y = x * x; y.label = "y"
+    >>> y = x * x
     >>> s = scene(y)
-    >>> [n["name"] for n in s["nodes"]], s["nodes"][0]["grad"]
-    (['x', 'y'], 6.0)
-    >>> s["backward"][0]["lines"]
-    ['x.grad += 3 × 1 = 3', 'x.grad += 3 × 1 = 6']
+    >>> [n["name"] for n in s["nodes"]], s["nodes"][0]["grad"], s["root_name"]
+    (['x', 'L'], 6.0, 'L')
+    >>> s["nodes"][0]["count"], s["factors"]
+    (2, ['x', 'x'])
     """
     _check_root(root, "explore")
     order = toposort(root)
@@ -234,114 +263,74 @@ def scene(root: Value, *, wrt: Value | None = None, title: str | None = None,
                             f"({type(wrt).__name__})")
         if wrt not in index:
             raise ValueError(f"explore: wrt ({wrt!r:.60}) is not in the graph of the root "
-                             f"{_name(root, index)!r}: the root does not depend on it")
-    svg, drawn, grouped = _layout(root, order)
-    grads = grad(root, order)  # the engine's sweep, pure: ∂root/∂node for every node
+                             f"{root.label or ROOT_NAME!r}: the root does not depend on it")
+    if len(order) > MAX_LIVE_NODES:
+        raise ValueError(
+            f"explore: the graph has {len(order):,} value nodes, over MAX_LIVE_NODES = "
+            f"{MAX_LIVE_NODES:,} (a page recomputes them all on every nudge). "
+            f"{_VIEWS_THAT_WORK}")
+    engine = engine_spec(order)
+    picture, twin_of = _picture(root, order, index, engine["start"])
     names = [_name(v, index) for v in order]
-    nodes = _nodes(order, grads, names, drawn, _slots(order, drawn))
-    edges = _edges(order, index, names)
-    paths_of = _paths_of(root, order, index, model)
-    backward = _backward_steps(order, index, names, grads)
-    forward = _forward_lines(order, names)
-    stale = [names[i] for i, v in enumerate(order) if not math.isclose(
-        v.grad, grads[i], rel_tol=1e-9, abs_tol=1e-12)]
+    names[-1] = root.label or ROOT_NAME  # never a generated expression
+    grads = reverse_sweep(order, 1.0)  # the engine's sweep, pure: ∂root/∂node for every node
+    counts = reverse_sweep(order, 1, times=lambda n, rate: n)  # paths to the root, exact ints
+    nodes = _nodes(order, grads, counts, names, twin_of)
+    rules: dict[str, int] = {}
+    factors, rule_of = _factors(order, rules, twin_of)
+    for node, r in zip(nodes, rule_of):
+        if r is not None:
+            node["rule"] = r
     return {
         "title": title or f"∂{names[-1]}/∂· — pathgrad explorer",
-        "root": len(order) - 1, "root_name": names[-1], "svg": svg, "grouped": grouped,
-        "nodes": nodes, "edges": edges, "paths": paths_of,
-        "backward": backward, "forward": forward,
+        "root": len(order) - 1, "root_name": names[-1], "svg": picture.pop("svg"),
+        "grouped": picture.pop("grouped"), "picture": picture,
+        "nodes": nodes, "factors": factors, "rules": list(rules), "engine": engine,
         "select": index[wrt] if wrt is not None else None,
         "palette": list(PALETTE), "k": K_PATHS, "max_paths": MAX_PATHS,
-        "stale": stale[:8], "n_stale": len(stale),
     }
 
 
-def _nodes(order: list[Value], grads: list[float], names: list[str], drawn: dict[Value, str],
-           slots: dict[Value, int]) -> list[dict[str, Any]]:
-    return [{
-        "name": names[i], "label": v.label, "op": op_text(v) if v.op else "",
-        "data": _finite(v.data), "grad": _finite(grads[i]), "user_grad": _finite(v.grad),
-        "data_text": f"data {number(v.data, _DIGITS)}",
-        "grad_text": f"grad {number(grads[i], _DIGITS)}",
-        "drawn": drawn[v], "slot": slots.get(v), "leaf": not v.op,
-    } for i, v in enumerate(order)]
-
-
-def _edges(order: list[Value], index: dict[Value, int], names: list[str]) -> list[dict[str, Any]]:
-    edges = []
-    for i, child in enumerate(order):
-        for k, (p, r) in enumerate(zip(child.parents, child.local_grads)):
-            factor = factor_name(child, k)
-            value = _short(r)
-            shown = f" = {value}" if factor != value else ""
-            edges.append({
-                "id": f"e{i}_{k}", "child": i, "parent": index[p], "k": k, "rate": _finite(r),
-                "tip": f"∂{names[i]}/∂{names[index[p]]} = {factor}{shown}",
-                "rule": _rule_text(child),
-            })
-    return edges
-
-
-def _paths_of(root: Value, order: list[Value], index: dict[Value, int],
-              model: Any) -> list[dict[str, Any]]:
-    """Per node: its paths to the root (the top ``MAX_PATHS``) and the legends of their sums."""
-    paths_of: list[dict[str, Any]] = []
-    for v in order:
-        summary = contributions(root, v, MAX_PATHS)
-        top = list(summary.top)
-        few = Contributions(summary.output, v, summary.n_paths, summary.gradient,
-                            summary.abs_total, tuple(top[:K_PATHS]))
-        entry: dict[str, Any] = {
-            "count": summary.n_paths, "count_text": f"{summary.n_paths:,}",
-            "paths": [_path_json(p, index) for p in top],
-            "legend": _legend_html(few),
-            "legend_all": _legend_html(summary) if len(top) > K_PATHS else None,
-            "gradient": _finite(summary.gradient),
-        }
-        if model is not None:
-            entry["network"] = [_network_ids(p) for p in top]
-        paths_of.append(entry)
-    return paths_of
-
-
-def _backward_steps(order: list[Value], index: dict[Value, int], names: list[str],
-                    grads: list[float]) -> list[dict[str, Any]]:
-    """backward()'s arithmetic, one step per node in reverse order, checked against the engine."""
-    backward = []
-    running: dict[int, float] = {len(order) - 1: 1.0}
-    for node in reversed(order):
-        i = index[node]
-        g = running.get(i, 0.0)
-        lines, updates = [], []
-        for p, r in zip(node.parents, node.local_grads):
-            j = index[p]
-            running[j] = running.get(j, 0.0) + g * r  # the arithmetic of backward()
-            lines.append(f"{_grad_of(names[j])} += {_signed(r)} × {_signed(g)} = "
-                         f"{_short(running[j])}")
-            updates.append([j, f"grad {number(running[j], _DIGITS)}"])
-        if not node.parents:
-            lines.append(f"{names[i]} is a leaf: nothing to pass back; "
-                         f"∂{names[-1]}/∂{names[i]} = {_short(g)}")
-        backward.append({"node": i, "grad_text": f"grad {number(g, _DIGITS)}",
-                         "head": f"{_grad_of(names[i])} = {_short(g)} is complete",
-                         "lines": lines, "updates": updates})
-    for i in range(len(order)):
-        if running.get(i, 0.0) != grads[i]:
-            raise AssertionError(f"explore: the replayed sweep gives {running.get(i, 0.0)!r} "
-                                 f"at {names[i]}, the engine {grads[i]!r}")
-    return backward
-
-
-def _forward_lines(order: list[Value], names: list[str]) -> list[dict[str, Any]]:
-    forward = []
+def _nodes(order: list[Value], grads: dict[Value, float], counts: dict[Value, int],
+           names: list[str], twin_of: dict[Value, Value]) -> list[dict[str, Any]]:
+    """Each node's name, numbers at export, paths to the root, op and forward-replay texts
+    (a node of another example reads as its twin in the first: written once)."""
+    texts: dict[Value, tuple[str, str, str]] = {}
+    out = []
     for i, v in enumerate(order):
-        if v.op:
-            line = (f"{names[i]} = {_expression(v, False)} = {_expression(v, True)} = "
-                    f"{_short(v.data)}")
-        else:
-            line = f"{names[i]} = {_short(v.data)} (given)"
-        forward.append({"node": i, "line": line})
-    return forward
+        n = counts.get(v, 0)
+        node: dict[str, Any] = {
+            "name": names[i], "label": v.label,
+            "data": _finite(v.data), "grad": _finite(grads.get(v, 0.0)),
+            "count": n if n < 2**53 else None, "count_text": count_text(n),
+        }
+        if v.parents:
+            model = twin_of.get(v, v)
+            if model not in texts:
+                texts[model] = (op_text(model), _expression(model, False),
+                                _expression(model, True))
+            node["op"], node["expr"], node["tpl"] = texts[model]
+        out.append(node)
+    return out
+
+
+def _factors(order: list[Value], rules: dict[str, int], twin_of: dict[Value, Value]
+             ) -> tuple[list[str], list[int | None]]:
+    """Each operand edge's rate factor by name, in the engine's edge order (edge k of node i is
+    the SVG element ``e{i}_{k}``), and each node's rule as an index into ``rules``."""
+    factors: list[str] = []
+    rule_of: list[int | None] = []
+    named: dict[Value, list[str]] = {}
+    for child in order:
+        if not child.parents:
+            rule_of.append(None)
+            continue
+        rule_of.append(rules.setdefault(_rule_text(child), len(rules)))
+        model = twin_of.get(child, child)
+        if model not in named:
+            named[model] = [factor_name(model, k) for k in range(len(model.parents))]
+        factors.extend(named[model])
+    return factors, rule_of
 
 
 def _model_scene(model: Any, loss: Value | None, wrt: Value | None,
@@ -364,10 +353,9 @@ def _model_scene(model: Any, loss: Value | None, wrt: Value | None,
                 "its output). Pass it: explore(model, 'page.html', loss=C)")
     if root is None:
         data: dict[str, Any] = {"title": title or "pathgrad explorer", "svg": None,
-                                "nodes": [], "edges": [], "paths": [], "backward": [],
-                                "forward": [], "palette": list(PALETTE), "k": K_PATHS,
-                                "max_paths": MAX_PATHS, "stale": [], "n_stale": 0,
-                                "select": None, "root": None}
+                                "nodes": [], "factors": [], "rules": [], "engine": None,
+                                "palette": list(PALETTE), "k": K_PATHS,
+                                "max_paths": MAX_PATHS, "select": None, "root": None}
         note = ("this model has no graph of Values (a matrix Network, or one not called yet): "
                 "the network diagram only")
     else:

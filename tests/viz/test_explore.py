@@ -6,7 +6,6 @@ The page in a real browser: test_explore_browser.py."""
 from __future__ import annotations
 
 import json
-import math
 import re
 import warnings
 from pathlib import Path
@@ -14,11 +13,11 @@ from typing import Any
 
 import pytest
 
-from pathgrad.autograd import Value, count_paths, top_paths, toposort
+from pathgrad.autograd import Value, count_paths, toposort
 from pathgrad.demos.chain import build_chain
 from pathgrad.nn.layers import MLP
 from pathgrad.viz import MAX_NODES, explore
-from pathgrad.viz.explore import K_PATHS, MAX_PATHS, build_scene, scene
+from pathgrad.viz.explore import build_scene, scene
 
 ASSETS = Path(__file__).resolve().parents[2] / "viz" / "explorer"
 
@@ -41,57 +40,49 @@ def _scene_of(page: Path) -> dict[str, Any]:
     return dict(json.loads(blob[1]))
 
 
-def test_page_carries_the_engines_paths_and_grads(tmp_path: Path) -> None:
+def test_page_carries_the_graph_and_the_engines_numbers(tmp_path: Path) -> None:
     _, C = _mlp_loss()
     page = explore(C, tmp_path / "mlp.html")
     s = _scene_of(page)
     order = toposort(C)
+    index = {v: i for i, v in enumerate(order)}
     assert len(s["nodes"]) == len(order)
+    engine = s["engine"]
+    assert len(engine["sig"]) == len(order) and engine["start"][-1] == len(s["factors"])
     for i, v in enumerate(order):
         node = s["nodes"][i]
         assert node["data"] == v.data and node["grad"] == v.grad  # exact: the engine's floats
-        info = s["paths"][i]
-        assert info["count"] == count_paths(C, v)
-        want = [p.product for p in top_paths(C, v, MAX_PATHS)]
-        assert [p["product"] for p in info["paths"]] == want
-        if info["count"] <= MAX_PATHS:
-            assert math.isclose(math.fsum(want), v.grad, rel_tol=1e-12, abs_tol=1e-15)
-        assert (info["legend_all"] is not None) == (len(want) > K_PATHS)
+        assert node["count"] == count_paths(C, v)
+        assert engine["data"][i] == v.data and (engine["sig"][i] < 0) == (not v.parents)
+        edges = engine["parents"][engine["start"][i]:engine["start"][i + 1]]
+        assert edges == [index[p] for p in v.parents]
+        kernel = engine["kernels"][engine["sig"][i]]["op"] if v.parents else None
+        assert kernel == (v.op or None)
+    # one kernel per (row, operands, constant) signature, both fast and checked
+    assert engine["source"].count("(v, P, s, c, R) =>") == 2 * len(engine["kernels"])
 
 
-def test_backward_replay_is_the_engines_sweep() -> None:
+def test_edges_and_replay_texts_come_from_the_rows() -> None:
     nodes = build_chain()
     C = nodes["C0"]
-    C.backward()
     s = scene(C)
     order = toposort(C)
     index = {v: i for i, v in enumerate(order)}
-    assert [st["node"] for st in s["backward"]] == [index[v] for v in reversed(order)]
-    assert [st["node"] for st in s["forward"]] == list(range(len(order)))
-    final: dict[int, str] = {len(order) - 1: s["backward"][0]["grad_text"]}
-    for st in s["backward"]:
-        for j, text in st["updates"]:
-            final[j] = text
-    for i, v in enumerate(order):
-        assert final[i] == f"grad {v.grad:.4f}", (v.label, final[i], v.grad)
-    # the chain-rule line of the node z3 = w3·a2 + b3 for its bias: b3.grad += 1 × z3.grad
-    z3 = nodes["z3"]
-    [step] = [st for st in s["backward"] if st["node"] == index[z3]]
-    want = f"b3.grad += 1 × {z3.grad:.4g}".replace("-", "−").replace("× −", "× (−")
-    assert any(line.startswith(want) for line in step["lines"]), step["lines"]
     a3 = nodes["a3"]
-    [edge] = [e for e in s["edges"] if e["id"] == f"e{index[a3]}_0"]
-    assert edge["tip"] == f"∂a3/∂z3 = σ'(z3) = {a3.local_grads[0]:.4g}"
-    assert edge["rule"].startswith("rule sigmoid (σ)")
+    e = s["engine"]["start"][index[a3]]
+    assert s["factors"][e] == "σ'(z3)"
+    assert s["rules"][s["nodes"][index[a3]]["rule"]].startswith("rule sigmoid (σ)")
+    z1 = s["nodes"][index[nodes["z1"]]]
+    assert (z1["expr"], z1["tpl"]) == ("w1·a0+b1", "⟦0⟧·⟦1⟧+⟦2⟧")
 
 
-def test_forward_lines_name_and_number_each_operand() -> None:
-    nodes = build_chain()
-    s = scene(nodes["C0"])
-    lines = [f["line"] for f in s["forward"]]
-    z1 = nodes["z1"]
-    assert any(line.startswith("z1 = w1·a0+b1 = 0.9·0.6+0.2 = ") for line in lines), lines
-    assert f"{z1.data:.4g}" in next(line for line in lines if line.startswith("z1 ="))
+def test_no_backward_needs_no_warning_and_an_unlabelled_root_is_L() -> None:
+    x = Value(2.0, label="x")
+    y = x * x + 1.0  # no backward(): x.grad is 0, the page's own sweep gives ∂L/∂x = 4
+    s = scene(y)
+    assert s["nodes"][0]["grad"] == 4.0 and "stale" not in s
+    assert s["root_name"] == "L" and s["title"].startswith("∂L/∂·")
+    assert s["nodes"][-1]["name"] == "L"
 
 
 def test_page_is_self_contained(tmp_path: Path) -> None:
@@ -115,14 +106,6 @@ def test_wrt_preselects_and_title(tmp_path: Path) -> None:
     assert "<title>chain &lt;3&gt;</title>" in (tmp_path / "c.html").read_text("utf-8")
 
 
-def test_stale_grads_are_reported_not_shown() -> None:
-    x = Value(2.0, label="x")
-    y = x * x
-    y.label = "y"  # no backward(): x.grad is 0, the page shows ∂y/∂x = 4 and says why
-    s = scene(y)
-    assert s["nodes"][0]["grad"] == 4.0 and s["n_stale"] == 2 and "x" in s["stale"]
-
-
 def test_model_opens_on_the_network(tmp_path: Path) -> None:
     model, C = _mlp_loss()
     s = build_scene(model, loss=C)
@@ -130,10 +113,9 @@ def test_model_opens_on_the_network(tmp_path: Path) -> None:
     w = model.layers[0].neurons[0].w[1]
     i = s["network"]["weights"]["w2_0_1"]
     assert s["nodes"][i]["label"] == w.label and s["nodes"][i]["grad"] == w.grad
-    assert ["w2_0_1", "L2_0"] == s["paths"][i]["network"][0][:2]
     # every number labelled ∂C/∂x is x.grad: the weights' and every other node's
-    for n in s["nodes"]:
-        assert n["grad"] == pytest.approx(n["user_grad"], rel=1e-12, abs=1e-15), n["name"]
+    for n, v in zip(s["nodes"], toposort(C)):
+        assert n["grad"] == pytest.approx(v.grad, rel=1e-12, abs=1e-15), n["name"]
 
 
 def test_model_without_its_loss_is_refused(tmp_path: Path) -> None:
@@ -150,7 +132,6 @@ def test_model_without_its_loss_is_refused(tmp_path: Path) -> None:
     w = m.layers[1].neurons[3].w[2]
     i = s["network"]["weights"]["w3_3_2"]
     assert s["nodes"][i]["grad"] == pytest.approx(w.grad, rel=1e-12)
-    assert s["paths"][i]["gradient"] == pytest.approx(w.grad, rel=1e-12)
     other = MLP(2, [3, 1], seed=0)
     with pytest.raises(ValueError, match="does not depend on this model"):
         explore(other, tmp_path / "q.html", loss=loss)
@@ -167,20 +148,40 @@ def test_matrix_network_shows_the_diagram_only(tmp_path: Path) -> None:
     assert s["svg"] is None and "<svg" in s["network"]["svg"] and s["nodes"] == []
 
 
-def test_large_graph_groups_by_neuron_and_huge_is_refused(tmp_path: Path) -> None:
+def test_large_graph_groups_by_neuron_or_draws_the_part_nearest_the_output(tmp_path: Path) -> None:
     _, C = _mlp_loss([16, 16, 1], n_in=8)
     n = len(toposort(C))
     assert n > MAX_NODES
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         s = _scene_of(explore(C, tmp_path / "big.html"))
-    assert s["grouped"] and any(node["drawn"].startswith("n") for node in s["nodes"])
-    total = Value(0.0)
-    for k in range(700):
-        total = total + Value(float(k)) * 2.0
-    with pytest.raises(ValueError, match=rf"2,101 value nodes .*over {MAX_NODES}.*smaller"):
-        explore(total, tmp_path / "huge.html")
-    assert not (tmp_path / "huge.html").exists()
+    assert s["grouped"] and any(key.startswith("n") for key, _ in s["picture"]["cells"])
+    y = Value(0.3, label="y0")
+    for _ in range(300):  # 901 values and no long sum to box: the part nearest the output
+        y = (y * 0.9 + 0.1).tanh()
+    s = scene(y)
+    assert s["picture"]["cut"] is not None and s["picture"]["cut"] <= MAX_NODES
+    assert len(s["nodes"]) == 901 and len(s["picture"]["fixed"]) == s["picture"]["cut"]
+    assert s["picture"]["fixed"][-1] == 900  # the output is drawn
+
+
+def test_a_long_sum_is_a_box_and_above_the_live_limit_the_refusal_names_views(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib
+
+    explore_module = importlib.import_module("pathgrad.viz.explore")
+
+    xs = [Value(0.01 * k, label=f"x{k}") for k in range(300)]
+    total = sum((x * 2.0).tanh() for x in xs)  # Python's sum: 0 + t0, then a chain of +
+    s = scene(total)
+    [box] = s["picture"]["boxes"]
+    assert box["what"] == "Σ over 300 examples" and box["opens"] and len(box["aligned"]) == 300
+    assert len(s["nodes"]) == len(toposort(total))
+    monkeypatch.setattr(explore_module, "MAX_LIVE_NODES", 500)
+    with pytest.raises(ValueError, match=r"1,200 value nodes, over MAX_LIVE_NODES = 500.*"
+                                         r"Views that work: explore\(model"):
+        explore(total, tmp_path / "live.html")
+    assert not (tmp_path / "live.html").exists()
 
 
 @pytest.mark.parametrize("bad", [1.5, "C", None, [Value(1.0)]])
@@ -242,7 +243,7 @@ def test_a_lone_leaf_and_infinite_grads_make_valid_pages(tmp_path: Path) -> None
     from pathgrad.autograd import ieee
 
     s = _scene_of(explore(Value(2.0, label="x"), tmp_path / "leaf.html"))
-    assert s["nodes"][0]["grad"] == 1.0 and s["paths"][0]["count"] == 1
+    assert s["nodes"][0]["grad"] == 1.0 and s["nodes"][0]["count"] == 1
     with ieee():
         z = Value(0.0, label="z")
         y = z.log() * Value(1.0, label="w")
@@ -251,4 +252,4 @@ def test_a_lone_leaf_and_infinite_grads_make_valid_pages(tmp_path: Path) -> None
         page = explore(y, tmp_path / "inf.html")
     s = _scene_of(page)  # strict JSON: no NaN or Infinity tokens
     [node] = [n for n in s["nodes"] if n["name"] == "z"]
-    assert node["grad"] is None and node["grad_text"] == "grad inf"
+    assert node["grad"] is None and s["engine"]["ieee"]
