@@ -25,7 +25,8 @@ from .paths import (
     top_paths,
 )
 from .rules import ROWS
-from .value import Value, sum_values, weighted_sum
+from .sums import sum_values, weighted_sum
+from .value import Value
 
 __all__ = [
     "ROWS",

@@ -20,7 +20,8 @@ from typing import Any
 
 from .graph import fill_grads, overflow_error, reverse_sweep, toposort
 from .modes import ieee_on, recording
-from .value import VALUE_MATH, Value
+from .value import Value
+from .value_math import VALUE_MATH
 
 __all__ = ["backward", "grad"]
 

@@ -30,6 +30,7 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Protocol, TypeVar
 
 from .modes import refused
+from .rules import Rule
 
 __all__ = ["ancestors", "forward_sweep", "reverse_sweep", "toposort"]
 
@@ -224,9 +225,11 @@ def _accumulate(order: list[V], output: Node, gradient: float) -> None:
 def _closure_steps(order: list[V]) -> dict[V, Callable[[], None]]:
     steps = {}
     for node in order:
-        step = getattr(getattr(node, "_rule", None), "step", None)
-        if step is not None and node._edges:
-            steps[node] = step
+        rule = getattr(node, "_rule", None)
+        if rule is not None and type(rule) is not Rule:  # a row's rule has no step: skip fast
+            step = getattr(rule, "step", None)
+            if step is not None and node._edges:
+                steps[node] = step
     return steps
 
 

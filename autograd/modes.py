@@ -17,12 +17,13 @@ says so otherwise).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from contextvars import ContextVar
+from typing import Any
 
 __all__ = [
-    "NO_GRAD_ALIVE", "finite", "grad_on", "ieee", "ieee_on", "is_grad_enabled", "no_grad",
+    "COMPARISONS", "NO_GRAD_ALIVE", "finite", "ieee", "ieee_on", "is_grad_enabled", "no_grad",
     "recording", "refused",
 ]
 
@@ -31,7 +32,7 @@ NO_GRAD_ALIVE: set[int] = set()
 """Ids of the ``no_grad()`` blocks alive in any context (an open block, or a copy of a context
 that holds one, as an asyncio task created inside it). Empty means recording is on everywhere,
 so the hot path tests this set (no call) and reads the context variable only when it is not
-empty: ``edges if not NO_GRAD_ALIVE or grad_on() else ()``."""
+empty: ``edges if not NO_GRAD_ALIVE or is_grad_enabled() else ()``."""
 
 
 class _Block:
@@ -93,8 +94,9 @@ class _Switch:
 _GRAD = _Switch("grad_enabled", True, track=True)
 _IEEE = _Switch("ieee", False)
 
-grad_on = _GRAD.value.get
-"""``grad_on()``: True unless inside ``no_grad()`` (the engine's hot path calls this)."""
+is_grad_enabled = _GRAD.value.get
+"""``is_grad_enabled()``: True unless inside ``no_grad()`` (PyTorch's name; the engine's hot
+path calls it: the bound ``ContextVar.get`` itself, no Python frame)."""
 
 ieee_on = _IEEE.value.get
 """``ieee_on()``: True inside ``ieee()``."""
@@ -123,11 +125,6 @@ def recording() -> AbstractContextManager[None]:
     1
     """
     return _GRAD.set_to(True, "recording()")
-
-
-def is_grad_enabled() -> bool:
-    """True unless inside ``no_grad()``."""
-    return _GRAD.value.get()
 
 
 def ieee() -> AbstractContextManager[None]:
@@ -165,3 +162,10 @@ def refused(x: float) -> bool:
     False
     """
     return x - x != 0.0 and not ieee_on()
+
+
+COMPARISONS: ContextVar[Callable[[str, Any, Any, bool], None] | None] = ContextVar(
+    "pathgrad_comparisons", default=None
+)
+"""While ``autograd.compile`` traces, a recorder of each comparison made on a Value (a guard):
+``Value``'s comparisons call it, ``compiler.trace`` sets it."""

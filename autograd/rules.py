@@ -5,7 +5,7 @@ Each row names a primitive, how to compute it, and its partial derivative toward
 ``m.log``, ``m.step`` ...) instead of a fixed module, so the *same* row runs on
 
 * Python floats (``FLOAT_MATH``): the eager engine stores these numbers on the edges;
-* ``Value`` objects (``autograd.value.VALUE_MATH``): ``grad(..., create_graph=True)``
+* ``Value`` objects (``autograd.value_math.VALUE_MATH``): ``grad(..., create_graph=True)``
   rebuilds each rate factor as a graph of its own, so derivatives can be differentiated again;
 * numpy arrays (``compiler.numpy_math.NUMPY_MATH``): a recorded graph is replayed over a batch;
 * any other namespace a caller brings (a symbolic one writes the row out as code).
@@ -287,7 +287,7 @@ _ROW_LIST = [
 for _rule in _ROW_LIST:
     ROWS[_rule.name] = _rule
 
-_ON_REGISTER: list[Callable[[Rule], None]] = []  # autograd.value: Value's method, VALUE_MATH
+_ON_REGISTER: list[Callable[[Rule], None]] = []  # value: a Value method; value_math: VALUE_MATH
 
 
 def register(rule: Rule) -> Rule:

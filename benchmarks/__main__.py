@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 import time
 
-MODULES = ["engine", "nn", "tape", "matrix", "paths", "viz", "live"]
+MODULES = ["engine", "nn", "tape", "matrix", "paths", "viz", "live", "playground"]
 
 
 def main() -> None:

@@ -44,7 +44,7 @@ from pathgrad.autograd import Value, weighted_sum
 from pathgrad.autograd._checks import positive_int
 from pathgrad.autograd.notation import notation_of
 from pathgrad.autograd.rules import ROWS
-from pathgrad.autograd.value import weighted_sums
+from pathgrad.autograd.sums import weighted_sums
 
 from .matrix.activations import ACTIVATIONS
 from .module import Module, Tensor

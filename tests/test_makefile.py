@@ -47,6 +47,9 @@ def test_the_demo_extra_holds_no_test_tool() -> None:
 def test_make_demo_installs_the_demo_extra_only_and_make_test_then_adds_dev(checkout) -> None:
     demo = _plan(checkout, "demo")
     assert len(demo) == 1 and ".[demo]" in demo[0] and "--no-compile" in demo[0]
+    run = subprocess.run(["make", "-n", "demo"], cwd=checkout, capture_output=True, text=True,
+                         timeout=60).stdout
+    assert "PYTHONDONTWRITEBYTECODE=1" in run  # no caches written into .venv by the demos
     (checkout / ".venv" / ".installed-demo").touch()
     assert _plan(checkout, "demo") == []  # the stamp: nothing to install the second time
     test = _plan(checkout, "test")

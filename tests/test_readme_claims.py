@@ -73,6 +73,7 @@ def _run(args: list[str], cwd: Path) -> str:
                           env={"MPLBACKEND": "Agg", "PATH": "/usr/bin:/bin"})
     assert done.returncode == 0, (args, done.stderr)
     assert "Traceback" not in done.stderr
+    assert "Fontconfig" not in done.stderr and "arning" not in done.stderr, done.stderr
     return done.stdout
 
 

@@ -12,6 +12,10 @@ Graphviz engine bundled in the pygraphviz wheel (no system ``dot`` needed).
 * ``explore(root, "page.html")``: one self-contained page — click a node and its paths
   light up; Step / Back / Play / Reset replay the backward pass. ``Explorer(root)`` is the
   same in a notebook (an anywidget widget, imported on first use).
+* ``playground(model, X, Y, "page.html")``: one self-contained page that trains the model
+  (the step written from the compiled tape): the decision boundary, a heat map per hidden
+  neuron, any point's graph with its paths, a slider over every step; ``Playground(model, X,
+  Y)`` is the same widget, its model following the page.
 * ``render(graph, "file.svg")``: SVG, PNG, PDF or DOT by extension, written atomically. Every
   graph is a ``viz.Digraph`` (a ``graphviz.Digraph``) that displays inline in Jupyter.
 * ``animate(root, "backward.gif", wrt=None, fps=2)``: the reverse sweep (or, with ``wrt``,
@@ -36,21 +40,25 @@ from .dot import MAX_NODES, draw_dot
 from .explore import explore
 from .network import draw_network
 from .paths import draw_paths
+from .playground import playground
 from .rendering import Digraph, render, to_svg, use_bundled_graphviz
 from .spreadsheet import spreadsheet
 
 if TYPE_CHECKING:
+    from .playground_widget import Playground
     from .widget import Explorer
 
 __all__ = [
     "MAX_NODES",
     "Digraph",
     "Explorer",
+    "Playground",
     "animate",
     "draw_dot",
     "draw_network",
     "draw_paths",
     "explore",
+    "playground",
     "render",
     "spreadsheet",
     "to_svg",
@@ -64,4 +72,8 @@ def __getattr__(name: str) -> object:
         from .widget import Explorer
 
         return Explorer
+    if name == "Playground":
+        from .playground_widget import Playground
+
+        return Playground
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -51,6 +51,7 @@ the seven colours), else the largest 14 by |product| and a last frame that says 
 paths add the rest (x squared 40 times has 2^40 paths: a frame each never finished)."""
 
 _MARK = "#D55E00"
+_CAPTION = 600  # characters of a frame's caption; longer ones end in …
 
 
 @dataclass
@@ -73,7 +74,7 @@ def _name(v: Value) -> str:
     (``w·a_prev``, not an internal id no picture shows)."""
     if v.label:
         return _short(short(v.label))
-    text = node_name(v)
+    text = short(node_name(v))  # its operands' labels may be long
     return text if re.fullmatch(r"\w+", text) else f"({text})"
 
 
@@ -225,7 +226,8 @@ def _frame_images(root: Value, frames: list[Frame]) -> list[Any]:
     font = _font(ImageFont, 15)
     out = []
     for picture, frame in zip(pictures, frames):
-        lines = _wrap(frame.caption, max(40, width // 9))
+        # at most _CAPTION characters: a path's formula names every factor by its label
+        lines = _wrap(short(frame.caption, _CAPTION), max(40, width // 9))
         canvas = Image.new("RGB", (max(width, 480), height + 24 * len(lines) + 16), "white")
         canvas.paste(picture, (0, 0))
         draw = ImageDraw.Draw(canvas)

@@ -1,7 +1,7 @@
 """``pathgrad`` on the command line: an expression in, its value, gradients, paths and pictures out.
 
 ``pathgrad grad|paths|draw|explore|sheet EXPR --at NAME=NUMBER ...`` and ``pathgrad demo [NAME]``
-(also ``python -m pathgrad.viz``). Expressions are read by ``pathgrad.autograd.expr`` (Python's
+(also ``python -m pathgrad.viz``). Expressions are read by ``pathgrad.viz.expr`` (Python's
 ``ast`` and an allow-list, never ``eval``). Exit codes: 0 done; 2 a usage or parse error
 (argparse's convention), a count over its documented limit (``-k``) or an ``-o`` target the
 safe writer refuses (a FIFO, a device, a read-only file); 1 a math error from the engine
@@ -27,14 +27,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from pathgrad.autograd._files import check_target, write_atomic
-from pathgrad.autograd.expr import (
+from pathgrad.autograd.paths import MAX_TOP_PATHS
+from pathgrad.viz.expr import (
     MAX_LENGTH,
     EvaluationError,
     Expression,
     ExpressionError,
     parse,
 )
-from pathgrad.autograd.paths import MAX_TOP_PATHS
 
 from .dot import MAX_NODES
 from .paths import MAX_DRAWN_PATHS
@@ -250,7 +250,7 @@ def _add_math_commands(add: _Add) -> None:
 
 
 def _add_page_commands(add: _Add) -> None:
-    """explore, sheet and demo: pages, workbooks and walk-throughs."""
+    """explore, sheet, playground and demo: pages, workbooks and walk-throughs."""
     values = _VALUES
     explore = add("explore", "the explorer page: click a node, its paths light up",
                   f"{values} [--timeout S] -o FILE")
@@ -264,6 +264,13 @@ def _add_page_commands(add: _Add) -> None:
     sheet.add_argument("-o", "--output", required=True, metavar="FILE", help="the workbook (.xlsx)")
     sheet.add_argument("--exercise", nargs="?", const="grads", choices=["grads", "rates"],
                        help="leave the grads (and with 'rates' the rate factors) for a student")
+
+    from . import playground_cli  # the playground command's arguments live with it
+
+    EXAMPLES.setdefault("playground", playground_cli.EXAMPLES)
+    playground_cli.add_arguments(add("playground", "train a model in a page: the decision "
+                                     "boundary, any point's graph, every step replayable",
+                                     playground_cli.USAGE))
 
     demo = add("demo", "run one walk-through of the source texts, or list them",
                "[NAME] [--fast] [--out DIR]")
@@ -571,8 +578,19 @@ def _protect_expressions(parser: argparse.ArgumentParser, argv: list[str]) -> li
     return out
 
 
+def _playground(args: argparse.Namespace) -> None:
+    from . import playground_cli
+
+    _check_target(args.output, ["html", "htm"])
+    try:
+        written = playground_cli.run(args)
+    except (TypeError, ValueError) as error:  # the data, model or settings do not fit
+        raise _Failure(str(error), 2) from None
+    print(f"wrote {written}")
+
+
 COMMANDS = {"grad": _grad, "paths": _paths, "draw": _draw, "explore": _explore, "sheet": _sheet,
-            "demo": _demo}
+            "demo": _demo, "playground": _playground}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -40,7 +40,7 @@ MAX_TEXT = 1_000
 """Characters kept of a label or a path's text (longer ones end in '…')."""
 
 NODE, OP, OPERANDS, DATA, GRAD = 1, 2, 3, 4, 5
-_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")  # not XML 1.0
 
 
 def column(n: int) -> str:

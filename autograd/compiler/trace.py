@@ -20,9 +20,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..graph import toposort
-from ..modes import recording
+from ..modes import COMPARISONS, recording
 from ..rules import ROWS
-from ..value import COMPARISONS, Value
+from ..value import Value
 
 __all__ = ["Trace", "TraceMismatchError", "first_difference", "signature", "trace"]
 

@@ -21,7 +21,8 @@ import sympy as sp
 from pathgrad.autograd import Value, grad, jvp, sum_values, weighted_sum
 from pathgrad.autograd.compiler.numpy_math import NUMPY_MATH
 from pathgrad.autograd.rules import FLOAT_MATH, MathNamespace, Rule
-from pathgrad.autograd.value import VALUE_MATH, _apply
+from pathgrad.autograd.value import _apply
+from pathgrad.autograd.value_math import VALUE_MATH
 
 # The rows users reach through an operator (or a function of several Values): the spelling of
 # each. Any other row is reached as its Value method or, if it has none, as the row itself.

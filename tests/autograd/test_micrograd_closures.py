@@ -290,3 +290,18 @@ def test_a_closure_node_named_like_a_row_is_still_not_that_row() -> None:
     s = mul(add(w, v), w)
     assert s._op == "*" and s.parents[0]._op == "+"
     assert [str(q).split(" = ")[0] for q in paths(s, v)] == ["∂*(+(w, v), w)/∂v"]
+
+
+def test_fused_false_neurons_draw_as_micrograds_in_the_lectures_trace() -> None:
+    micrograd_nn = pytest.importorskip("micrograd.nn")
+    from pathgrad.nn import MLP, Neuron
+
+    x = [1.0, -2.0, 0.5]
+    ours = trace(Neuron(3, fused=False)(x))
+    theirs = trace(micrograd_nn.Neuron(3)(x))
+    assert (len(ours[0]), len(ours[1])) == (len(theirs[0]), len(theirs[1])) == (14, 13)
+    assert sorted(v._op for v in ours[0]) == sorted(v._op for v in theirs[0])
+    assert len(trace(Neuron(3)(x))[0]) == 9  # fused: one wsum node
+    # a network: the same edges; micrograd wraps each input number anew for each of 4 neurons
+    net, mnet = trace(MLP(3, [4, 1], fused=False)(x)), trace(micrograd_nn.MLP(3, [4, 1])(x))
+    assert len(net[1]) == len(mnet[1]) and len(mnet[0]) - len(net[0]) == 3 * 4 - 3

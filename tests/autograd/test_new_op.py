@@ -18,9 +18,9 @@ from op_table import check_row
 
 from pathgrad.autograd import ROWS, Value, compile, grad, jvp, paths
 from pathgrad.autograd.compiler.numpy_math import NUMPY_MATH
-from pathgrad.autograd.expr import parse
 from pathgrad.autograd.rules import FLOAT_MATH, Rule, register
-from pathgrad.autograd.value import VALUE_MATH
+from pathgrad.autograd.value_math import VALUE_MATH
+from pathgrad.viz.expr import parse
 
 X = sp.Symbol("x", real=True)
 POINTS = [-2.5, -0.3, 0.0, 0.7, 4.0]

@@ -22,7 +22,7 @@ def test_a_row_without_notation_is_written_by_its_name() -> None:
 
 def test_a_layers_weighted_sums_are_the_rows_nodes() -> None:
     # nn.Layer makes its neurons' wsum nodes in one call, the inputs laid out once for all
-    from pathgrad.autograd.value import weighted_sums
+    from pathgrad.autograd.sums import weighted_sums
 
     xs = [Value(0.7), Value(-1.3), Value(2.2)]
     rows = [[Value(0.1 * (j + k) - 0.4) for k in range(3)] for j in range(4)]

@@ -120,3 +120,29 @@ def test_a_label_with_markup_leaves_the_page_working(browser: Any, tmp_path: Pat
         a => a.getAttributeNS('http://www.w3.org/1999/xlink', 'title'))""")
     assert label in tips  # the label reached the page as the same text
     opened.page.close()
+
+
+def test_a_rows_symbol_with_braces_and_markup_is_text_in_the_page(browser: Any,
+                                                                   tmp_path: Path) -> None:
+    from pathgrad.autograd import ROWS
+    from pathgrad.autograd.notation import NOTATION, Notation
+    from pathgrad.autograd.rules import Rule, register
+
+    symbol = '{}{0}{x"\\</script>'
+    register(Rule("twice", lambda m, x: x * 2.0, lambda m, o, x: (2.0,), 1))
+    NOTATION["twice"] = Notation("twice", symbol=symbol)
+    try:
+        x = Value(0.5, label="x")
+        y = x.twice().tanh()  # type: ignore[attr-defined]
+        y.label = "y"
+        y.backward()
+        explore(y, tmp_path / "page.html", wrt=x)
+    finally:
+        del ROWS["twice"], NOTATION["twice"]
+        delattr(Value, "twice")
+    opened = Opened(browser, tmp_path / "page.html")
+    opened.page.wait_for_selector(".pg-root svg")
+    assert opened.page.locator("g.node text", has_text=symbol).count() == 1
+    assert symbol in opened.page.locator(".pg-panel").inner_text()
+    assert opened.errors == [] and opened.dialogs == []
+    opened.page.close()

@@ -23,7 +23,7 @@ from live_graphs import build, close, leaf_values, python_nodes, random_program
 from pathgrad.autograd import ROWS, Value, toposort
 from pathgrad.autograd.compiler.numpy_math import NUMPY_MATH
 from pathgrad.autograd.rules import FLOAT_MATH, Rule, register
-from pathgrad.autograd.value import VALUE_MATH
+from pathgrad.autograd.value_math import VALUE_MATH
 from pathgrad.viz import explore
 from pathgrad.viz._live import engine_spec
 

@@ -50,8 +50,7 @@ def test_render_explore_animate_print_only_the_projects_own_warning(tmp_path: Pa
 @pytest.mark.parametrize("command", [
     ["draw", "tanh(w*x + b)", "--at", "w=0.5", "x=1", "b=0", "--wrt", "w", "-o", "g.png"],
     ["explore", CHAIN, *AT, "-o", "chain.html"],
-    ["demo", "chain"],
-])
+])  # `pathgrad demo chain` (make demo's first demo) is run by tests/test_readme_claims.py
 def test_the_command_line_prints_no_third_party_warning(tmp_path: Path, command) -> None:
     err = _stderr([*CLI, *command], tmp_path)
     assert "Fontconfig" not in err and "warning" not in err.lower(), err

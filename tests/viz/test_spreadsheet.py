@@ -96,7 +96,7 @@ def test_every_row_writes_formulas_with_spreadsheet_functions_only() -> None:
 def test_a_new_row_writes_its_formula_and_one_without_a_function_is_named(
         tmp_path: Path) -> None:
     from pathgrad.autograd.rules import FLOAT_MATH, Rule, register
-    from pathgrad.autograd.value import VALUE_MATH
+    from pathgrad.autograd.value_math import VALUE_MATH
 
     cosh = register(Rule("cosh", lambda m, x: m.cosh(x), lambda m, o, x: (m.sinh(x),), 1))
     frob = register(Rule("frob", lambda m, x: m.frob(x), lambda m, o, x: (1.0,), 1))

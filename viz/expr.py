@@ -26,7 +26,7 @@ comes out as ``EvaluationError``, which keeps the engine's exception and points 
 >>> parse("x.data")
 Traceback (most recent call last):
 ...
-pathgrad.autograd.expr.ExpressionError: attribute access ('.data') is not allowed
+pathgrad.viz.expr.ExpressionError: attribute access ('.data') is not allowed
   x.data
    ^
 """
@@ -42,9 +42,9 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .notation import notation_of
-from .rules import ROWS
-from .value import Value
+from pathgrad.autograd.notation import notation_of
+from pathgrad.autograd.rules import ROWS
+from pathgrad.autograd.value import Value
 
 __all__ = [
     "FUNCTIONS",
@@ -491,7 +491,7 @@ def parse(text: str, outputs: list[str] | tuple[str, ...] | None = None) -> Expr
     >>> parse("x = x + 1")
     Traceback (most recent call last):
     ...
-    pathgrad.autograd.expr.ExpressionError: x is defined in terms of itself: x → x
+    pathgrad.viz.expr.ExpressionError: x is defined in terms of itself: x → x
       x = x + 1
           ^
     """
