@@ -8,35 +8,27 @@ the page; the page must render and its script run without an error.
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import chromium
 import pytest
 
 from pathgrad.autograd import Value
 from pathgrad.viz import Explorer, draw_dot, explore, render
 from pathgrad.viz.explore import page_html
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
 INJECTION = '<b>, URL="javascript:alert(document.title)", target=<_self>'
 
-sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
-if not os.path.exists(CHROMIUM):
-    pytest.skip(f"no {CHROMIUM}: apt-get install chromium to run the browser tests",
-                allow_module_level=True)
+chromium.require()  # skips the module without playwright or chromium
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+    with chromium.launched() as b:
         yield b
-        b.close()
 
 
 def chain(label: str) -> tuple[Value, Value]:

@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import chromium
 import pytest
 
 from pathgrad.autograd import Value, count_paths, paths, toposort
@@ -23,22 +24,13 @@ from pathgrad.demos.chain import build_chain
 from pathgrad.nn.layers import MLP
 from pathgrad.viz import explore
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
-
-sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
-if not os.path.exists(CHROMIUM):
-    pytest.skip(f"no {CHROMIUM}: apt-get install chromium to run the browser tests",
-                allow_module_level=True)
+chromium.require()  # skips the module without playwright or chromium
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+    with chromium.launched() as b:
         yield b
-        b.close()
 
 
 @pytest.fixture(scope="module")

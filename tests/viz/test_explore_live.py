@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import chromium
 import pytest
 
 from pathgrad.autograd import Value, toposort
@@ -19,18 +20,12 @@ from pathgrad.demos.chain import build_chain
 from pathgrad.nn import MLP, data
 from pathgrad.viz import explore
 
-CHROMIUM = "/usr/bin/chromium"
-sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
-if not os.path.exists(CHROMIUM):
-    pytest.skip(f"no {CHROMIUM}", allow_module_level=True)
-
+chromium.require()  # skips the module without playwright or chromium
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+    with chromium.launched() as b:
         yield b
-        b.close()
 
 
 @pytest.fixture(scope="module")

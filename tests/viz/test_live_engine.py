@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import random
 import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import chromium
 import pytest
 from live_graphs import build, close, leaf_values, python_nodes, random_program
 
@@ -27,12 +27,8 @@ from pathgrad.autograd.value_math import VALUE_MATH
 from pathgrad.viz import explore
 from pathgrad.viz._live import engine_spec
 
-CHROMIUM = "/usr/bin/chromium"
 ASSET = Path(__file__).resolve().parents[2] / "viz" / "explorer" / "explorer.js"
-sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
-if not os.path.exists(CHROMIUM):
-    pytest.skip(f"no {CHROMIUM}: apt-get install chromium to run the browser tests",
-                allow_module_level=True)
+chromium.require()  # skips the module without playwright or chromium
 
 HARNESS = """
 window.runAll = (graphs) => graphs.map(({ spec, names, sets }) => {
@@ -50,10 +46,8 @@ window.ready = true;
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+    with chromium.launched() as b:
         yield b
-        b.close()
 
 
 def _open(browser: Any, path: Path) -> Any:

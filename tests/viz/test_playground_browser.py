@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import chromium
 import numpy as np
 import pytest
 
@@ -23,14 +24,7 @@ from pathgrad.viz import playground
 from pathgrad.viz.playground import build_spec
 from pathgrad.viz.style import number
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
-
-sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
-if not os.path.exists(CHROMIUM):
-    pytest.skip(f"no {CHROMIUM}: apt-get install chromium to run the browser tests",
-                allow_module_level=True)
+chromium.require()  # skips the module without playwright or chromium
 
 X, Y = data.moons(100, noise=0.1, seed=1337, signed=True)
 SEED = 1337
@@ -38,10 +32,8 @@ SEED = 1337
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+    with chromium.launched() as b:
         yield b
-        b.close()
 
 
 @pytest.fixture(scope="module")
