@@ -35,8 +35,10 @@ $(STAMP_BENCH): $(STAMP)
 demo: $(STAMP_DEMO)
 	PYTHONDONTWRITEBYTECODE=1 MPLBACKEND=Agg $(BIN)/python -m pathgrad.demos
 
+# Bytecode on for the suite (this machine sets PYTHONDONTWRITEBYTECODE): without it every
+# worker of every run parses and assertion-rewrites each test module again (3 s of collection).
 test: $(STAMP)
-	MPLBACKEND=Agg $(BIN)/pytest
+	env -u PYTHONDONTWRITEBYTECODE MPLBACKEND=Agg $(BIN)/pytest
 
 # This machine sets OPENBLAS_CORETYPE (and OPENBLAS_L2_SIZE) for old OpenBLAS builds; they pin a
 # slower kernel on a current numpy, so the benchmarks run without them (tests and CI keep them).

@@ -14,7 +14,6 @@ from typing import Any
 import pytest
 
 nbformat = pytest.importorskip("nbformat")
-nbclient = pytest.importorskip("nbclient")
 
 NOTEBOOK = Path(__file__).resolve().parents[2] / "demos" / "tour.ipynb"
 
@@ -39,6 +38,7 @@ def test_the_notebook_is_stored_without_outputs() -> None:
 
 @pytest.fixture(scope="module")
 def executed(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    nbclient = pytest.importorskip("nbclient")  # here, not at collection: its import takes 2 s
     nb = nbformat.read(NOTEBOOK, as_version=4)
     # appended to this in-memory copy only: which interpreter ran the cells
     nb.cells.append(nbformat.v4.new_code_cell("import sys; print(sys.executable)"))

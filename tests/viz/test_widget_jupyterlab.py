@@ -26,13 +26,13 @@ from typing import Any
 import pytest
 
 CHROMIUM = "/usr/bin/chromium"
+if os.environ.get("PATHGRAD_JUPYTERLAB") != "1":  # first: importing jupyterlab alone takes 2.5 s
+    pytest.skip("JupyterLab takes 30-45 s to start: set PATHGRAD_JUPYTERLAB=1 (.ci/run does)",
+                allow_module_level=True)
 pytest.importorskip("jupyterlab", reason="jupyterlab is not installed (the dev extra has it)")
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
 if not os.path.exists(CHROMIUM):
     pytest.skip(f"no {CHROMIUM}", allow_module_level=True)
-if os.environ.get("PATHGRAD_JUPYTERLAB") != "1":
-    pytest.skip("JupyterLab takes 30-45 s to start: set PATHGRAD_JUPYTERLAB=1 (.ci/run does)",
-                allow_module_level=True)
 
 CELLS = [
     "from pathgrad.autograd import Value\n"
