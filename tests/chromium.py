@@ -7,6 +7,7 @@ import os
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -44,3 +45,12 @@ def watch(page: Any, requests: list[str], errors: list[str]) -> None:
     page.on("pageerror", lambda e: errors.append(str(e)))
     page.on("console", lambda m: m.type == "error" and errors.append(m.text))
     page.route(re.compile(r"^(?!file://).*"), lambda route: route.abort())
+
+
+def screenshots(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where screenshots go: ``$PATHGRAD_SCREENSHOTS`` to keep and look at them, else a temp."""
+    where = os.environ.get("PATHGRAD_SCREENSHOTS")
+    if where:
+        Path(where).mkdir(parents=True, exist_ok=True)
+        return Path(where)
+    return tmp_path_factory.mktemp("screens")

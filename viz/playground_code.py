@@ -202,16 +202,8 @@ def _scalar_code(t: Tape) -> tuple[list[str], list[str]]:
 def _guards(w: _Writer, row: list[int]) -> None:
     """Every comparison recorded while tracing, checked over the batch after forward."""
     t = w.t
-    for j, (op, a, b, outcome) in enumerate(t.guards):
-        sides = []
-        for x in (a, b):
-            if isinstance(x, float):
-                sides.append(literal(x))
-            elif t.scalar_of[x] >= 0:
-                sides.append(f"S[{t.scalar_of[x]}]")
-            else:
-                sides.append(f"V[{row[x]} * B + b]")
-        test = f"({sides[0]} {_JS_COMPARE[op]} {sides[1]})"
+    for j, op, left, right, outcome in t.guard_sides(literal, lambda x: f"V[{row[x]} * B + b]"):
+        test = f"({left} {_JS_COMPARE[op]} {right})"
         w.fwd.append(f"for (let b = 0; b < B; b++) if ({test} !== {str(outcome).lower()}) "
                      f"throw new GuardFlip({j}, b);")
 

@@ -279,16 +279,9 @@ class NumpyReplay:
         """After forward: every comparison made while tracing, over the whole batch."""
         t = self.tape
         code.names["check_guard"] = check_guard
-        for j, (op, a, b, outcome) in enumerate(t.guards):
-            sides = []
-            for x in (a, b):
-                if isinstance(x, float):
-                    sides.append(literal(x))
-                elif t.scalar_of[x] >= 0:
-                    sides.append(f"S[{t.scalar_of[x]}]")
-                else:
-                    sides.append(code.view([self._operand_row(x)]).format("V"))
-            code.fwd.append(f"check_guard({j}, {sides[0]} {op} {sides[1]}, {outcome})")
+        for j, op, left, right, outcome in t.guard_sides(
+                literal, lambda x: code.view([self._operand_row(x)]).format("V")):
+            code.fwd.append(f"check_guard({j}, {left} {op} {right}, {outcome})")
 
     def _operand_row(self, p: int) -> int:
         """The row of node ``p``; a scalar read as a batch row gets one, filled per call."""

@@ -29,6 +29,7 @@ single nodes. Backward only visits nodes that lead to a scalar leaf (``needs_gra
 from __future__ import annotations
 
 import builtins
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -115,6 +116,19 @@ class Tape:
     def operands(self, i: int) -> int:
         """How many operands of node ``i``'s rule are nodes (the rest is its constant)."""
         return len(self.parents[i])
+
+    def guard_sides(self, literal: Callable[[float], str], row: Callable[[int], str]
+                    ) -> list[tuple[int, str, str, str, bool]]:
+        """Each guard as ``(index, op, left, right, outcome)`` in a generated replay's terms: a
+        constant written by ``literal``, a batch-wide scalar as ``S[k]``, a batched value by
+        ``row(node)`` (each back end its own language)."""
+        out = []
+        for j, (op, a, b, outcome) in enumerate(self.guards):
+            left, right = (literal(x) if isinstance(x, float) else
+                           f"S[{self.scalar_of[x]}]" if self.scalar_of[x] >= 0 else row(x)
+                           for x in (a, b))
+            out.append((j, op, left, right, outcome))
+        return out
 
     def __str__(self) -> str:
         """The program, one line per group, like a jaxpr (``listing.listing``)."""

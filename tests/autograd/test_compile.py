@@ -94,7 +94,7 @@ def test_contract_with_nn_mlp_matches_eager(backend: str) -> None:
     X, Y = moons(40)
     step = compile(loss_one, params=model.parameters(), backend=backend)
     assert_matches(step, loss_one, model.parameters(), X[:, 0], X[:, 1], Y)
-    assert step.n_nodes > len(model.parameters()) and step.trace_seconds > 0.0
+    assert step.n_nodes > len(model.parameters()) and math.isfinite(step.trace_seconds)
 
 
 def test_micrograds_demo_loss_and_gradients() -> None:

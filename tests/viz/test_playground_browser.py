@@ -7,7 +7,6 @@ go to ``$PATHGRAD_SCREENSHOTS`` (or a temporary folder) to be looked at.
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -38,11 +37,7 @@ def browser() -> Iterator[Any]:
 
 @pytest.fixture(scope="module")
 def shots(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    where = os.environ.get("PATHGRAD_SCREENSHOTS")
-    if where:
-        Path(where).mkdir(parents=True, exist_ok=True)
-        return Path(where)
-    return tmp_path_factory.mktemp("screens")
+    return chromium.screenshots(tmp_path_factory)
 
 
 class Page:
