@@ -77,7 +77,7 @@ if TYPE_CHECKING:
 
 __all__ = ["Compiled", "Trace", "TraceMismatchError", "compile", "trace"]
 
-_BACKENDS = ("auto", "numpy", "python", "jax", "torch")
+_BACKENDS = ("auto", "numpy", "numba", "python", "jax", "torch")
 _F64: tuple[Any, Any] | None = None  # (np.ndarray, float64), once numpy is imported
 _REDUCTIONS = ("mean", "sum")
 
@@ -105,6 +105,7 @@ class Compiled:
         self._replays: dict[str, Any] = {}
         self._signature: list[tuple[Any, ...]] | None = None
         self._costs: tuple[float, float] | None = None
+        self._numpy_now = False
 
     def __repr__(self) -> str:
         state = f"{self.n_nodes} nodes" if self._trace else "not traced yet"
@@ -343,6 +344,10 @@ class Compiled:
                 from .replay_python import PythonReplay
 
                 replay = PythonReplay(self._tape)
+            elif name == "numba":
+                from .replay_numba import NumbaReplay
+
+                replay = NumbaReplay(self._tape, self._prologue.S, self._prologue.GS)
             else:
                 from .replay_array import ArrayReplay
 
@@ -352,6 +357,8 @@ class Compiled:
         return replay
 
     def _pick(self, batch: int) -> str:
+        if self._numpy_now:
+            return "numpy"
         if self.backend_choice != "auto":
             return self.backend_choice
         if ieee_on():
@@ -370,13 +377,29 @@ class Compiled:
         import numpy as np
 
         xs = self._arrays(arrays)
+        if self._trace is None:
+            with np.errstate(all="ignore"):
+                if not ieee_on():
+                    self._refuse_non_finite(xs)
+                self._build(xs)
+        if self._tape.scalar_of[self._tape.root] < 0 and (
+            self._pick(len(xs[0])) == "numba"
+        ):
+            found = self._numba_call(xs, with_grad)
+            if found is not None:
+                return found
+            self._numpy_now = True  # numpy's replay takes the call over (its errors, numbers)
+        try:
+            return self._run_here(xs, with_grad)
+        finally:
+            self._numpy_now = False
+
+    def _run_here(self, xs: list[np.ndarray], with_grad: bool
+                  ) -> tuple[np.ndarray, np.ndarray, float]:
+        import numpy as np
+
         with np.errstate(all="ignore"):
             check = not ieee_on()
-            if self._trace is None:
-                if check:
-                    self._refuse_non_finite(xs)
-                    check = False
-                self._build(xs)
             collecting = gc.isenabled()
             gc.disable()  # the replay makes no cycles; collections would only rescan the trace
             try:
@@ -445,6 +468,26 @@ class Compiled:
         except NonFiniteInput:
             self._refuse_non_finite(xs)  # names the array and the example
             return replay.run(xs, S, with_grad)
+
+    def _numba_call(self, xs: list[np.ndarray], with_grad: bool
+                    ) -> tuple[np.ndarray, np.ndarray, float] | None:
+        """The numba replay, prologue to epilogue; None where the numpy replay must take the
+        call over (an input or a result not finite outside ``ieee()``, a guard flipped): it
+        raises its own errors, named as they always are."""
+        check = not ieee_on()
+        s, S = self._prologue.scalars()
+        status, out, gs, total = self._replay("numba").run(xs, S, with_grad, check)
+        if status or (check and total - total != 0.0):
+            return None
+        if not with_grad:
+            return out, S, total
+        grads = self._prologue.scalar_grads(gs, s, S)
+        if check:
+            g = grads.sum()
+            if g - g != 0.0:
+                return None
+        self.backend = "numba"
+        return out, grads, total
 
     def _flipped(self, flip: GuardFlip) -> TraceMismatchError:
         """The error for an example whose comparison came out the other way than traced."""
