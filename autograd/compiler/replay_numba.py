@@ -32,12 +32,14 @@ result is not finite (outside ``ieee()``) to the numpy replay, which raises its 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib.util
 import os
 import sys
 import tempfile
 import types
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -88,8 +90,39 @@ def kernel() -> tuple[Any, dict[str, int], str]:
             source = nc.kernel_source(cache=False)[0]
             module = types.ModuleType(f"_pathgrad_kernel_{digest}")
             exec(compile(source, f"<pathgrad numba kernel {digest}>", "exec"), vars(module))
+        with _lock(cache_dir() / "numba" / "compile.lock"):
+            _warm(module)
         found = _KERNELS[key] = (module, codes, source)
     return found
+
+
+@contextlib.contextmanager
+def _lock(path: Path) -> Iterator[None]:
+    """One process at a time compiles (the others then load numba's cache); no lock where the
+    folder cannot hold one."""
+    try:
+        import fcntl
+
+        handle = open(path, "a")  # noqa: SIM115
+    except (ImportError, OSError):
+        yield
+        return
+    with handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _warm(module: Any) -> None:
+    """Compile (or load from numba's cache) the interpreter for the one signature it is called
+    with, on an empty tape."""
+    ints = np.zeros((0, nc.WIDTH), dtype=np.int64)
+    floats = np.zeros(1)
+    module.run(ints, np.zeros((0, nc.ARGS_WIDTH), dtype=np.int64),
+               np.zeros((0, 6), dtype=np.int64), np.zeros((0, 3), dtype=np.int64), floats, floats, np.zeros(1), np.zeros((1, 1)), np.zeros(0, dtype=np.int64),
+               np.zeros(1), np.zeros((3, 1)), np.zeros((4, 1)), 0, 0, True, True)
 
 
 def _from_file(source: str, digest: str) -> Any:
@@ -161,9 +194,16 @@ class NumbaReplay:
             if t.batched[i]:
                 row[i] = n_rows
                 n_rows += 1
-        self.n_vrows = n_rows
+        # the scalars batched ops read: a value row each in a block (S[k] broadcast) and an
+        # adjoint row (summed into GS[k] once a block)
+        used = sorted({t.scalar_of[p] for i in ops for p in t.parents[i] if t.scalar_of[p] >= 0})
+        self.scalar_row = {k: n_rows + j for j, k in enumerate(used)}
+        self.scalar_grow = {k: -2 - j for j, k in enumerate(used)}  # placed after the others
+        self.n_vrows = n_rows + len(used)
         self.C: list[float] = [0.0]
         self._tables(ops, codes)
+        self.scalars = np.asarray([[self.scalar_row[k], self._grow(self.scalar_grow[k]), k]
+                                   for k in used], dtype=np.int64).reshape(len(used), 3)
         self.inrow = np.full(t.n_inputs, -1, dtype=np.int64)
         for i in range(t.n):
             if t.input_of[i] >= 0:
@@ -177,8 +217,21 @@ class NumbaReplay:
         self._run = self.module.run
 
     def _ref(self, p: int) -> int:
+        """Operand ``p`` on one example: its value row, or ``-1 - k`` for the scalar ``S[k]``."""
         k = self.tape.scalar_of[p]
         return -1 - k if k >= 0 else self.row[p]
+
+    def _vrow(self, p: int) -> int:
+        """Operand ``p`` in a block: its value row (a scalar's broadcast row)."""
+        k = self.tape.scalar_of[p]
+        return self.scalar_row[k] if k >= 0 else self.row[p]
+
+    def _grow(self, g: int) -> int:
+        """An adjoint row: placeholders -1 (the row nobody reads) and -2 - j (scalar j's row)
+        become rows after the ones backward takes and gives back."""
+        if g >= 0:
+            return g
+        return self.n_grows + len(self.scalar_row) if g == -1 else self.n_grows - 2 - g
 
     def _const(self, c: float) -> int:
         self.C.append(float(c))
@@ -192,23 +245,25 @@ class NumbaReplay:
             ps = t.parents[i]
             c = code[q]
             c[nc.OP], c[nc.OUT] = codes[t.ops[i]], self.row[i]
-            c[nc.GA] = c[nc.GB] = -3  # the row nobody reads, no scalar (a fold's stay so)
+            c[nc.GA] = c[nc.GB] = c[nc.GA2] = c[nc.GB2] = -1  # nobody's (a fold's stay so)
             c[nc.SA] = c[nc.SB] = -1
             if t.consts[i] is not None:
                 c[nc.CI] = self._const(t.consts[i])  # type: ignore[arg-type]
             if t.ops[i] in nc.FOLDS:
                 c[nc.A], c[nc.B] = len(args), len(ps)
-                args.extend([self._ref(p), 0, 0, -1] for p in ps)
+                args.extend([self._ref(p), -1, 0, -1, self._vrow(p), -1] for p in ps)
             else:
-                c[nc.A] = self._ref(ps[0])
-                c[nc.B] = self._ref(ps[1] if len(ps) > 1 else ps[0])
-        self.args = np.asarray(args, dtype=np.int64).reshape(len(args), 4)
+                b = ps[1] if len(ps) > 1 else ps[0]
+                c[nc.A], c[nc.B] = self._ref(ps[0]), self._ref(b)
+                c[nc.RA], c[nc.RB] = self._vrow(ps[0]), self._vrow(b)
+        self.args = np.asarray(args, dtype=np.int64).reshape(len(args), nc.ARGS_WIDTH)
         self.code = code
         self._backward_rows(ops)
 
     def _backward_rows(self, ops: list[int]) -> None:
-        """Adjoint rows in backward's order; scratch rows ``n``, ``n + 1`` (scalar operands,
-        summed into ``GS``) and ``n + 2`` (operands that need no adjoint) come after."""
+        """Adjoint rows in backward's order (taken at a node's first contribution, given back
+        once it has passed its own on), then one per scalar operand, then the row nobody reads
+        (an operand that needs no adjoint)."""
         t, code, args = self.tape, self.code, self.args
         adj = _Adjoints()
         self.groot = adj.target(t.root)[0]
@@ -219,43 +274,47 @@ class NumbaReplay:
             code[q, nc.BACK] = 1
             code[q, nc.GO] = adj.of[i]
             ps = t.parents[i]
-            order: list[tuple[np.ndarray, int, int, int, int]] = []  # table, row, col, scratch, p
+            order: list[tuple[np.ndarray, int, tuple[int, int, int, int], int]] = []
             if t.ops[i] in nc.FOLDS:
                 first, width = nc.FOLDS[t.ops[i]]
                 h = (len(ps) - 1) // width
                 start = int(code[q, nc.A])
                 skip = 1 if first else 0
-                order.append((args, start + (0 if first else len(ps) - 1), nc.GROW, 0,
+                cols = (nc.GROW, nc.GBLOCK, nc.ZERO, nc.SCALAR)
+                order.append((args, start + (0 if first else len(ps) - 1), cols,
                               ps[0] if first else ps[-1]))
                 for j in range(h):
-                    order += [(args, start + skip + s * h + j, nc.GROW, s, ps[skip + s * h + j])
+                    order += [(args, start + skip + s * h + j, cols, ps[skip + s * h + j])
                               for s in range(width)]
             else:
-                order.append((code, q, nc.GA, 0, ps[0]))
-                order.append((code, q, nc.GB, 1, ps[1]) if len(ps) > 1 else
-                             (code, q, nc.GB, -1, ps[0]))
-            for table, r, col, scratch, p in order:
-                self._target(adj, table, r, col, scratch, p)
+                order.append((code, q, (nc.GA, nc.GA2, nc.ZA, nc.SA), ps[0]))
+                if len(ps) > 1:
+                    order.append((code, q, (nc.GB, nc.GB2, nc.ZB, nc.SB), ps[1]))
+            for table, r, cols, p in order:
+                self._target(adj, table, r, cols, p)
             adj.release(i)
         self.n_grows = adj.n
-        for table, col in ((code, nc.GA), (code, nc.GB), (args, nc.GROW)):
-            rows = table[:, col]
-            rows[rows < 0] = adj.n - 1 - rows[rows < 0]  # scratch -1, -2, -3 -> n, n + 1, n + 2
+        for table, columns in ((code, (nc.GA, nc.GB, nc.GA2, nc.GB2)),
+                               (args, (nc.GROW, nc.GBLOCK))):
+            for col in columns:
+                table[:, col] = [self._grow(int(g)) for g in table[:, col]]
 
-    def _target(self, adj: _Adjoints, table: np.ndarray, r: int, col: int, scratch: int,
+    def _target(self, adj: _Adjoints, table: np.ndarray, r: int, cols: tuple[int, int, int, int],
                 p: int) -> None:
-        """Fill the adjoint row, zero flag and scalar index of one operand."""
+        """The adjoint rows (one example, a block), zero flag and scalar of one operand."""
         t = self.tape
-        zero_col, scalar_col = ((nc.ZERO, nc.SCALAR) if table is self.args else
-                                ((nc.ZA, nc.SA) if col == nc.GA else (nc.ZB, nc.SB)))
-        table[r, scalar_col] = -1
-        if scratch < 0 or not t.needs_grad[p]:
-            table[r, col], table[r, zero_col] = -3, 0  # the row nobody reads
-        elif t.scalar_of[p] >= 0:
-            table[r, col], table[r, zero_col] = -1 - scratch, 1
-            table[r, scalar_col] = t.scalar_of[p]
+        row, block_row, zero, scalar = cols
+        k = t.scalar_of[p]
+        if not t.needs_grad[p]:
+            table[r, row] = table[r, block_row] = -1
+            table[r, zero], table[r, scalar] = 0, -1
+        elif k >= 0:  # one example: straight into GS[k]; a block: into the scalar's row
+            table[r, row], table[r, block_row] = -1, self.scalar_grow[k]
+            table[r, zero], table[r, scalar] = 0, k
         else:
-            table[r, col], table[r, zero_col] = adj.target(p)
+            g, first = adj.target(p)
+            table[r, row] = table[r, block_row] = g
+            table[r, zero], table[r, scalar] = first, -1
 
     def _guard(self, guard: tuple[str, Any, Any, bool]) -> list[int]:
         op, a, b, outcome = guard
@@ -271,7 +330,7 @@ class NumbaReplay:
 
     def block(self, batch: int) -> int:
         """Examples per block: values and adjoints of a block take about ``BLOCK_BYTES``."""
-        rows = self.n_vrows + 2 + self.n_grows + 3
+        rows = self.n_vrows + self.n_grows + len(self.scalar_row) + 1
         return max(1, min(batch, BLOCK_BYTES // (8 * rows)))
 
     def _buffers_for(self, batch: int, n_inputs: int) -> tuple[Any, ...]:
@@ -280,8 +339,8 @@ class NumbaReplay:
         if found is None:
             blk = self.block(batch)
             X = np.empty((n_inputs, batch)) if n_inputs > 1 else None
-            found = (batch, np.zeros((self.n_vrows + 2, blk)), np.zeros((self.n_grows + 3, blk)),
-                     X)
+            found = (batch, np.zeros((self.n_vrows, blk)),
+                     np.zeros((self.n_grows + len(self.scalar_row) + 1, blk)), X)
             if len(self._buffers) > 1:
                 self._buffers.clear()
             self._buffers[batch] = found
@@ -296,13 +355,14 @@ class NumbaReplay:
         if last[0] != batch:
             last = self._last = self._buffers_for(batch, len(xs))
         X = last[3]
-        if X is None:
-            X = xs[0].reshape(1, batch)
+        if X is None:  # (C order, as the interpreter was compiled for)
+            X = np.ascontiguousarray(xs[0]).reshape(1, batch)
         else:
             for k, x in enumerate(xs):
                 X[k] = x
         out = np.empty(batch)
-        status, total = self._run(self.code, self.args, self.guards, self.consts, S, self.GS, X,
+        status, total = self._run(self.code, self.args, self.guards, self.scalars, self.consts,
+                                  S, self.GS, X,
                                   self.inrow, out, last[1], last[2], self.root, self.groot,
                                   with_grad, check)
         return status, out, self.GS, total

@@ -30,13 +30,15 @@ from pathgrad.autograd import (
     sum_values,
     weighted_sum,
 )
-from pathgrad.autograd.compiler import replay_numpy, replay_scalar
+from pathgrad.autograd.compiler import replay_numba, replay_numpy, replay_scalar
 from pathgrad.autograd.compiler.compile import Compiled, TraceMismatchError
 from pathgrad.autograd.rules import ANYWHERE
 from pathgrad.nn import MLP
 
 REL = 1e-12
-BACKENDS = ["numpy", "python"]
+BACKENDS = ["numpy", "python", *(["numba"] if replay_numba.available() else [])]
+"""The back ends every test here runs on (numba's where it is installed: ``test_numba.py``
+says so when it is not)."""
 
 
 def eager(
