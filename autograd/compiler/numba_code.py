@@ -273,8 +273,13 @@ def _indent(lines: list[str], depth: int) -> list[str]:
 
 
 def _fixed_branches(rule: Rule, m: Dialect) -> tuple[list[str], list[str]]:
+    """A fixed-arity row on a block; backward assigns ``a``'s adjoint where it is the first
+    contribution (no zeroing pass: the common case, a chain's every node)."""
     fwd, bwd = _fixed(rule, m)
-    return (["for i in range(n):", *_indent(fwd, 1)], ["for i in range(n):", *_indent(bwd, 1)])
+    assign = [line.replace("G[ga, i] += ", "G[ga, i] = ") for line in bwd]
+    return (["for i in range(n):", *_indent(fwd, 1)],
+            ["if za:", "    for i in range(n):", *_indent(assign, 2),
+             "else:", "    for i in range(n):", *_indent(bwd, 2)])
 
 
 def _fold_branches(rule: Rule, m: Dialect) -> tuple[list[str], list[str]]:
@@ -397,7 +402,7 @@ def kernel_source(cache: bool) -> tuple[str, dict[str, int]]:
                 "    for q in range(code.shape[0] - 1, -1, -1):",
                 "        if code[q, 12] == 0:", "            continue", "        op = code[q, 0]",
                 *_indent(operands, 2), "        go = code[q, 5]", "        ga = code[q, 15]",
-                "        gb = code[q, 16]", *_indent(_begin("ga", "code[q, 8]"), 2),
+                "        gb = code[q, 16]", "        za = code[q, 8]",
                 *_indent(_begin("gb", "code[q, 9]"), 2), *_indent(_dispatch(bwd), 2)]
     text = (_PRELUDE.replace("CACHE", repr(cache)) + functions + "\n\n" + "\n".join(forward)
             + "\n\n\n" + "\n".join(backward) + "\n\n\n" + "\n".join(_one_source(one))
