@@ -104,7 +104,8 @@ class Compiled:
         self._n_args = -1
         self._replays: dict[str, Any] = {}
         self._signature: list[tuple[Any, ...]] | None = None
-        self._costs: tuple[float, float] | None = None
+        self._costs: dict[str, Callable[[int], float]] | None = None
+        self._picked: tuple[int, str] = (0, "")
         self._numpy_now = False
 
     def __repr__(self) -> str:
@@ -363,12 +364,14 @@ class Compiled:
             return self.backend_choice
         if ieee_on():
             return "numpy"  # Python's math raises where IEEE semantics give inf or nan
+        if self._picked[0] == batch:
+            return self._picked[1]
         if self._costs is None:
             self._costs = _cost_model(self._tape)
-        numpy_fixed, python_per_example = self._costs
-        # numpy: the fixed cost of its statements plus ~4 ns an entry of its (rows, batch) arrays
-        numpy_cost = numpy_fixed + 0.004 * self._tape.n * batch
-        return "python" if python_per_example * batch < numpy_cost else "numpy"
+        costs = {name: cost(batch) for name, cost in self._costs.items()}
+        name = min(costs, key=costs.__getitem__)
+        self._picked = (batch, name)
+        return name
 
     def _run(
         self, arrays: tuple[Any, ...], with_grad: bool
@@ -540,22 +543,52 @@ class _RefusedInput(ValueError):
     """An input array holds inf or nan (outside ``ieee()``)."""
 
 
-def _cost_model(tape: Tape) -> tuple[float, float]:
-    """Estimated µs of a numpy replay (fixed part) and of the Python replay per example.
+def _cost_model(tape: Tape) -> dict[str, Callable[[int], float]]:
+    """Estimated µs of a call by batch size, for each back end ``auto`` may pick.
 
-    Measured on 2 cores: a numpy statement costs ~3 µs (forward and backward count one each);
-    a vectorised group is one statement, a narrow node is one; straight-line float code costs
-    ~60 ns an edge or node per example.
+    Measured on 2 cores (micrograd's demo loss, 1,000-op chains, batch 1 to 10,000): a numpy
+    statement costs ~3 µs (forward and backward count one each; a vectorised group is one
+    statement, a narrow node one), then ~4 ns an entry of its (rows, batch) arrays, a layer's
+    matrix product ~0.3 ns an edge and example; straight-line float code ~0.12 µs an edge or
+    node per example. The numba interpreter: ~8 µs a call, ~6 ns an edge or node on one example;
+    in blocks ~0.35 ns an edge or node and example, a ``wsum``/``sum`` operand ~1.2 ns.
     """
+    from .tape import plan
+
     groups: dict[tuple[int, str], int] = {}
-    edges = ops = 0
+    edges = ops = folded = 0
     for i, ps in enumerate(tape.parents):
         if ps and tape.batched[i]:
             groups[(tape.level[i], tape.ops[i])] = groups.get((tape.level[i], tape.ops[i]), 0) + 1
             edges += len(ps)
             ops += 1
+            if tape.ops[i] in ("sum", "wsum"):
+                folded += len(ps)
     statements = sum(1 if k >= WIDE else k for k in groups.values())
-    return 3.0 * 2 * statements, 0.06 * (edges + ops)
+    in_matmul = [i for level in plan(tape) for g in level if g.kind == "matmul" for i in g.members]
+    matmul_edges = sum(len(tape.parents[i]) for i in in_matmul)
+    numpy_per_example = 0.004 * (ops - len(in_matmul)) + 0.0003 * matmul_edges
+    units = edges + ops
+    costs: dict[str, Callable[[int], float]] = {
+        "numpy": lambda b: 6.0 * statements + numpy_per_example * b,
+        "python": lambda b: 0.12 * units * b,
+    }
+    if _numba_runs(tape):
+        costs["numba"] = lambda b: 8.0 + 0.006 * units + (
+            0.0 if b == 1 else 0.00035 * b * (units - folded) + 0.0012 * b * folded)
+    return costs
+
+
+def _numba_runs(tape: Tape) -> bool:
+    """Whether numba is installed (not imported here) and has a branch for every op of ``tape``."""
+    from . import replay_numba
+
+    if not replay_numba.available():
+        return False
+    from .numba_code import supported
+
+    ops = supported()
+    return all(tape.ops[i] in ops for i in range(tape.n) if tape.parents[i] and tape.batched[i])
 
 
 def compile(

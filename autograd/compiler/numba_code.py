@@ -33,7 +33,9 @@ from typing import Any
 from ..rules import FLOAT_MATH, HELPERS, ROWS, Rule
 from .symbolic import Sym, SymMath, literal, term
 
-__all__ = ["FOLDS", "Dialect", "Unsupported", "functions_source", "kernel_source", "opcodes"]
+__all__ = [
+    "FOLDS", "Dialect", "Unsupported", "functions_source", "kernel_source", "opcodes", "supported",
+]
 
 FOLDS = {"sum": (True, 1), "wsum": (False, 2)}
 """Variable-arity rows as folds: (accumulator first among the operands, operands per term).
@@ -383,6 +385,9 @@ def kernel_source(cache: bool) -> tuple[str, dict[str, int]]:
     for name, k in codes.items():
         rule = ROWS[name]
         try:
+            own = Dialect()  # the functions this row calls, each with a numba form
+            (_fold_branches if rule.n_values is None else _fixed_branches)(rule, own)
+            functions_source(list(own.used))
             f, b = (_fold_branches if rule.n_values is None else _fixed_branches)(rule, m)
             one.append((k, *(_one_fold if rule.n_values is None else _one_fixed)(rule, m)))
         except Unsupported:
@@ -390,10 +395,7 @@ def kernel_source(cache: bool) -> tuple[str, dict[str, int]]:
             continue
         fwd.append((k, f))
         bwd.append((k, b))
-    try:
-        functions = functions_source(list(m.used))
-    except Unsupported:
-        raise
+    functions = functions_source(list(m.used))
     operands = ["o = code[q, 1]", "ra = code[q, 13]", "rb = code[q, 14]", "cst = C[code[q, 4]]"]
     forward = ["@_jit", "def _forward(code, args, C, S, V, n):",
                "    for q in range(code.shape[0]):", "        op = code[q, 0]",
@@ -408,3 +410,18 @@ def kernel_source(cache: bool) -> tuple[str, dict[str, int]]:
             + "\n\n\n" + "\n".join(backward) + "\n\n\n" + "\n".join(_one_source(one))
             + "\n\n" + _RUNTIME)
     return text, {name: k for name, k in codes.items() if name not in skipped}
+
+
+_SUPPORTED: dict[Any, frozenset[str]] = {}
+
+
+def supported() -> frozenset[str]:
+    """The ops the interpreter for the rows registered now has branches for (its source is
+    written, not compiled, to find out)."""
+    key = tuple((name, id(rule)) for name, rule in ROWS.items())
+    if key not in _SUPPORTED:
+        try:
+            _SUPPORTED[key] = frozenset(kernel_source(cache=True)[1])
+        except Unsupported:
+            _SUPPORTED[key] = frozenset()
+    return _SUPPORTED[key]
