@@ -84,9 +84,10 @@ def _function(name: str, m: Dialect) -> str:
         body = _text(f.func(m, *(m.sym(p) for p in params)))
         return f"@_inline\ndef f_{name}({', '.join(params)}):\n    return {body}\n"
     if isinstance(f, types.BuiltinFunctionType):
+        called: str = f.__name__
         for module, prefix in ((math, "math."), (builtins, "")):
-            if getattr(module, f.__name__, None) is f:
-                return f"f_{name} = {prefix}{f.__name__}\n"
+            if getattr(module, called, None) is f:
+                return f"f_{name} = {prefix}{called}\n"
     if isinstance(f, types.FunctionType) and f.__code__.co_freevars == ():
         source = textwrap.dedent(inspect.getsource(f))
         source = re.sub(rf"^def {re.escape(f.__name__)}\(", f"def f_{name}(", source, flags=re.M)

@@ -103,7 +103,7 @@ def _lock(path: Path) -> Iterator[None]:
     try:
         import fcntl
 
-        handle = open(path, "a")  # noqa: SIM115
+        handle = open(path, "a")
     except (ImportError, OSError):
         yield
         return
@@ -121,8 +121,9 @@ def _warm(module: Any) -> None:
     ints = np.zeros((0, nc.WIDTH), dtype=np.int64)
     floats = np.zeros(1)
     module.run(ints, np.zeros((0, nc.ARGS_WIDTH), dtype=np.int64),
-               np.zeros((0, 6), dtype=np.int64), np.zeros((0, 3), dtype=np.int64), floats, floats, np.zeros(1), np.zeros((1, 1)), np.zeros(0, dtype=np.int64),
-               np.zeros(1), np.zeros((3, 1)), np.zeros((4, 1)), 0, 0, True, True)
+               np.zeros((0, 6), dtype=np.int64), np.zeros((0, 3), dtype=np.int64), floats,
+               floats, np.zeros(1), np.zeros((1, 1)), np.zeros(0, dtype=np.int64), np.zeros(1),
+               np.zeros((3, 1)), np.zeros((4, 1)), 0, 0, True, True)
 
 
 def _from_file(source: str, digest: str) -> Any:
