@@ -211,7 +211,7 @@ def _flipped(guards, C, S, V, n):
 def run(code, args, guards, scalars, C, S, GS, X, inrow, out, V, G, root, groot, with_grad,
         check):
     """Replay the tape over the batch X (inputs, examples) in blocks of V's width; gives
-    (status, the outputs' sum): status 0, or 1 where a guard flips, 2 where an input is not
+    (status, the outputs' sum, GS's sum): status 0, or 1 where a guard flips, 2 where an input is not
     finite (check). GS is zeroed first, then gets each scalar's adjoint summed over the batch."""
     B = X.shape[1]
     if with_grad:
@@ -223,7 +223,7 @@ def run(code, args, guards, scalars, C, S, GS, X, inrow, out, V, G, root, groot,
             for i in range(B):
                 total += X[k, i] * X[k, i]
         if not total - total == 0.0:
-            return 2, 0.0
+            return 2, 0.0, 0.0
     blk = V.shape[1]
     sum_out = 0.0
     for start in range(0, B, blk):
@@ -246,7 +246,7 @@ def run(code, args, guards, scalars, C, S, GS, X, inrow, out, V, G, root, groot,
         else:
             _forward(code, args, C, S, V, n)
         if _flipped(guards, C, S, V, n):
-            return 1, 0.0
+            return 1, 0.0, 0.0
         for i in range(n):
             out[start + i] = V[root, i]
             sum_out += V[root, i]
@@ -263,7 +263,11 @@ def run(code, args, guards, scalars, C, S, GS, X, inrow, out, V, G, root, groot,
                     for i in range(n):
                         total += G[g, i]
                     GS[scalars[k, 2]] += total
-    return 0, sum_out
+    sum_gs = 0.0
+    if with_grad:
+        for k in range(GS.shape[0]):
+            sum_gs += GS[k]
+    return 0, sum_out, sum_gs
 '''
 
 

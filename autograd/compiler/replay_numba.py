@@ -25,7 +25,7 @@ result is not finite (outside ``ieee()``) to the numpy replay, which raises its 
 >>> w = Value(2.0)
 >>> S, GS = np.array([2.0]), np.zeros(1)
 >>> replay = NumbaReplay(Tape(trace(lambda x: (w * x).relu(), [w], [3.0])), S, GS)
->>> status, out, gs = replay.run([np.array([1.0, -1.0, 3.0])], S, True)
+>>> status, out, gs, _, _ = replay.run([np.array([1.0, -1.0, 3.0])], S, True)
 >>> status, out.tolist(), gs.tolist()
 (0, [2.0, 0.0, 6.0], [4.0])
 """
@@ -348,9 +348,10 @@ class NumbaReplay:
         return found
 
     def run(self, xs: list[np.ndarray], S: np.ndarray, with_grad: bool, check: bool = False
-            ) -> tuple[int, np.ndarray, np.ndarray, float]:
+            ) -> tuple[int, np.ndarray, np.ndarray, float, float]:
         """(status, per-example outputs, Σ over the batch of ∂output/∂scalar in ``GS``, the
-        outputs' sum); status 1: a guard flipped, 2: an input is not finite (``check``)."""
+        outputs' sum, ``GS``'s sum); status 1: a guard flipped, 2: an input is not finite
+        (``check``)."""
         batch = len(xs[0])
         last = self._last
         if last[0] != batch:
@@ -362,8 +363,8 @@ class NumbaReplay:
             for k, x in enumerate(xs):
                 X[k] = x
         out = np.empty(batch)
-        status, total = self._run(self.code, self.args, self.guards, self.scalars, self.consts,
+        status, total, gs_total = self._run(self.code, self.args, self.guards, self.scalars, self.consts,
                                   S, self.GS, X,
                                   self.inrow, out, last[1], last[2], self.root, self.groot,
                                   with_grad, check)
-        return status, out, self.GS, total
+        return status, out, self.GS, total, gs_total

@@ -191,6 +191,8 @@ class ScalarReplay:
         self._vectorised = False
         self._forward: list[Any] = []
         self._backward: list[Any] = []
+        self.carries = bool(t.scalar_ops)
+        """Whether the epilogue carries adjoints further (else the leaves' are ``GS``'s)."""
         if not t.scalar_ops:
             return
         if any(vectorised for vectorised, _ in _items(t)):
