@@ -211,8 +211,8 @@ def _flipped(guards, C, S, V, n):
 def run(code, args, guards, scalars, C, S, GS, X, inrow, out, V, G, root, groot, with_grad,
         check):
     """Replay the tape over the batch X (inputs, examples) in blocks of V's width; gives
-    (status, the outputs' sum, GS's sum): status 0, or 1 where a guard flips, 2 where an input is not
-    finite (check). GS is zeroed first, then gets each scalar's adjoint summed over the batch."""
+    (status, the outputs' sum, GS's sum): status 0, or 1 where a guard flips, 2 where an
+    input is not finite (check). GS gets each scalar's adjoint summed over the batch."""
     B = X.shape[1]
     if with_grad:
         for k in range(GS.shape[0]):

@@ -363,8 +363,7 @@ class NumbaReplay:
             for k, x in enumerate(xs):
                 X[k] = x
         out = np.empty(batch)
-        status, total, gs_total = self._run(self.code, self.args, self.guards, self.scalars, self.consts,
-                                  S, self.GS, X,
-                                  self.inrow, out, last[1], last[2], self.root, self.groot,
-                                  with_grad, check)
+        status, total, gs_total = self._run(
+            self.code, self.args, self.guards, self.scalars, self.consts, S, self.GS, X,
+            self.inrow, out, last[1], last[2], self.root, self.groot, with_grad, check)
         return status, out, self.GS, total, gs_total
