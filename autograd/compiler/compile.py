@@ -34,8 +34,11 @@ How it works and what it guarantees:
 * **Replay.** ``backend="auto"`` picks per call, from the tape's shape and the batch size,
   between ``"numpy"`` (each topological level grouped by op: a layer of ``wsum`` neurons is one
   matrix product, other wide groups one rule call on ``(k, batch)`` arrays, narrow chains one
-  numpy statement per node) and ``"python"`` (straight-line float code per example, which wins
-  for narrow graphs on small batches). ``"jax"`` replays the same plan through ``jax.numpy``
+  numpy statement per node), ``"python"`` (straight-line float code per example, which wins
+  for narrow graphs on small batches) and, where numba is installed (``pathgrad[numba]``),
+  ``"numba"``: one tape interpreter compiled once (and cached on disk), its branches written by
+  the rows, running one example or blocks of examples (``replay_numba``), which wins on small
+  batches and long chains. ``"jax"`` replays the same plan through ``jax.numpy``
   under ``jax.jit``, a batch split over the available devices with ``jax.sharding``;
   ``"torch"`` through PyTorch tensors (``device=`` picks a GPU). Inputs and outputs are numpy
   either way. Results equal the eager engine's to rounding (the Python back end's per example
@@ -604,8 +607,9 @@ def compile(
 
     ``params``: the Values to differentiate towards (``model.parameters()``). ``check``: how
     many further examples of the first batch are re-traced to catch data-dependent control flow
-    (0 turns it off). ``backend``: ``"auto"`` (default), ``"numpy"``, ``"python"``, ``"jax"``
-    (needs ``pip install 'pathgrad[jax]'``) or ``"torch"`` (``'pathgrad[torch]'``).
+    (0 turns it off). ``backend``: ``"auto"`` (default), ``"numpy"``, ``"numba"`` (needs
+    ``pip install 'pathgrad[numba]'``), ``"python"``, ``"jax"`` (``'pathgrad[jax]'``) or
+    ``"torch"`` (``'pathgrad[torch]'``).
     ``device``: where JAX or PyTorch run (``"cuda"``, a ``torch.device``, a JAX device or a
     list of them; default: PyTorch's CPU, all of JAX's default devices).
 
@@ -625,6 +629,11 @@ def compile(
         from .replay_array import require
 
         require(backend)
+    if backend == "numba":
+        from .replay_numba import available
+
+        if not available():
+            raise ImportError("backend='numba' needs numba: pip install 'pathgrad[numba]'")
     if isinstance(check, bool) or not isinstance(check, int) or check < 0:
         raise ValueError(f"check must be a number of examples >= 0, got {check!r}")
     if isinstance(params, Value):
