@@ -81,13 +81,14 @@ def test_update_batch_interrupted_at_random_points_is_all_or_nothing():
 
 
 def test_huge_finite_weights_are_not_mistaken_for_divergence():
-    # the finiteness check is a sum of squares, which overflows here (1e400): the entries are
-    # then checked one by one. Closed form for a linear neuron: a = w·x + b = 0, δ = a − y = 1,
-    # ∂C/∂w = δ xᵀ = [0, 1], ∂C/∂b = 1.
-    net = Network([2, 1], activation="linear", seed=0)
-    net.weights, net.biases = [np.array([[1e200, 0.0]])], [np.zeros((1, 1))]
-    net.update_batch(np.array([[0.0], [1.0]]), np.array([[-1.0]]), 0.5)
-    assert net.weights[0].tolist() == [[1e200, -0.5]] and net.biases[0].tolist() == [[-0.5]]
+    # the finiteness check is one sum over every new parameter, which overflows here
+    # (1e308 + 1e308): the entries are then checked one by one. Closed form for linear neurons:
+    # a = w x + b = 0, δ = a − y = 1 per output, ∂C/∂w = δ xᵀ = [0, 1], ∂C/∂b = 1.
+    net = Network([2, 2], activation="linear", seed=0)
+    net.weights, net.biases = [np.array([[1e308, 0.0], [1e308, 0.0]])], [np.zeros((2, 1))]
+    net.update_batch(np.array([[0.0], [1.0]]), np.array([[-1.0], [-1.0]]), 0.5)
+    assert net.weights[0].tolist() == [[1e308, -0.5], [1e308, -0.5]]
+    assert net.biases[0].tolist() == [[-0.5], [-0.5]]
 
 
 def test_assigned_arrays_and_copies_are_never_written_by_later_steps():
