@@ -145,8 +145,9 @@ class Network:
         return f"Network({self.sizes}, activation={act!r}, cost={self.cost.name!r})"
 
     # ---- checking input -------------------------------------------------------------------
-    def _columns(self, x: Any, n: int, what: str) -> Array:
-        """x as a float array of shape (n, m), or a ValueError naming both shapes."""
+    def _columns(self, x: Any, n: int, what: str, finite: bool = True) -> Array:
+        """x as a float array of shape (n, m), or a ValueError naming both shapes (and, unless
+        ``finite`` is False, any nan or inf)."""
         if type(x) is not np.ndarray or x.dtype != np.float64:
             try:
                 x = np.asarray(x, dtype=np.float64)
@@ -157,30 +158,33 @@ class Network:
             raise ValueError(
                 f"{what}: expected shape ({n}, 1), or ({n}, m) for m examples, got {x.shape}{hint}"
             )
-        if not np.isfinite(x).all():
-            raise ValueError(f"{what} contains nan or inf")
+        if finite:
+            _refuse_non_finite(x, what)
         return x
 
-    def _pair(self, x: Any, y: Any) -> tuple[Array, Array]:
-        x = self._columns(x, self.sizes[0], "input x")
+    def _pair(self, x: Any, y: Any, x_finite: bool = True) -> tuple[Array, Array]:
+        x = self._columns(x, self.sizes[0], "input x", x_finite)
         y = self._columns(y, self.sizes[-1], "target y")
         if y.shape[1] != x.shape[1]:
             raise ValueError(f"x has {x.shape[1]} examples (columns) but y has {y.shape[1]}")
         return x, y
 
-    def _stack(self, data: Sequence[Example], what: str) -> tuple[Array, Array]:
-        """A list of (x, y) column pairs as the matrices X = [x_1 ... x_m], Y = [y_1 ... y_m]."""
+    def _stack(self, data: Sequence[Example], what: str, x_finite: bool = True
+               ) -> tuple[Array, Array]:
+        """A list of (x, y) column pairs as the matrices X = [x_1 ... x_m], Y = [y_1 ... y_m];
+        with ``x_finite=False`` the x's are not checked for nan and inf."""
         if len(data) == 0:
             raise ValueError(f"{what} is empty")
         try:
             xs, ys = zip(*data)
         except (TypeError, ValueError):
             raise TypeError(f"{what} must be a list of (x, y) pairs") from None
-        X = self._stack_columns(xs, self.sizes[0], f"{what}: x")
+        X = self._stack_columns(xs, self.sizes[0], f"{what}: x", x_finite)
         Y = self._stack_columns(ys, self.sizes[-1], f"{what}: y")
         return X, Y
 
-    def _stack_columns(self, columns: Sequence[Any], n: int, what: str) -> Array:
+    def _stack_columns(self, columns: Sequence[Any], n: int, what: str, finite: bool = True
+                       ) -> Array:
         # np.array of m columns (n, 1) is one copy into (m, n, 1); its transpose view is X with
         # the examples as contiguous columns (Fortran order), which BLAS reads as it is.
         m = len(columns)
@@ -195,10 +199,10 @@ class Network:
                         f"{what}[{i}]: expected shape ({n}, 1), got {np.shape(column)}"
                     )
             raise TypeError(f"{what}: every entry must be a numeric ({n}, 1) array")
-        if not np.isfinite(stacked).all():
-            bad = int(np.argmax(~np.isfinite(stacked).reshape(m, -1).all(axis=1)))
-            raise ValueError(f"{what}[{bad}] contains nan or inf")
-        return stacked.reshape(m, n).T
+        X = stacked.reshape(m, n).T
+        if finite:
+            _refuse_non_finite(X, what, per_example=True)
+        return X
 
     # ---- forward ----------------------------------------------------------------------------
     def feedforward(self, a: Any) -> Array:
@@ -214,8 +218,10 @@ class Network:
         return a
 
     # ---- backward ---------------------------------------------------------------------------
-    def _forward_backward(self, x: Array, y: Array) -> None:
-        """Feedforward keeping z^l and a^l, then BP1 and BP2 for every δ^l (x, y checked)."""
+    def _forward_backward(self, x: Array, y: Array) -> tuple[list[Array], list[Array],
+                                                              list[Array]]:
+        """Feedforward keeping z^l and a^l, then BP1 and BP2 for every δ^l: (zs, activations,
+        deltas), for x and y already checked."""
         activation = x
         activations = [x]  # a^1 = x, then one a^l per layer
         zs = []  # z^l = w^l a^{l-1} + b^l
@@ -232,7 +238,7 @@ class Network:
         for l in range(n - 2, -1, -1):
             sp = self.layer_activations[l].prime(zs[l], activations[l + 1])
             deltas[l] = bp2_backpropagate_error(self.weights[l + 1], deltas[l + 1], sp)
-        self.zs, self.activations, self.deltas = zs, activations, deltas
+        return zs, activations, deltas
 
     def backprop(self, x: Any, y: Any) -> tuple[list[Array], list[Array]]:
         """``(nabla_b, nabla_w)``: the gradient of the cost C_x, layer by layer like the weights.
@@ -249,7 +255,7 @@ class Network:
                [2., 4.]])
         """
         x, y = self._pair(x, y)
-        self._forward_backward(x, y)
+        self.zs, self.activations, self.deltas = self._forward_backward(x, y)
         nabla_b = [bp3_bias_gradient(d) for d in self.deltas]
         nabla_w = [bp4_weight_gradient(d, a) for d, a in zip(self.deltas, self.activations)]
         return nabla_b, nabla_w
@@ -316,8 +322,9 @@ class Network:
         One pass forward and one backward with matrices instead of m passes with vectors (the
         chapter's Problem); BP4's δ^l (a^{l-1})^T then sums over the examples by itself.
         """
-        X, Y = self._stack(mini_batch, "mini_batch")
-        self._update(X, Y, _learning_rate(eta))
+        eta = _learning_rate(eta)
+        X, Y = self._stack(mini_batch, "mini_batch", not _DEFER_X_CHECK)
+        self._update(X, Y, eta, "mini_batch: x" if _DEFER_X_CHECK else None)
 
     def update_batch(self, X: Any, Y: Any, eta: float) -> None:
         """``update_mini_batch_matrix`` for a mini-batch already stacked: X (n_in, m), Y (n_out, m).
@@ -327,21 +334,24 @@ class Network:
         all at once; a step that would make any of them non-finite raises ``DivergenceError``
         and changes nothing.
         """
-        X, Y = self._pair(X, Y)
-        self._update(X, Y, _learning_rate(eta))
+        eta = _learning_rate(eta)
+        X, Y = self._pair(X, Y, not _DEFER_X_CHECK)
+        self._update(X, Y, eta, "input x" if _DEFER_X_CHECK else None)
 
-    def _update(self, X: Array, Y: Array, eta: float) -> None:
+    def _update(self, X: Array, Y: Array, eta: float, unchecked_x: str | None = None) -> None:
         # All or nothing: the new w and b of every layer are written into the spare set of
         # arrays, checked, and swapped in by one assignment, so an error or an interrupt leaves
         # the old network. numpy's overflow warnings are silenced: a non-finite result is a
-        # DivergenceError.
+        # DivergenceError. ``unchecked_x`` names X if it was not checked for nan and inf: a nan
+        # or inf in X makes the new w^1 non-finite (BP4 multiplies every entry of X, and
+        # 0·nan = 0·inf = nan), so X is checked only when the new parameters fail.
         spare = self._spare()
+        weights, biases = self._params
         with np.errstate(over="ignore", invalid="ignore"):
-            self._forward_backward(X, Y)
+            zs, activations, deltas = self._forward_backward(X, Y)
             step = eta / X.shape[1]
             for w, b, delta, a_prev, new_w, new_b in zip(
-                self.weights, self.biases, self.deltas, self.activations, spare.weights,
-                spare.biases
+                weights, biases, deltas, activations, spare.weights, spare.biases
             ):
                 scaled = delta * step  # (η/m) δ^l: n_l × m, smaller than ∂C/∂w^l to scale
                 bp4_weight_gradient(scaled, a_prev, out=new_w)  # BP4
@@ -349,8 +359,11 @@ class Network:
                 np.add.reduce(scaled, axis=1, keepdims=True, out=new_b)  # BP3, summed over x
                 np.subtract(b, new_b, out=new_b)
             finite = _all_finite(spare.flat)
+        if not finite and unchecked_x is not None:
+            _refuse_non_finite(X, unchecked_x, per_example=unchecked_x.endswith(": x"))
+        self.zs, self.activations, self.deltas = zs, activations, deltas
         if not finite:
-            raise _diverged(self.activations[-1], eta)
+            raise _diverged(activations[-1], eta)
         self._params = (list(spare.weights), list(spare.biases))
         self._slots = (self._slots[1], spare)  # type: ignore[index]
 
@@ -481,6 +494,36 @@ def _all_finite(flat: Array) -> bool:
     not BLAS: OpenBLAS's dot wakes a second thread for this size, ~30 µs a step on 2 cores and
     milliseconds when they are busy. Call it under ``np.errstate(over="ignore")``."""
     return math.isfinite(np.add.reduce(flat)) or bool(np.isfinite(flat).all())
+
+
+def _refuse_non_finite(a: Array, what: str, per_example: bool = False) -> None:
+    """A ValueError if ``a`` holds nan or inf, naming the first such column if ``per_example``."""
+    if not np.isfinite(a).all():
+        if per_example:
+            bad = int(np.argmin(np.isfinite(a).all(axis=0)))
+            raise ValueError(f"{what}[{bad}] contains nan or inf")
+        raise ValueError(f"{what} contains nan or inf")
+
+
+def _bp4_spreads_non_finite() -> bool:
+    """True if numpy's products here give nan or inf in every column k of δ (a^{l-1})^T where a
+    row k of a^{l-1} holds nan or inf, even where δ is 0 (IEEE: 0·nan = 0·inf = nan). The
+    optimized BLAS libraries multiply zeros through; the reference BLAS skips them, and with it
+    the inputs are checked up front."""
+    for m in (1, 3):
+        delta = np.zeros((2, m))
+        a = np.ones((4, m))
+        a[0, 0], a[2, m - 1] = np.nan, np.inf
+        for a_prev in (a, np.asfortranarray(a)):
+            with np.errstate(invalid="ignore"):
+                product = bp4_weight_gradient(delta, a_prev)
+            if np.isfinite(product[:, [0, 2]]).any():
+                return False
+    return True
+
+
+# whether update_batch and update_mini_batch_matrix may check X for nan and inf only on failure
+_DEFER_X_CHECK = _bp4_spreads_non_finite()
 
 
 def _learning_rate(eta: Any) -> float:
