@@ -20,8 +20,8 @@ from numpy.typing import NDArray
 from pathgrad.autograd._checks import positive_int, positive_number
 
 from ..train import DivergenceError
-from .activations import Activation, get_activation
-from .costs import UNBOUNDED, Cost, CrossEntropyCost, get_cost
+from .activations import SIGMOID, Activation, get_activation, sigmoid_unguarded
+from .costs import UNBOUNDED, Cost, CrossEntropyCost, QuadraticCost, get_cost
 from .equations import (
     Array,
     Example,
@@ -162,29 +162,30 @@ class Network:
             _refuse_non_finite(x, what)
         return x
 
-    def _pair(self, x: Any, y: Any, x_finite: bool = True) -> tuple[Array, Array]:
+    def _pair(self, x: Any, y: Any, x_finite: bool = True, y_finite: bool = True
+              ) -> tuple[Array, Array]:
         x = self._columns(x, self.sizes[0], "input x", x_finite)
-        y = self._columns(y, self.sizes[-1], "target y")
+        y = self._columns(y, self.sizes[-1], "target y", y_finite)
         if y.shape[1] != x.shape[1]:
             raise ValueError(f"x has {x.shape[1]} examples (columns) but y has {y.shape[1]}")
         return x, y
 
-    def _stack(self, data: Sequence[Example], what: str, x_finite: bool = True
-               ) -> tuple[Array, Array]:
+    def _stack(self, data: Sequence[Example], what: str, x_finite: bool = True,
+               y_finite: bool = True) -> tuple[Array, Array]:
         """A list of (x, y) column pairs as the matrices X = [x_1 ... x_m], Y = [y_1 ... y_m];
-        with ``x_finite=False`` the x's are not checked for nan and inf."""
+        with ``x_finite=False`` (``y_finite``) the x's (y's) are not checked for nan and inf."""
         if len(data) == 0:
             raise ValueError(f"{what} is empty")
         try:
             xs, ys = zip(*data)
         except (TypeError, ValueError):
             raise TypeError(f"{what} must be a list of (x, y) pairs") from None
-        X = self._stack_columns(xs, self.sizes[0], f"{what}: x", x_finite)
-        Y = self._stack_columns(ys, self.sizes[-1], f"{what}: y")
+        X = self._stack_columns(xs, self.sizes[0], what, "x", x_finite)
+        Y = self._stack_columns(ys, self.sizes[-1], what, "y", y_finite)
         return X, Y
 
-    def _stack_columns(self, columns: Sequence[Any], n: int, what: str, finite: bool = True
-                       ) -> Array:
+    def _stack_columns(self, columns: Sequence[Any], n: int, data: str, part: str,
+                       finite: bool = True) -> Array:
         # np.array of m columns (n, 1) is one copy into (m, n, 1); its transpose view is X with
         # the examples as contiguous columns (Fortran order), which BLAS reads as it is.
         m = len(columns)
@@ -193,6 +194,7 @@ class Network:
         except (TypeError, ValueError):
             stacked = np.empty(0)  # ragged or not numeric: report the first odd one below
         if stacked.shape != (m, n, 1):
+            what = f"{data}: {part}"
             for i, column in enumerate(columns):
                 if np.shape(column) != (n, 1):
                     raise ValueError(
@@ -201,7 +203,7 @@ class Network:
             raise TypeError(f"{what}: every entry must be a numeric ({n}, 1) array")
         X = stacked.reshape(m, n).T
         if finite:
-            _refuse_non_finite(X, what, per_example=True)
+            _refuse_non_finite(X, f"{data}: {part}", per_example=True)
         return X
 
     # ---- forward ----------------------------------------------------------------------------
@@ -218,10 +220,11 @@ class Network:
         return a
 
     # ---- backward ---------------------------------------------------------------------------
-    def _forward_backward(self, x: Array, y: Array) -> tuple[list[Array], list[Array],
-                                                              list[Array]]:
+    def _forward_backward(self, x: Array, y: Array, quiet: bool = False
+                          ) -> tuple[list[Array], list[Array], list[Array]]:
         """Feedforward keeping z^l and a^l, then BP1 and BP2 for every δ^l: (zs, activations,
-        deltas), for x and y already checked."""
+        deltas), for x and y already checked. ``quiet``: the caller silences numpy's overflow
+        warnings (then the sigmoid need not)."""
         activation = x
         activations = [x]  # a^1 = x, then one a^l per layer
         zs = []  # z^l = w^l a^{l-1} + b^l
@@ -229,7 +232,7 @@ class Network:
             z = w @ activation
             z += b
             zs.append(z)
-            activation = act.function(z)
+            activation = sigmoid_unguarded(z) if quiet and act is SIGMOID else act.function(z)
             activations.append(activation)
         # backward pass: BP1 at the output, then BP2 from l = L-1 down to the first hidden layer
         n = len(zs)
@@ -323,8 +326,8 @@ class Network:
         chapter's Problem); BP4's δ^l (a^{l-1})^T then sums over the examples by itself.
         """
         eta = _learning_rate(eta)
-        X, Y = self._stack(mini_batch, "mini_batch", not _DEFER_X_CHECK)
-        self._update(X, Y, eta, "mini_batch: x" if _DEFER_X_CHECK else None)
+        X, Y = self._stack(mini_batch, "mini_batch", not _DEFER_X_CHECK, not self._defers_y())
+        self._update(X, Y, eta, _LIST_NAMES)
 
     def update_batch(self, X: Any, Y: Any, eta: float) -> None:
         """``update_mini_batch_matrix`` for a mini-batch already stacked: X (n_in, m), Y (n_out, m).
@@ -335,20 +338,29 @@ class Network:
         and changes nothing.
         """
         eta = _learning_rate(eta)
-        X, Y = self._pair(X, Y, not _DEFER_X_CHECK)
-        self._update(X, Y, eta, "input x" if _DEFER_X_CHECK else None)
+        X, Y = self._pair(X, Y, not _DEFER_X_CHECK, not self._defers_y())
+        self._update(X, Y, eta, _MATRIX_NAMES)
 
-    def _update(self, X: Array, Y: Array, eta: float, unchecked_x: str | None = None) -> None:
+    def _defers_y(self) -> bool:
+        """True if a nan or inf in Y surely makes the new b^L non-finite, so that Y needs
+        checking only when the new parameters fail: the built-in costs' δ^L = (a − y) ⊙ ...
+        is nan or inf wherever y is (0·inf = nan), and BP3 sums it into b^L. A cost of one's
+        own might hide it: then Y is checked first."""
+        return type(self.cost) in (QuadraticCost, CrossEntropyCost)
+
+    def _update(self, X: Array, Y: Array, eta: float,
+                unchecked: tuple[str, str, bool] | None = None) -> None:
         # All or nothing: the new w and b of every layer are written into the spare set of
         # arrays, checked, and swapped in by one assignment, so an error or an interrupt leaves
         # the old network. numpy's overflow warnings are silenced: a non-finite result is a
-        # DivergenceError. ``unchecked_x`` names X if it was not checked for nan and inf: a nan
-        # or inf in X makes the new w^1 non-finite (BP4 multiplies every entry of X, and
-        # 0·nan = 0·inf = nan), so X is checked only when the new parameters fail.
+        # DivergenceError. ``unchecked`` names X and Y (and whether the errors name the
+        # example) if they may hold nan or inf: a nan or inf in X makes the new w^1 non-finite
+        # (BP4 multiplies every entry of X, and 0·nan = 0·inf = nan), one in Y the new b^L
+        # (see _defers_y), so they are checked only when the new parameters fail.
         spare = self._spare()
         weights, biases = self._params
         with np.errstate(over="ignore", invalid="ignore"):
-            zs, activations, deltas = self._forward_backward(X, Y)
+            zs, activations, deltas = self._forward_backward(X, Y, quiet=True)
             step = eta / X.shape[1]
             for w, b, delta, a_prev, new_w, new_b in zip(
                 weights, biases, deltas, activations, spare.weights, spare.biases
@@ -359,8 +371,10 @@ class Network:
                 np.add.reduce(scaled, axis=1, keepdims=True, out=new_b)  # BP3, summed over x
                 np.subtract(b, new_b, out=new_b)
             finite = _all_finite(spare.flat)
-        if not finite and unchecked_x is not None:
-            _refuse_non_finite(X, unchecked_x, per_example=unchecked_x.endswith(": x"))
+        if not finite and unchecked is not None:
+            x_name, y_name, per_example = unchecked
+            _refuse_non_finite(X, x_name, per_example)
+            _refuse_non_finite(Y, y_name, per_example)
         self.zs, self.activations, self.deltas = zs, activations, deltas
         if not finite:
             raise _diverged(activations[-1], eta)
@@ -437,7 +451,7 @@ class Network:
             xs, ys = zip(*test_data)
         except (TypeError, ValueError):
             raise TypeError("test_data must be a list of (x, y) pairs") from None
-        X = self._stack_columns(xs, self.sizes[0], "test_data: x")
+        X = self._stack_columns(xs, self.sizes[0], "test_data", "x")
         labels = np.array([int(np.argmax(y)) if np.ndim(y) else int(y) for y in ys])
         return X, labels
 
@@ -524,6 +538,10 @@ def _bp4_spreads_non_finite() -> bool:
 
 # whether update_batch and update_mini_batch_matrix may check X for nan and inf only on failure
 _DEFER_X_CHECK = _bp4_spreads_non_finite()
+# what update_batch and update_mini_batch_matrix call X and Y, and whether an error names the
+# example
+_MATRIX_NAMES = ("input x", "target y", False)
+_LIST_NAMES = ("mini_batch: x", "mini_batch: y", True)
 
 
 def _learning_rate(eta: Any) -> float:
