@@ -225,22 +225,25 @@ class Network:
         """Feedforward keeping z^l and a^l, then BP1 and BP2 for every δ^l: (zs, activations,
         deltas), for x and y already checked. ``quiet``: the caller silences numpy's overflow
         warnings (then the sigmoid need not)."""
+        weights, biases = self._params
+        layer_activations = self.layer_activations
         activation = x
         activations = [x]  # a^1 = x, then one a^l per layer
         zs = []  # z^l = w^l a^{l-1} + b^l
-        for w, b, act in zip(self.weights, self.biases, self.layer_activations):
+        for w, b, act in zip(weights, biases, layer_activations):
             z = w @ activation
             z += b
             zs.append(z)
             activation = sigmoid_unguarded(z) if quiet and act is SIGMOID else act.function(z)
             activations.append(activation)
         # backward pass: BP1 at the output, then BP2 from l = L-1 down to the first hidden layer
-        n = len(zs)
-        deltas: list[Array] = [np.empty(0)] * n
-        deltas[-1] = self.cost.delta(zs[-1], activations[-1], y, self.layer_activations[-1])
-        for l in range(n - 2, -1, -1):
-            sp = self.layer_activations[l].prime(zs[l], activations[l + 1])
-            deltas[l] = bp2_backpropagate_error(self.weights[l + 1], deltas[l + 1], sp)
+        delta = self.cost.delta(z, activation, y, layer_activations[-1])
+        deltas = [delta]  # δ^L first, reversed at the end
+        for l in range(len(zs) - 2, -1, -1):
+            sp = layer_activations[l].prime(zs[l], activations[l + 1])
+            delta = bp2_backpropagate_error(weights[l + 1], delta, sp)
+            deltas.append(delta)
+        deltas.reverse()
         return zs, activations, deltas
 
     def backprop(self, x: Any, y: Any) -> tuple[list[Array], list[Array]]:
