@@ -234,7 +234,9 @@ class Network:
             z = w @ activation
             z += b
             zs.append(z)
-            activation = sigmoid_unguarded(z) if quiet and act is SIGMOID else act.function(z)
+            # a copied network's activations are copies: compare the function, not the object
+            activation = (sigmoid_unguarded(z) if quiet and act.function is SIGMOID.function
+                          else act.function(z))
             activations.append(activation)
         # backward pass: BP1 at the output, then BP2 from l = L-1 down to the first hidden layer
         delta = self.cost.delta(z, activation, y, layer_activations[-1])
@@ -360,8 +362,8 @@ class Network:
         # example) if they may hold nan or inf: a nan or inf in X makes the new w^1 non-finite
         # (BP4 multiplies every entry of X, and 0·nan = 0·inf = nan), one in Y the new b^L
         # (see _defers_y), so they are checked only when the new parameters fail.
-        spare = self._spare()
-        weights, biases = self._params
+        slots, (weights, biases) = self._slots, self._params
+        spare = slots[0] if slots is not None and slots[1].holds(weights, biases) else self._spare()
         with np.errstate(over="ignore", invalid="ignore"):
             zs, activations, deltas = self._forward_backward(X, Y, quiet=True)
             step = eta / X.shape[1]
@@ -373,7 +375,11 @@ class Network:
                 np.subtract(w, new_w, out=new_w)
                 np.add.reduce(scaled, axis=1, keepdims=True, out=new_b)  # BP3, summed over x
                 np.subtract(b, new_b, out=new_b)
-            finite = _all_finite(spare.flat)
+            flat = spare.flat
+            # nan or inf anywhere makes the sum nan or inf; numpy's sum, not BLAS: OpenBLAS's
+            # dot wakes a second thread for this size (~30 µs a step on 2 cores, milliseconds
+            # when they are busy). If the sum overflows, the entries are checked one by one.
+            finite = math.isfinite(np.add.reduce(flat)) or bool(np.isfinite(flat).all())
         if not finite and unchecked is not None:
             x_name, y_name, per_example = unchecked
             _refuse_non_finite(X, x_name, per_example)
@@ -505,14 +511,6 @@ class _Slot:
                 and all(map(operator.is_, biases, self.biases)))
 
 
-def _all_finite(flat: Array) -> bool:
-    """True if no entry of the 1-d ``flat`` is nan or inf, by one pass: the sum is nan or inf if
-    any entry is (if the sum overflows, the entries are checked one by one). numpy's own sum,
-    not BLAS: OpenBLAS's dot wakes a second thread for this size, ~30 µs a step on 2 cores and
-    milliseconds when they are busy. Call it under ``np.errstate(over="ignore")``."""
-    return math.isfinite(np.add.reduce(flat)) or bool(np.isfinite(flat).all())
-
-
 def _refuse_non_finite(a: Array, what: str, per_example: bool = False) -> None:
     """A ValueError if ``a`` holds nan or inf, naming the first such column if ``per_example``."""
     if not np.isfinite(a).all():
@@ -548,6 +546,8 @@ _LIST_NAMES = ("mini_batch: x", "mini_batch: y", True)
 
 
 def _learning_rate(eta: Any) -> float:
+    if type(eta) is float and 0.0 < eta < math.inf:  # the common case, without three calls
+        return eta
     return positive_number("the learning rate eta", eta)
 
 
