@@ -340,7 +340,9 @@ class Network:
         The fast path: the new weights and biases are written into a second set of arrays kept
         between calls (no allocation), checked for nan and inf by one reduction, and swapped in
         all at once; a step that would make any of them non-finite raises ``DivergenceError``
-        and changes nothing.
+        and changes nothing. X and Y are checked for nan and inf only when that reduction fails
+        (a nan or inf in X or Y makes the new parameters non-finite), with the same ValueError
+        as a check up front, and nothing changed either.
         """
         eta = _learning_rate(eta)
         X, Y = self._pair(X, Y, not _DEFER_X_CHECK, not self._defers_y())
