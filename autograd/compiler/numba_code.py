@@ -82,7 +82,7 @@ def _function(name: str, m: Dialect) -> str:
     if isinstance(f, functools.partial) and f.func in HELPERS.values():
         params = list(inspect.signature(f.func).parameters)[1:]
         body = _text(f.func(m, *(m.sym(p) for p in params)))
-        return f"@_inline\ndef f_{name}({', '.join(params)}):\n    return {body}\n"
+        return f"@_jit\ndef f_{name}({', '.join(params)}):\n    return {body}\n"
     if isinstance(f, types.BuiltinFunctionType):
         called: str = f.__name__
         for module, prefix in ((math, "math."), (builtins, "")):
@@ -91,7 +91,7 @@ def _function(name: str, m: Dialect) -> str:
     if isinstance(f, types.FunctionType) and f.__code__.co_freevars == ():
         source = textwrap.dedent(inspect.getsource(f))
         source = re.sub(rf"^def {re.escape(f.__name__)}\(", f"def f_{name}(", source, flags=re.M)
-        return f"@_inline\n{source}"
+        return f"@_jit\n{source}"
     raise Unsupported(f"FLOAT_MATH.{name} ({f!r}) has no numba form: not a math or builtin "
                       "function, a rule helper or a plain Python function")
 
