@@ -232,19 +232,23 @@ def _accumulate(order: list[V], output: Node, gradient: float) -> None:
         output.grad = float(gradient)
         if steps:
             _propagate_with_steps(order, steps)
+            for node, before in zip(order, saved):
+                if not node._edges:
+                    _add_to_leaf(node, before)
         else:
-            _propagate(order)
-        # Leaves accumulate: this call's whole gradient is added to what they held before.
-        # Every node has a path to a leaf, so an overflow anywhere shows at some leaf.
-        for node, before in zip(order, saved):
-            if not node._edges:
-                node.grad += before
-                if refused(node.grad):
-                    raise overflow_error("backward", node)
+            _propagate(order, saved)
     except BaseException:
         for node, before in zip(order, saved):
             node.grad = before
         raise
+
+
+def _add_to_leaf(leaf: Node, before: float) -> None:
+    """Leaves accumulate: this call's whole gradient is added to what the leaf held before.
+    Every node has a path to a leaf, so an overflow anywhere shows at some leaf."""
+    leaf.grad += before
+    if refused(leaf.grad):
+        raise overflow_error("backward", leaf)
 
 
 def _closure_steps(order: list[V]) -> dict[V, Callable[[], None]]:
@@ -271,8 +275,9 @@ def _propagate_with_steps(order: list[V], steps: dict[V, Callable[[], None]]) ->
             parent.grad += g * rate
 
 
-def _propagate(order: list[V]) -> None:
-    """The reverse sweep on ``.grad`` (zeroed, the output's seeded): each parent += grad × rate.
+def _propagate(order: list[V], saved: list[float]) -> None:
+    """The reverse sweep on ``.grad`` (zeroed, the output's seeded): each parent += grad × rate;
+    a leaf's sum is complete when the sweep reaches it, and its ``saved`` grad is added then.
 
     The engine's special-cased sweep: + and × written out, the sums in the nodes' slots instead
     of a dict, and a node whose grad is 0 skipped. On micrograd's demo step (benchmarks.ab,
@@ -280,7 +285,7 @@ def _propagate(order: list[V]) -> None:
     50-56 ms: a fifth of the step. ``test_backward.py::test_grad_is_pure_and_equals_backward``
     pins the two equal.
     """
-    for node in reversed(order):
+    for node, before in zip(reversed(order), reversed(saved)):
         edges = node._edges
         n = len(edges)
         if n == 2:  # unary and binary nodes without an iterator: most of a graph
@@ -301,6 +306,8 @@ def _propagate(order: list[V]) -> None:
             it = iter(edges)
             for parent, rate in zip(it, it):
                 parent.grad += g * rate
+        else:
+            _add_to_leaf(node, before)
 
 
 def overflow_error(where: str, node: Node) -> OverflowError:
