@@ -53,3 +53,27 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
             return str(super()._split_scope(nodeid))
 
     return ModuleFixtureScheduling(config, log)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def one_numba_kernel() -> Any:
+    """Every numba replay of the suite on the built-in rows runs on one interpreter with every
+    row's branch (compiled once per machine, loaded by each worker), not one per op set as for
+    a user (dozens of op sets here, a few seconds of numba each on a cold cache). A tape with a
+    row registered by a test (``cosh``) still gets its own small interpreter."""
+    import importlib.util
+
+    if importlib.util.find_spec("numba") is None:
+        yield
+        return
+    from pathgrad.autograd.compiler import numba_code, replay_numba
+
+    original, base = replay_numba.kernel, numba_code.supported()
+
+    def kernel(ops: Any = None) -> Any:
+        wanted = base if ops is None else set(ops)
+        return original(base if wanted <= base else wanted)
+
+    replay_numba.kernel = kernel
+    yield
+    replay_numba.kernel = original

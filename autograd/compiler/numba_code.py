@@ -28,6 +28,7 @@ import math
 import re
 import textwrap
 import types
+from collections.abc import Iterable
 from typing import Any
 
 from ..rules import FLOAT_MATH, HELPERS, ROWS, Rule
@@ -107,10 +108,12 @@ def functions_source(names: list[str]) -> str:
     return "\n".join(done[n] for n in sorted(done))
 
 
-def opcodes() -> dict[str, int]:
-    """The op code of each row the interpreter runs (fixed arity: ≤ 2 Values, ≤ 1 constant;
-    variable: ``FOLDS``), by name, in a fixed order."""
-    names = [name for name in sorted(ROWS) if _shape(ROWS[name]) is not None]
+def opcodes(ops: Iterable[str] | None = None) -> dict[str, int]:
+    """The op code of each row of ``ops`` (default: every row) the interpreter runs (fixed
+    arity: ≤ 2 Values, ≤ 1 constant; variable: ``FOLDS``), by name, in sorted order: the same
+    op set always gets the same codes."""
+    chosen = ROWS if ops is None else ops
+    names = [name for name in sorted(chosen) if _shape(ROWS[name]) is not None]
     return {name: k for k, name in enumerate(names)}
 
 
@@ -372,6 +375,8 @@ def _one_source(branches: list[tuple[int, list[str], list[str]]]) -> list[str]:
 
 def _dispatch(branches: list[tuple[int, list[str]]]) -> list[str]:
     """``if op == k:`` branches as a balanced tree of comparisons (a few tests per op)."""
+    if not branches:
+        return ["pass"]
     if len(branches) == 1:
         return branches[0][1]
     mid = len(branches) // 2
@@ -379,9 +384,11 @@ def _dispatch(branches: list[tuple[int, list[str]]]) -> list[str]:
             "else:", *_indent(_dispatch(branches[mid:]), 1)]
 
 
-def kernel_source(cache: bool) -> tuple[str, dict[str, int]]:
-    """The interpreter's module source (numba's disk cache on or off) and the op codes."""
-    codes = opcodes()
+def kernel_source(cache: bool, ops: Iterable[str] | None = None) -> tuple[str, dict[str, int]]:
+    """The interpreter's module source (numba's disk cache on or off) with branches for the rows
+    of ``ops`` only (default: every row; numba compiles each branch, so a tape's interpreter
+    holds its own ops'), and the op codes."""
+    codes = opcodes(ops)
     m = Dialect()
     fwd: list[tuple[int, list[str]]] = []
     bwd: list[tuple[int, list[str]]] = []

@@ -39,7 +39,7 @@ import os
 import sys
 import tempfile
 import types
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -55,7 +55,8 @@ BLOCK_BYTES = 1 << 19
 """Values and adjoints of one block of examples take about this many bytes (in L2 cache)."""
 
 _CMP = {"<": 0, "<=": 1, ">": 2, ">=": 3}
-_KERNELS: dict[Any, tuple[Any, dict[str, int], str]] = {}
+_KERNELS: list[tuple[dict[str, Any], tuple[Any, dict[str, int], str]]] = []
+"""The kernels compiled in this process, with the rows they were written from."""
 
 
 def available() -> bool:
@@ -72,27 +73,31 @@ def cache_dir() -> Path:
     return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "pathgrad"
 
 
-def kernel() -> tuple[Any, dict[str, int], str]:
-    """The interpreter module for the rows registered now, its op codes and its source."""
-    key = tuple((name, id(rule)) for name, rule in ROWS.items())
-    found = _KERNELS.get(key)
-    if found is None:
-        try:
-            import numba
-        except ImportError as error:
-            raise ImportError(
-                "backend='numba' needs numba: pip install 'pathgrad[numba]'") from error
-        source, codes = nc.kernel_source(cache=True)
-        digest = hashlib.sha256(f"{source}{numba.__version__}{sys.version}".encode()
-                                ).hexdigest()[:20]
-        module = _from_file(source, digest)
-        if module is None:  # no writable cache folder: compiled anew in each process
-            source = nc.kernel_source(cache=False)[0]
-            module = types.ModuleType(f"_pathgrad_kernel_{digest}")
-            exec(compile(source, f"<pathgrad numba kernel {digest}>", "exec"), vars(module))
-        with _lock(cache_dir() / "numba" / "compile.lock"):
-            _warm(module)
-        found = _KERNELS[key] = (module, codes, source)
+def kernel(ops: Iterable[str] | None = None) -> tuple[Any, dict[str, int], str]:
+    """An interpreter module with branches for ``ops`` (default: every row the interpreter can
+    run), its op codes and its source: one compiled in this process for a superset of them with
+    the same rows, else the one for exactly ``ops`` (loaded from the disk cache, or compiled
+    and stored there: once per machine for each op set)."""
+    wanted = sorted(nc.supported() if ops is None else set(ops))
+    rows = {name: ROWS[name] for name in wanted}
+    for have, found in _KERNELS:
+        if all(have.get(name) is rule for name, rule in rows.items()):
+            return found
+    try:
+        import numba
+    except ImportError as error:
+        raise ImportError("backend='numba' needs numba: pip install 'pathgrad[numba]'") from error
+    source, codes = nc.kernel_source(cache=True, ops=wanted)
+    digest = hashlib.sha256(f"{source}{numba.__version__}{sys.version}".encode()).hexdigest()[:20]
+    module = _from_file(source, digest)
+    if module is None:  # no writable cache folder: compiled anew in each process
+        source = nc.kernel_source(cache=False, ops=wanted)[0]
+        module = types.ModuleType(f"_pathgrad_kernel_{digest}")
+        exec(compile(source, f"<pathgrad numba kernel {digest}>", "exec"), vars(module))
+    with _lock(cache_dir() / "numba" / "compile.lock"):
+        _warm(module)
+    found = (module, codes, source)
+    _KERNELS.append((rows, found))
     return found
 
 
@@ -180,15 +185,17 @@ class NumbaReplay:
     def __init__(self, tape: Tape, S: np.ndarray, GS: np.ndarray) -> None:
         self.tape = t = tape
         self.S, self.GS = S, GS
-        self.module, codes, source = kernel()
-        self.source_parts = [source]
-        """The interpreter's source (the same for every tape: the tables are the program)."""
         ops = [i for i in range(t.n) if t.parents[i] and t.batched[i]]
-        for i in ops:
-            if t.ops[i] not in codes:
+        names = {t.ops[i] for i in ops}
+        runs = nc.supported()
+        for name in sorted(names):
+            if name not in runs:
                 raise nc.Unsupported(
-                    f"the numba back end has no branch for op {t.ops[i]!r} (its row's arity "
+                    f"the numba back end has no branch for op {name!r} (its row's arity "
                     "or functions); use backend='numpy'")
+        self.module, codes, source = kernel(names)
+        self.source_parts = [source]
+        """The interpreter's source (the tape's ops' branches; the tables are the program)."""
         self.row = row = [-1] * t.n
         n_rows = 0
         for i in range(t.n):

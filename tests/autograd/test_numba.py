@@ -104,7 +104,15 @@ def test_the_branches_are_written_by_the_rows() -> None:
     w = Value(2.0)
     step = compile(lambda x: (w * x).tanh(), [w], backend="numba")
     step([0.5])
-    assert step.source["numba"] == replay_numba.kernel()[2]
+    assert step.source["numba"] == replay_numba.kernel({"mul", "tanh"})[2]
+
+
+def test_an_interpreter_holds_only_its_ops_branches() -> None:
+    source, codes = numba_code.kernel_source(cache=False, ops=["relu", "mul", "wsum"])
+    assert codes == {"mul": 0, "relu": 1, "wsum": 2}  # sorted: the same set, the same codes
+    assert "V[o, i] = x0 * x1" in source and "f_dtanh" not in source and "f_exp" not in source
+    assert source.count("if op < ") == 2 * 4  # three branches each in four functions
+    assert numba_code.kernel_source(cache=False, ops=["mul", "relu", "wsum"])[0] == source
 
 
 def test_a_row_it_has_no_branch_for_goes_to_numpy() -> None:
@@ -121,7 +129,7 @@ def test_a_row_it_has_no_branch_for_goes_to_numpy() -> None:
 
 
 def test_the_interpreter_module_is_cached_under_a_hash_of_its_source() -> None:
-    module, _, source = replay_numba.kernel()
+    module, _, source = replay_numba.kernel({"mul", "relu"})
     assert module.__file__.startswith(str(replay_numba.cache_dir()))
     with open(module.__file__) as f:
         assert f.read() == source
