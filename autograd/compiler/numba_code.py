@@ -175,28 +175,19 @@ import math
 import numba
 
 _jit = numba.njit(cache=CACHE, error_model="numpy", nogil=True)
-_inline = numba.njit(cache=CACHE, error_model="numpy", nogil=True, inline="always")
 
 '''
 
 _RUNTIME = '''
-@_inline
-def _side(kind, k, C, S, V, i):
-    if kind == 0:
-        return V[k, i]
-    if kind == 1:
-        return S[k]
-    return C[k]
-
-
 @_jit
 def _flipped(guards, C, S, V, n):
     for j in range(guards.shape[0]):
         cmp = guards[j, 0]
         want = guards[j, 5] == 1
+        kx, ky = guards[j, 2], guards[j, 4]
         for i in range(n):
-            x = _side(guards[j, 1], guards[j, 2], C, S, V, i)
-            y = _side(guards[j, 3], guards[j, 4], C, S, V, i)
+            x = V[kx, i] if guards[j, 1] == 0 else (S[kx] if guards[j, 1] == 1 else C[kx])
+            y = V[ky, i] if guards[j, 3] == 0 else (S[ky] if guards[j, 3] == 1 else C[ky])
             if cmp == 0:
                 r = x < y
             elif cmp == 1:
@@ -211,22 +202,51 @@ def _flipped(guards, C, S, V, n):
 
 
 @_jit
-def run(code, args, guards, scalars, C, S, GS, X, inrow, out, V, G, root, groot, with_grad,
-        check):
-    """Replay the tape over the batch X (inputs, examples) in blocks of V's width; gives
-    (status, the outputs' sum, GS's sum): status 0, or 1 where a guard flips, 2 where an
-    input is not finite (check). GS gets each scalar's adjoint summed over the batch."""
-    B = X.shape[1]
+def _start(GS, X, with_grad, check):
     if with_grad:
         for k in range(GS.shape[0]):
             GS[k] = 0.0
     if check:
         total = 0.0
         for k in range(X.shape[0]):
-            for i in range(B):
+            for i in range(X.shape[1]):
                 total += X[k, i] * X[k, i]
-        if not total - total == 0.0:
-            return 2, 0.0, 0.0
+        return total - total == 0.0
+    return True
+
+
+@_jit
+def run1(code, args, guards, scalars, C, S, GS, X, inrow, out, V, G, root, groot, with_grad,
+         check):
+    """``runs`` on one example, through the one-example functions (compiled apart, on the
+    first such call)."""
+    if not _start(GS, X, with_grad, check):
+        return 2, 0.0, 0.0
+    for k in range(inrow.shape[0]):
+        if inrow[k] >= 0:
+            V[inrow[k], 0] = X[k, 0]
+    _forward1(code, args, C, S, V)
+    if _flipped(guards, C, S, V, 1):
+        return 1, 0.0, 0.0
+    out[0] = V[root, 0]
+    sum_gs = 0.0
+    if with_grad:
+        G[groot, 0] = 1.0
+        _backward1(code, args, C, S, GS, V, G)
+        for k in range(GS.shape[0]):
+            sum_gs += GS[k]
+    return 0, out[0], sum_gs
+
+
+@_jit
+def runs(code, args, guards, scalars, C, S, GS, X, inrow, out, V, G, root, groot, with_grad,
+         check):
+    """Replay the tape over the batch X (inputs, examples) in blocks of V's width; gives
+    (status, the outputs' sum, GS's sum): status 0, or 1 where a guard flips, 2 where an
+    input is not finite (check). GS gets each scalar's adjoint summed over the batch."""
+    if not _start(GS, X, with_grad, check):
+        return 2, 0.0, 0.0
+    B = X.shape[1]
     blk = V.shape[1]
     sum_out = 0.0
     for start in range(0, B, blk):
@@ -236,18 +256,14 @@ def run(code, args, guards, scalars, C, S, GS, X, inrow, out, V, G, root, groot,
             if r >= 0:
                 for i in range(n):
                     V[r, i] = X[k, start + i]
-        if n > 1:
-            for k in range(scalars.shape[0]):
-                s = S[scalars[k, 2]]
-                r = scalars[k, 0]
-                g = scalars[k, 1]
-                for i in range(n):
-                    V[r, i] = s
-                    G[g, i] = 0.0
-        if n == 1:
-            _forward1(code, args, C, S, V)
-        else:
-            _forward(code, args, C, S, V, n)
+        for k in range(scalars.shape[0]):
+            s = S[scalars[k, 2]]
+            r = scalars[k, 0]
+            g = scalars[k, 1]
+            for i in range(n):
+                V[r, i] = s
+                G[g, i] = 0.0
+        _forward(code, args, C, S, V, n)
         if _flipped(guards, C, S, V, n):
             return 1, 0.0, 0.0
         for i in range(n):
@@ -256,16 +272,13 @@ def run(code, args, guards, scalars, C, S, GS, X, inrow, out, V, G, root, groot,
         if with_grad:
             for i in range(n):
                 G[groot, i] = 1.0
-            if n == 1:
-                _backward1(code, args, C, S, GS, V, G)
-            else:
-                _backward(code, args, C, S, GS, V, G, n)
-                for k in range(scalars.shape[0]):
-                    g = scalars[k, 1]
-                    total = 0.0
-                    for i in range(n):
-                        total += G[g, i]
-                    GS[scalars[k, 2]] += total
+            _backward(code, args, C, S, GS, V, G, n)
+            for k in range(scalars.shape[0]):
+                g = scalars[k, 1]
+                total = 0.0
+                for i in range(n):
+                    total += G[g, i]
+                GS[scalars[k, 2]] += total
     sum_gs = 0.0
     if with_grad:
         for k in range(GS.shape[0]):

@@ -49,7 +49,7 @@ from ..rules import ROWS
 from . import numba_code as nc
 from .tape import Tape
 
-__all__ = ["BLOCK_BYTES", "NumbaReplay", "available", "cache_dir", "kernel"]
+__all__ = ["BLOCK_BYTES", "NumbaReplay", "available", "cache_dir", "entry", "kernel"]
 
 BLOCK_BYTES = 1 << 19
 """Values and adjoints of one block of examples take about this many bytes (in L2 cache)."""
@@ -94,8 +94,6 @@ def kernel(ops: Iterable[str] | None = None) -> tuple[Any, dict[str, int], str]:
         source = nc.kernel_source(cache=False, ops=wanted)[0]
         module = types.ModuleType(f"_pathgrad_kernel_{digest}")
         exec(compile(source, f"<pathgrad numba kernel {digest}>", "exec"), vars(module))
-    with _lock(cache_dir() / "numba" / "compile.lock"):
-        _warm(module)
     found = (module, codes, source)
     _KERNELS.append((rows, found))
     return found
@@ -120,15 +118,20 @@ def _lock(path: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def _warm(module: Any) -> None:
-    """Compile (or load from numba's cache) the interpreter for the one signature it is called
-    with, on an empty tape."""
-    ints = np.zeros((0, nc.WIDTH), dtype=np.int64)
-    floats = np.zeros(1)
-    module.run(ints, np.zeros((0, nc.ARGS_WIDTH), dtype=np.int64),
-               np.zeros((0, 6), dtype=np.int64), np.zeros((0, 3), dtype=np.int64), floats,
-               floats, np.zeros(1), np.zeros((1, 1)), np.zeros(0, dtype=np.int64), np.zeros(1),
-               np.zeros((3, 1)), np.zeros((4, 1)), 0, 0, True, True)
+def entry(module: Any, name: str) -> Any:
+    """The interpreter's ``run1`` (one example) or ``runs`` (blocks of examples), compiled for
+    the one signature it is called with (or loaded from numba's cache) on its first use: a
+    batch-1 user compiles only the one-example half."""
+    run = getattr(module, name)
+    if not run.signatures:
+        with _lock(cache_dir() / "numba" / "compile.lock"):
+            ints = np.zeros((0, nc.WIDTH), dtype=np.int64)
+            floats = np.zeros(1)
+            run(ints, np.zeros((0, nc.ARGS_WIDTH), dtype=np.int64),
+                np.zeros((0, 6), dtype=np.int64), np.zeros((0, 3), dtype=np.int64), floats,
+                floats, np.zeros(1), np.zeros((1, 1)), np.zeros(0, dtype=np.int64), np.zeros(1),
+                np.zeros((3, 1)), np.zeros((4, 1)), 0, 0, True, True)
+    return run
 
 
 def _from_file(source: str, digest: str) -> Any:
@@ -222,7 +225,7 @@ class NumbaReplay:
         self._buffers: dict[int, tuple[Any, ...]] = {}
         self._last: tuple[Any, ...] = (-1,)
         self.root = self.row[t.root]
-        self._run = self.module.run
+        self._runs: dict[bool, Any] = {}
 
     def _ref(self, p: int) -> int:
         """Operand ``p`` on one example: its value row, or ``-1 - k`` for the scalar ``S[k]``."""
@@ -370,7 +373,11 @@ class NumbaReplay:
             for k, x in enumerate(xs):
                 X[k] = x
         out = np.empty(batch)
-        status, total, gs_total = self._run(
+        one = batch == 1
+        run = self._runs.get(one)
+        if run is None:
+            run = self._runs[one] = entry(self.module, "run1" if one else "runs")
+        status, total, gs_total = run(
             self.code, self.args, self.guards, self.scalars, self.consts, S, self.GS, X,
             self.inrow, out, last[1], last[2], self.root, self.groot, with_grad, check)
         return status, out, self.GS, total, gs_total
