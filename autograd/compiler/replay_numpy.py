@@ -39,6 +39,7 @@ from typing import Any
 import numpy as np
 
 from ..rules import ROWS
+from .numpy_fused import fused
 from .numpy_math import NUMPY_MATH
 from .symbolic import Sym, SymMath, literal, term
 from .tape import Group, GuardFlip, NonFiniteInput, Tape, build, chunks, plan
@@ -168,6 +169,24 @@ def _rate_form(forward: Any, rate: Any, o: str) -> str | None:
     if f is not None and f[1] == r[1] and (f[0], r[0]) in FAST_OF_OUTPUT:
         return FAST_OF_OUTPUT[f[0], r[0]].replace("{o}", o)
     return FAST[r[0]].replace("{x}", r[1])
+
+
+FUSED_OF_OUTPUT = {("relu", "step"): "times_step"}
+"""δ times a rate read off the output, in one pass: the ``numpy_fused`` ufunc of that name."""
+
+
+def _fused_form(forward: Any, rate: Any, code: _Code) -> str | None:
+    """``δ · rate`` as one fused ufunc call into ``{out}``, reading the output ``{o}``, where
+    ``rate`` is read off ``forward``'s output (``FAST_OF_OUTPUT``) and the ufunc is built."""
+    r, f = _fast(rate), _fast(forward)
+    if r is None or f is None or f[1] != r[1] or (f[0], r[0]) not in FUSED_OF_OUTPUT:
+        return None
+    name = FUSED_OF_OUTPUT[f[0], r[0]]
+    ufunc = fused(name)
+    if ufunc is None:
+        return None
+    code.names[name] = ufunc
+    return f"{name}(d, {{o}}, out={{out}})"
 
 
 def _unique(rows: list[int]) -> bool:
@@ -395,7 +414,9 @@ class NumpyReplay:
         if not any(t.needs_grad[i] for i in members):
             return None
         gwb = code.const(self.GS[wb_idx[0] : wb_idx[0] + len(wb_idx)].reshape(k, n + 1))
-        w = code.const(wb[:, :n])
+        # BP2, Wᵀ δ: a layer of one neuron (an MLP's output) broadcasts its weights' column times
+        # the δ row, each entry one product as eager makes it (a BLAS outer product: 3× slower)
+        back = f"d * {code.const(wb[:, :n].T)}" if k == 1 else f"{code.const(wb[:, :n])}.T @ d"
         into_a = any(t.needs_grad[p] for p in a_nodes)
 
         z_rows = [self.row[i] for i in members]
@@ -404,7 +425,7 @@ class NumpyReplay:
             lines = [self._read(code, z_rows, block=True),
                      self._into_scalars(gwb, wb_idx, f"d @ {a1.format('V')}.T")]
             if into_a:
-                lines.append(self._add(code, a_rows, f"{w}.T @ d", block=True))
+                lines.append(self._add(code, a_rows, back, block=True))
             self._give_back(z_rows)
             return "; ".join(lines)
 
@@ -437,7 +458,8 @@ class NumpyReplay:
                      self._into_scalars(gw, w_idx, f"d @ {a.format('V')}.T"),
                      self._into_scalars(gb, b_idx, "d.sum(axis=1)")]
             if into_a:
-                lines.append(self._add(code, a_rows, f"{w}.T @ d", block=True))
+                back = f"d * {w}.T" if k == 1 else f"{w}.T @ d"  # as in _matmul
+                lines.append(self._add(code, a_rows, back, block=True))
             self._give_back(z_rows)
             return "; ".join(lines)
 
@@ -515,9 +537,13 @@ class NumpyReplay:
                     for j in src:
                         self._gs_written[j] = True
                 elif (form := _rate_form(value, rate, o)) and self._fresh(rows):
-                    # the rate straight into new rows, then times δ: no temporary
+                    # the rate straight into new rows, then times δ: no temporary (or δ times
+                    # the rate in one pass, where a fused ufunc is built)
                     target, gather = code.gview(self._gtake(rows))
-                    if gather is None:
+                    fused = _fused_form(value, rate, code)
+                    if gather is None and fused:
+                        lines.append(fused.format(o=o, out=target))
+                    elif gather is None:
                         lines.append(form.format(out=target))
                         lines.append(f"np.multiply({target}, d, out={target})")
                     else:

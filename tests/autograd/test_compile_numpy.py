@@ -6,12 +6,14 @@ the helpers' fast forms are pinned to the rule table's helpers on special values
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 from test_compile import assert_matches
 
 from pathgrad.autograd import Value, compile, ieee, weighted_sum
-from pathgrad.autograd.compiler import replay_numpy
+from pathgrad.autograd.compiler import numpy_fused, replay_numpy
 from pathgrad.autograd.compiler.numpy_math import NUMPY_MATH
 from pathgrad.nn import MLP
 
@@ -138,3 +140,64 @@ def test_non_finite_inputs_after_the_trace_are_refused_by_name_and_huge_ones_pas
     # 1e200² overflows the dot; the entries are finite, so the call goes through: closed form
     loss, grads = step.value_and_grad([1e200, 0.0], [1.0, 2.0], [3.0, 4.0], reduction="sum")
     assert loss == 2e200 + (11.0 if used else 3.0) and grads.tolist() == [1e200]
+
+
+# ---- large batches: the fused relu backward, odd sizes and chunk edges against PyTorch ---------
+def test_the_fused_relu_backward_equals_the_rule_helpers_bit_for_bit() -> None:
+    pytest.importorskip("numba")
+    times_step = numpy_fused.fused("times_step")
+    assert times_step is not None  # numba is here: the fused ufunc must build and pass its pin
+    d, x = (a.ravel() for a in np.meshgrid(np.repeat(SPECIAL, 3), SPECIAL))
+    o = NUMPY_MATH.relu(x)
+    out = np.full_like(d, 7.0)
+    with np.errstate(all="ignore"):
+        times_step(d, o, out=out)
+        want = d * NUMPY_MATH.step(x)
+    np.testing.assert_array_equal(out, want)
+    np.testing.assert_array_equal(np.signbit(out), np.signbit(want))
+
+
+def _torch_demo(model: MLP, X: np.ndarray, Y: np.ndarray, l2: bool) -> tuple[float, np.ndarray]:
+    """The demo loss and its gradient in PyTorch float64, in micrograd's parameter order."""
+    torch = pytest.importorskip("torch")
+    tensors = []
+    for layer in model.layers:
+        W = torch.tensor([[w.data for w in n.w] for n in layer.neurons], dtype=torch.float64)
+        b = torch.tensor([n.b.data for n in layer.neurons], dtype=torch.float64)
+        tensors.append((W.requires_grad_(True), b.requires_grad_(True)))
+    a = torch.tensor(X)
+    for k, (W, b) in enumerate(tensors):
+        a = a @ W.T + b
+        a = torch.relu(a) if k < len(tensors) - 1 else a
+    loss = torch.relu(1 - torch.tensor(Y) * a[:, 0]).mean()
+    if l2:
+        loss = loss + 1e-4 * sum((W * W).sum() + (b * b).sum() for W, b in tensors)
+    loss.backward()
+    flat = [g for W, b in tensors for j in range(W.shape[0])
+            for g in (*W.grad[j].tolist(), float(b.grad[j]))]
+    return loss.item(), np.array(flat)
+
+
+@pytest.mark.parametrize("with_numba", [True, False])
+@pytest.mark.parametrize("l2", [True, False])
+@pytest.mark.parametrize(("chunk", "batch"), [(None, 1), (None, 3), (None, 5001),
+                                              (1000, 999), (1000, 1000), (1000, 2501)])
+def test_demo_at_large_and_odd_batches_and_chunk_edges_against_pytorch_float64(
+    chunk: int | None, batch: int, l2: bool, with_numba: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if with_numba:
+        pytest.importorskip("numba")
+    else:  # numpy's own forms, as without the extra
+        monkeypatch.setattr(replay_numpy, "fused", lambda name: None)
+    if chunk is not None:  # chunks of `chunk` examples
+        monkeypatch.setattr(replay_numpy, "MAX_ENTRIES", 1)
+        monkeypatch.setattr(replay_numpy, "MIN_CHUNK", chunk)
+    model, params, loss = _demo(l2)
+    step = compile(loss, params, backend="numpy")
+    rng = np.random.default_rng(batch)
+    X, Y = rng.normal(size=(batch, 2)), np.sign(rng.normal(size=batch))
+    value, grads = step.value_and_grad(X[:, 0], X[:, 1], Y)
+    want_value, want_grads = _torch_demo(model, X, Y, l2)
+    assert math.isclose(value, want_value, rel_tol=1e-12)
+    np.testing.assert_allclose(grads, want_grads, rtol=1e-10, atol=1e-13)
+    assert ("times_step" in step.source["numpy"]) == with_numba
