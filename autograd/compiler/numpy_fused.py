@@ -23,9 +23,10 @@ from typing import Any
 
 import numpy as np
 
+from ..rules import _wsum_forward
 from .numpy_math import NUMPY_MATH
 
-__all__ = ["SPECIAL", "fused"]
+__all__ = ["FEW", "SPECIAL", "fused", "layer"]
 
 SPECIAL = np.array([-0.0, 0.0, np.nan, np.inf, -np.inf, 5e-324, -5e-324, 1e-300, -1e300, 2.5])
 """The values every fused ufunc is checked on (as both operands), against the rule helpers."""
@@ -66,6 +67,73 @@ def _build(name: str) -> Any:
     with np.errstate(all="ignore"):
         ok = _same_bits(ufunc(d, o), want(d, o))
     return ufunc if ok else None
+
+
+FEW = 3
+"""A layer of at most this many inputs runs as ``numpy_fused.layer`` (numba) where it is built."""
+
+_LAYER = """
+def layer(WB, A, Z{r_arg}):
+    # Z = [W b] [A; 1] as the rule's wsum adds it up (b first, then each w a in turn){r_doc}
+    {rows} = {a_rows}
+    for i in range(WB.shape[0]):
+        b, {ws} = WB[i, {n}], {w_i}
+        zi{r_i} = Z[i]{r_row}
+        for e in range(A.shape[1]):
+            z = b + {terms}
+            zi[e] = z{r_set}
+"""
+
+
+def _layer_source(n: int, relu: bool) -> str:
+    return _LAYER.format(
+        n=n, rows=", ".join(f"a{j}" for j in range(n)) + ("," if n == 1 else ""),
+        a_rows=", ".join(f"A[{j}]" for j in range(n)) + ("," if n == 1 else ""),
+        ws=", ".join(f"w{j}" for j in range(n)), w_i=", ".join(f"WB[i, {j}]" for j in range(n)),
+        terms=" + ".join(f"w{j} * a{j}[e]" for j in range(n)),
+        r_arg=", R" if relu else "", r_doc="; R = relu(Z) in the same pass" if relu else "",
+        r_i=", ri" if relu else "", r_row=", R[i]" if relu else "",
+        r_set="\n            ri[e] = 0.0 if z <= 0.0 else z" if relu else "")
+
+
+def _want_layer(WB: np.ndarray, A: np.ndarray, relu: bool) -> tuple[np.ndarray, ...]:
+    n = WB.shape[1] - 1
+    z = _wsum_forward(NUMPY_MATH, *(WB[:, j : j + 1] for j in range(n)), *A[:n], WB[:, n:])
+    return (z, NUMPY_MATH.relu(z)) if relu else (z,)
+
+
+def _build_layer(n: int, relu: bool) -> Any:
+    if importlib.util.find_spec("numba") is None:
+        return None
+    try:
+        import numba
+
+        scope: dict[str, Any] = {}
+        exec(_layer_source(n, relu), scope)
+        kernel = numba.njit(boundscheck=False)(scope["layer"])
+        rng = np.random.default_rng(0)
+        A = np.concatenate([rng.normal(size=(n, 64)), np.ones((1, 64))])
+        A[:n, : len(SPECIAL)] = SPECIAL
+        WB = rng.normal(size=(5, n + 1))
+        WB[0, 0] = 0.0
+        outs = [np.empty((5, 64)) for _ in range(1 + relu)]
+        with np.errstate(all="ignore"):
+            kernel(WB, A, *outs)
+            ok = all(map(_same_bits, outs, _want_layer(WB, A, relu)))
+    except Exception:  # a numba that cannot compile here: numpy's forms stay
+        return None
+    return kernel if ok else None
+
+
+def layer(n: int, relu: bool) -> Any:
+    """``layer(WB, A, Z[, R])`` for a layer of ``n ≤ FEW`` inputs: ``Z = [W b] [A; 1]`` summed in
+    the rule's order (bit for bit the eager engine's), and ``R = relu(Z)`` with it where ``relu``;
+    one pass instead of a BLAS product (slow for so few inputs) and a second for the relu. None
+    without numba or where it differs from the rows."""
+    key = f"layer{n}{'r' if relu else ''}"
+    if key not in _BUILT:
+        _BUILT[key] = _build_layer(n, relu)
+    return _BUILT[key]
 
 
 def fused(name: str) -> Any:

@@ -15,6 +15,7 @@ from test_compile import assert_matches
 from pathgrad.autograd import Value, compile, ieee, weighted_sum
 from pathgrad.autograd.compiler import numpy_fused, replay_numpy
 from pathgrad.autograd.compiler.numpy_math import NUMPY_MATH
+from pathgrad.autograd.rules import ROWS
 from pathgrad.nn import MLP
 
 SPECIAL = np.array([-0.0, 0.0, np.nan, np.inf, -np.inf, 5e-324, -5e-324, 1e-300, -1e300, 2.5])
@@ -189,6 +190,7 @@ def test_demo_at_large_and_odd_batches_and_chunk_edges_against_pytorch_float64(
         pytest.importorskip("numba")
     else:  # numpy's own forms, as without the extra
         monkeypatch.setattr(replay_numpy, "fused", lambda name: None)
+        monkeypatch.setattr(replay_numpy, "layer", lambda n, relu: None)
     if chunk is not None:  # chunks of `chunk` examples
         monkeypatch.setattr(replay_numpy, "MAX_ENTRIES", 1)
         monkeypatch.setattr(replay_numpy, "MIN_CHUNK", chunk)
@@ -200,4 +202,37 @@ def test_demo_at_large_and_odd_batches_and_chunk_edges_against_pytorch_float64(
     want_value, want_grads = _torch_demo(model, X, Y, l2)
     assert math.isclose(value, want_value, rel_tol=1e-12)
     np.testing.assert_allclose(grads, want_grads, rtol=1e-10, atol=1e-13)
-    assert ("times_step" in step.source["numpy"]) == with_numba
+    source = step.source["numpy"]
+    assert ("times_step" in source) == ("layer2r(" in source) == with_numba
+    assert "dot_rows(" in source  # the first layer's δ [x; 1]ᵀ, per row at batches over 512
+
+
+@pytest.mark.parametrize("n", [1, 2, 3])
+@pytest.mark.parametrize("relu", [True, False])
+def test_a_layer_of_few_inputs_adds_up_as_the_wsum_rule_bit_for_bit(n: int, relu: bool) -> None:
+    pytest.importorskip("numba")
+    kernel = numpy_fused.layer(n, relu)
+    assert kernel is not None
+    rng = np.random.default_rng(n)
+    A = np.concatenate([rng.normal(size=(n, 40)) * 10.0 ** rng.integers(-300, 300, (n, 40)),
+                        np.ones((1, 40))])
+    A[:n, : len(SPECIAL)] = SPECIAL
+    WB = rng.normal(size=(4, n + 1))
+    outs = [np.full((4, 40), 7.0) for _ in range(1 + relu)]
+    with np.errstate(all="ignore"):
+        kernel(WB, A, *outs)
+        eager = [[ROWS["wsum"].forward(NUMPY_MATH, *WB[i, :n], *A[:n, e], WB[i, n])
+                  for e in range(40)] for i in range(4)]
+    want = [np.array(eager), NUMPY_MATH.relu(np.array(eager))][: 1 + relu]
+    for out, w in zip(outs, want):
+        np.testing.assert_array_equal(out, w)
+        np.testing.assert_array_equal(np.signbit(out), np.signbit(w))
+
+
+@pytest.mark.parametrize("batch", [511, 512, 513])
+def test_dot_rows_either_side_of_its_switch_is_the_product(batch: int) -> None:
+    rng = np.random.default_rng(batch)
+    d, a, out = rng.normal(size=(5, batch)), rng.normal(size=(3, batch)), np.empty((5, 3))
+    replay_numpy.dot_rows(d, a, out)
+    want = [[math.fsum(d[i] * a[j]) for j in range(3)] for i in range(5)]
+    np.testing.assert_allclose(out, want, rtol=1e-12, atol=1e-12)
