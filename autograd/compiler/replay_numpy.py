@@ -483,7 +483,7 @@ class NumpyReplay:
             if _unique(idx):
                 return f"{target} += {value}"
             return f"np.add.at(GS, {target[3:-1]}, {value})"
-        if fresh and value.endswith(".T") and 0 < cols <= FEW + 1:
+        if fresh and value.endswith(".T") and cols > 0:
             return f"dot_rows(d, {value[4:-2]}, {target})"  # δ Aᵀ of a layer of few inputs
         if fresh and value.endswith(".T"):  # δ Aᵀ: a product straight into the block
             return f"np.dot(d, {value[4:]}, out={target})"
@@ -652,14 +652,17 @@ class NumpyReplay:
 
 
 def dot_rows(d: np.ndarray, a: np.ndarray, out: np.ndarray) -> None:
-    """``out = d aᵀ`` for a few rows ``a``: at large batches one matrix-vector product per row
-    (OpenBLAS packs both operands of a matrix product first: at batch 10,000, 16 × 3, 104 µs
-    against 67), else one product."""
+    """``out = d aᵀ`` (a layer's δ [A; 1]ᵀ, BP3 and BP4). Over 512 examples OpenBLAS packs both
+    operands of a product first: for a few rows ``a``, one matrix-vector product per row (at batch
+    10,000, 16 × 3: 104 µs against 67), else ``a dᵀ`` and its transpose (16 × 17: 208 against
+    194); under 512, one product."""
     if d.shape[1] < 512:
         np.dot(d, a.T, out=out)
-    else:
+    elif a.shape[0] <= FEW + 1:
         for j in range(a.shape[0]):
             out[:, j] = np.dot(d, a[j])
+    else:
+        out[...] = np.dot(a, d.T).T
 
 
 def check_guard(j: int, result: Any, outcome: bool) -> None:

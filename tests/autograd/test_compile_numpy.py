@@ -229,10 +229,11 @@ def test_a_layer_of_few_inputs_adds_up_as_the_wsum_rule_bit_for_bit(n: int, relu
         np.testing.assert_array_equal(np.signbit(out), np.signbit(w))
 
 
+@pytest.mark.parametrize("rows", [3, 17])
 @pytest.mark.parametrize("batch", [511, 512, 513])
-def test_dot_rows_either_side_of_its_switch_is_the_product(batch: int) -> None:
+def test_dot_rows_either_side_of_its_switches_is_the_product(batch: int, rows: int) -> None:
     rng = np.random.default_rng(batch)
-    d, a, out = rng.normal(size=(5, batch)), rng.normal(size=(3, batch)), np.empty((5, 3))
+    d, a, out = rng.normal(size=(5, batch)), rng.normal(size=(rows, batch)), np.empty((5, rows))
     replay_numpy.dot_rows(d, a, out)
-    want = [[math.fsum(d[i] * a[j]) for j in range(3)] for i in range(5)]
+    want = [[math.fsum(d[i] * a[j]) for j in range(rows)] for i in range(5)]
     np.testing.assert_allclose(out, want, rtol=1e-12, atol=1e-12)
