@@ -136,9 +136,41 @@ def layer(n: int, relu: bool) -> Any:
     return _BUILT[key]
 
 
+def _outer_times_step(d: Any, w: Any, o: Any, out: Any) -> None:
+    # out = (d · w) · step(relu⁻¹ o), d a row (1, n) or (k, n), w a column (k, 1): a one-output
+    # layer's Wᵀδ into its inputs' relu, in the order the two passes multiply
+    for i in range(o.shape[0]):
+        di, wi, oi, ri = d[i if d.shape[0] > 1 else 0], w[i, 0], o[i], out[i]
+        for e in range(o.shape[1]):
+            x = oi[e]
+            ri[e] = (di[e] * wi) * (1.0 if x > 0.0 else (0.0 if x <= 0.0 else x))
+
+
+def _build_outer() -> Any:
+    if importlib.util.find_spec("numba") is None:
+        return None
+    try:
+        import numba
+
+        kernel = numba.njit(boundscheck=False)(_outer_times_step)
+        n = len(SPECIAL)
+        o = np.tile(NUMPY_MATH.relu(SPECIAL), (n, 1))
+        w = SPECIAL[:, None]
+        outs = [np.full((n, n), 7.0) for _ in range(2)]
+        with np.errstate(all="ignore"):
+            kernel(SPECIAL[None, :], w, o, outs[0])
+            kernel(o.T.copy(), w, o, outs[1])
+            wants = [(SPECIAL[None, :] * w) * NUMPY_MATH.step(o), (o.T * w) * NUMPY_MATH.step(o)]
+        ok = all(map(_same_bits, outs, wants))
+    except Exception:  # a numba that cannot compile here: numpy's forms stay
+        return None
+    return kernel if ok else None
+
+
 def fused(name: str) -> Any:
     """The fused ufunc ``name`` (``"times_step"``: ``δ · step(relu⁻¹ o)`` from δ and the relu's
-    output ``o``), built on first use; None without numba or where it differs from the rows."""
+    output ``o``; ``"outer_times_step"``, a numba function: ``(δ · w) · step(relu⁻¹ o)`` into
+    ``out``), built on first use; None without numba or where it differs from the rows."""
     if name not in _BUILT:
-        _BUILT[name] = _build(name)
+        _BUILT[name] = _build_outer() if name == "outer_times_step" else _build(name)
     return _BUILT[name]

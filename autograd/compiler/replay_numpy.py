@@ -34,6 +34,7 @@ examples.
 from __future__ import annotations
 
 import math
+import re
 from typing import Any
 
 import numpy as np
@@ -189,6 +190,30 @@ def _fused_form(forward: Any, rate: Any, code: _Code) -> str | None:
     return f"{name}(d, {{o}}, out={{out}})"
 
 
+_OUTER = re.compile(r"; np\.multiply\(d, (K\d+), out=RG\[(\d+)\]\)$")
+_RELU_BACK = re.compile(r"d = RG\[(\d+)\]; times_step\(d, RV\[(\d+)\], out=RG\[(\d+)\]\)$")
+
+
+def _fuse_outer_relu(back: list[str], code: _Code) -> list[str]:
+    """A product ``δ · w`` into fresh adjoint rows (a one-output layer's Wᵀδ) that the next
+    statement, a relu's backward, reads and gives back: both in one pass (``outer_times_step``),
+    where every operand is a block of rows."""
+    kernel = fused("outer_times_step") if any("times_step" in b for b in back) else None
+    if kernel is None:
+        return back
+    code.names["outer_times_step"] = kernel
+    gblocks, vblocks = list(code.gviews), list(code.views)
+    back = list(back)
+    for i in range(len(back) - 1):
+        product, relu = _OUTER.search(back[i]), _RELU_BACK.match(back[i + 1])
+        if product and relu and product[2] == relu[1] and all(
+                isinstance(keys[int(k)], tuple) for keys, k in
+                ((gblocks, relu[1]), (vblocks, relu[2]), (gblocks, relu[3]))):
+            back[i] = back[i][: product.start()]
+            back[i + 1] = f"outer_times_step(d, {product[1]}, RV[{relu[2]}], RG[{relu[3]}])"
+    return back
+
+
 def _unique(rows: list[int]) -> bool:
     return len(set(rows)) == len(rows)
 
@@ -259,7 +284,7 @@ class NumpyReplay:
                 if r in self.grow]
         self.scalar_grows = np.asarray([g for g, _ in kept], dtype=np.intp)
         self.scalar_gsrc = np.asarray([src for _, src in kept], dtype=np.intp)
-        self._finish(code, back)
+        self._finish(code, _fuse_outer_relu(back, code))
 
     def _inputs_of_layers(self, levels: list[list[Group]]) -> dict[int, list[tuple[int, ...]]]:
         """The inputs ``(a_1 … a_n)`` of each matmul group, by their last node: where their rows

@@ -204,6 +204,7 @@ def test_demo_at_large_and_odd_batches_and_chunk_edges_against_pytorch_float64(
     np.testing.assert_allclose(grads, want_grads, rtol=1e-10, atol=1e-13)
     source = step.source["numpy"]
     assert ("times_step" in source) == ("layer2r(" in source) == with_numba
+    assert ("outer_times_step(" in source) == with_numba  # the output layer's Wᵀδ into relu's
     assert "dot_rows(" in source  # the first layer's δ [x; 1]ᵀ, per row at batches over 512
 
 
@@ -237,3 +238,37 @@ def test_dot_rows_either_side_of_its_switches_is_the_product(batch: int, rows: i
     replay_numpy.dot_rows(d, a, out)
     want = [[math.fsum(d[i] * a[j]) for j in range(rows)] for i in range(5)]
     np.testing.assert_allclose(out, want, rtol=1e-12, atol=1e-12)
+
+
+def test_the_output_layers_product_and_relu_fuse_only_where_relu_alone_reads_it() -> None:
+    pytest.importorskip("numba")
+    model = MLP(2, [6, 1], seed=5)
+    params = model.parameters()
+
+    def loss(x: Value, y: Value) -> Value:  # the output layer's product alone feeds relu's δ
+        return (1 + -y * model([x, y])).relu()
+
+    def also_read(x: Value, y: Value) -> Value:  # a hidden relu's δ has a second source
+        hidden = model.layers[0]([x, y])
+        return model.layers[1](hidden) * y + hidden[2] * 0.5
+
+    rng = np.random.default_rng(5)
+    xs, ys = rng.normal(size=700), np.sign(rng.normal(size=700))
+    for fn, fused_here in ((loss, True), (also_read, False)):
+        step = compile(fn, params, backend="numpy")
+        assert_matches(step, fn, params, xs, ys)
+        assert ("outer_times_step(" in step.source["numpy"]) == fused_here
+
+
+def test_the_fused_outer_relu_backward_equals_the_two_passes_bit_for_bit() -> None:
+    pytest.importorskip("numba")
+    kernel = numpy_fused.fused("outer_times_step")
+    assert kernel is not None
+    o, w = np.tile(NUMPY_MATH.relu(SPECIAL), (10, 1)), SPECIAL[:, None]
+    for d in (SPECIAL[None, :], np.tile(SPECIAL[::-1], (10, 1))):
+        out = np.full_like(o, 7.0)
+        with np.errstate(all="ignore"):
+            kernel(d, w, o, out)
+            want = np.multiply(d, w) * NUMPY_MATH.step(o)
+        np.testing.assert_array_equal(out, want)
+        np.testing.assert_array_equal(np.signbit(out), np.signbit(want))
