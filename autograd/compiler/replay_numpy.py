@@ -40,12 +40,12 @@ from typing import Any
 import numpy as np
 
 from ..rules import ROWS
-from .numpy_fused import FEW, fused, layer
+from .numpy_fused import FEW, fused
 from .numpy_math import NUMPY_MATH
 from .symbolic import Sym, SymMath, literal, term
 from .tape import Group, GuardFlip, NonFiniteInput, Tape, build, chunks, plan
 
-__all__ = ["MAX_ENTRIES", "MIN_CHUNK", "NumpyReplay"]
+__all__ = ["FUSED_BATCH", "MAX_ENTRIES", "MIN_CHUNK", "NumpyReplay"]
 
 MAX_ENTRIES = 1 << 25
 """The value buffer holds at most this many floats (256 MB; adjoints reuse their few rows) ..."""
@@ -172,6 +172,12 @@ def _rate_form(forward: Any, rate: Any, o: str) -> str | None:
     return FAST[r[0]].replace("{x}", r[1])
 
 
+FUSED_BATCH = 1000
+"""From this batch size on, a tape runs written with numba's fused kernels where numba is
+installed (``pathgrad[numba]``): one pass for a relu's backward, for a layer of few inputs and
+its relu, for an output layer's Wᵀδ into its inputs' relu (the demo MLP at batch 10,000: ~1,850
+-> ~1,250 µs a value_and_grad); below it, or without numba, numpy's own forms."""
+
 FUSED_OF_OUTPUT = {("relu", "step"): "times_step"}
 """δ times a rate read off the output, in one pass: the ``numpy_fused`` ufunc of that name."""
 
@@ -230,9 +236,12 @@ class NumpyReplay:
     a view, and its weight gradient adds into a view of ``GS``.
     """
 
-    def __init__(self, tape: Tape, S: np.ndarray, GS: np.ndarray) -> None:
+    def __init__(self, tape: Tape, S: np.ndarray, GS: np.ndarray, fused: bool = False) -> None:
         self.tape = t = tape
         self.S, self.GS = S, GS
+        self.fused = fused
+        """Written with numba's kernels (``numpy_fused``): the twin that runs large batches."""
+        self._twin: NumpyReplay | bool | None = None
         self.source_parts: list[str] = []
         """The generated code, one function per chunk of 2,000 statements (``source``)."""
         self.row = [-1] * t.n
@@ -248,7 +257,7 @@ class NumpyReplay:
         self.ones_rows: list[int] = []
         self._ones: dict[tuple[int, ...], int] = {}  # a layer's inputs -> the row of 1s after
         # a layer of few inputs written by a numba loop: its rows -> (its statement, n, operands)
-        self._few: dict[tuple[int, ...], tuple[int, int, list[str]]] = {}
+        self._few: dict[tuple[int, ...], tuple[int, list[str]]] = {}
         inputs = [i for i in range(t.n) if t.input_of[i] >= 0]
         self._new_block(inputs)
         self.input_rows = [-1] * t.n_inputs
@@ -284,7 +293,7 @@ class NumpyReplay:
                 if r in self.grow]
         self.scalar_grows = np.asarray([g for g, _ in kept], dtype=np.intp)
         self.scalar_gsrc = np.asarray([src for _, src in kept], dtype=np.intp)
-        self._finish(code, _fuse_outer_relu(back, code))
+        self._finish(code, _fuse_outer_relu(back, code) if self.fused else back)
 
     def _inputs_of_layers(self, levels: list[list[Group]]) -> dict[int, list[tuple[int, ...]]]:
         """The inputs ``(a_1 … a_n)`` of each matmul group, by their last node: where their rows
@@ -341,6 +350,7 @@ class NumpyReplay:
         self.scalar_rows = np.asarray(self._scalar_rows, dtype=np.intp)
         self.scalar_src = np.asarray(self._scalar_src, dtype=np.intp)
         self.n_statements = len(code.fwd) + len(back)
+        self.names = code.names
         self._forward = build(chunks(code.fwd), "(V, S, RV)", code.names, self.source_parts)
         self._backward = build(chunks(back), "(V, G, S, GS, RV, RG)", code.names,
                                self.source_parts)
@@ -438,10 +448,10 @@ class NumpyReplay:
         a1 = code.view([*a_rows, ones], block=True)
         wb = self.S[wb_idx[0] : wb_idx[0] + len(wb_idx)].reshape(k, n + 1)
         product = [code.const(wb), a1.format("V"), z.format("V")]
-        if n <= FEW and layer(n, relu=False) is not None:  # a one-pass loop (BLAS is slow here)
-            code.names[f"layer{n}"], code.names[f"layer{n}r"] = layer(n, False), layer(n, True)
-            self._few[tuple(self.row[i] for i in members)] = (len(code.fwd), n, product)
-            code.fwd.append(f"layer{n}({', '.join(product)})")
+        if self.fused and n <= FEW and (kernel := fused("layer")) is not None:  # one pass
+            code.names["layer"] = kernel
+            self._few[tuple(self.row[i] for i in members)] = (len(code.fwd), product)
+            code.fwd.append(f"layer({', '.join(product)}, {product[2]}, False)")
         else:
             code.fwd.append(f"np.dot({product[0]}, {product[1]}, out={product[2]})")
         if not any(t.needs_grad[i] for i in members):
@@ -537,9 +547,8 @@ class NumpyReplay:
         """``o = value``; the relu of a layer of few inputs (``rows``: its operand's rows) goes
         into the layer's own pass instead."""
         few = self._few.get(tuple(rows or ()))
-        if few and o.startswith("R") and (_fast(value) or ("",))[0] == "relu" and layer(
-                few[1], relu=True) is not None:
-            code.fwd[few[0]] = f"layer{few[1]}r({', '.join(few[2])}, {o})"
+        if few and o.startswith("R") and (_fast(value) or ("",))[0] == "relu":
+            code.fwd[few[0]] = f"layer({', '.join(few[1])}, {o}, True)"
         else:
             code.fwd.append(_assign(o, value))
 
@@ -585,7 +594,7 @@ class NumpyReplay:
                     # the rate straight into new rows, then times δ: no temporary (or δ times
                     # the rate in one pass, where a fused ufunc is built)
                     target, gather = code.gview(self._gtake(rows))
-                    fused = _fused_form(value, rate, code)
+                    fused = _fused_form(value, rate, code) if self.fused else None
                     if gather is None and fused:
                         lines.append(fused.format(o=o, out=target))
                     elif gather is None:
@@ -623,6 +632,8 @@ class NumpyReplay:
         ``check``: raise ``NonFiniteInput`` before anything runs if an input may be inf or nan
         (one dot over the rows they are copied into)."""
         batch = len(xs[0])
+        if batch >= FUSED_BATCH and not self.fused and (twin := self._fused_twin()):
+            return twin.run(xs, S, with_grad, check)
         chunk = max(MIN_CHUNK, MAX_ENTRIES // max(self.n_rows, 1))
         GS = self.GS
         if with_grad:
@@ -645,6 +656,20 @@ class NumpyReplay:
                 GS.fill(0.0)
         GS[:] = total
         return np.concatenate(outs), GS if with_grad else None
+
+    def _fused_twin(self) -> NumpyReplay | None:
+        """This tape written with numba's fused kernels, built at the first large batch (numba's
+        import and its kernels cost ~1 s a process, ~2 s the first time, then cached on disk);
+        None without numba or where the tape has nothing to fuse."""
+        if self._twin is None:
+            twin = (NumpyReplay(self.tape, self.S, self.GS, fused=True)
+                    if fused("times_step") is not None else None)
+            fused_names = ("times_step", "layer", "outer_times_step")
+            self._twin = twin if twin and any(f in twin.names for f in fused_names) else False
+            if twin and self._twin:
+                self.source_parts.append(f"# batches of {FUSED_BATCH:,} examples and more:")
+                self.source_parts.extend(twin.source_parts)
+        return self._twin if isinstance(self._twin, NumpyReplay) else None
 
     def _run_chunk(self, xs: list[np.ndarray], S: np.ndarray, with_grad: bool,
                    check: bool = False) -> np.ndarray:

@@ -190,7 +190,6 @@ def test_demo_at_large_and_odd_batches_and_chunk_edges_against_pytorch_float64(
         pytest.importorskip("numba")
     else:  # numpy's own forms, as without the extra
         monkeypatch.setattr(replay_numpy, "fused", lambda name: None)
-        monkeypatch.setattr(replay_numpy, "layer", lambda n, relu: None)
     if chunk is not None:  # chunks of `chunk` examples
         monkeypatch.setattr(replay_numpy, "MAX_ENTRIES", 1)
         monkeypatch.setattr(replay_numpy, "MIN_CHUNK", chunk)
@@ -202,32 +201,35 @@ def test_demo_at_large_and_odd_batches_and_chunk_edges_against_pytorch_float64(
     want_value, want_grads = _torch_demo(model, X, Y, l2)
     assert math.isclose(value, want_value, rel_tol=1e-12)
     np.testing.assert_allclose(grads, want_grads, rtol=1e-10, atol=1e-13)
-    source = step.source["numpy"]
-    assert ("times_step" in source) == ("layer2r(" in source) == with_numba
-    assert ("outer_times_step(" in source) == with_numba  # the output layer's Wᵀδ into relu's
-    assert "dot_rows(" in source  # the first layer's δ [x; 1]ᵀ, per row at batches over 512
+    source = step.source["numpy"]  # numba's twin from batch FUSED_BATCH on
+    twin = with_numba and batch >= replay_numpy.FUSED_BATCH
+    assert ("times_step(" in source) == ("layer(K" in source) == twin
+    assert ("outer_times_step(" in source) == twin  # the output layer's Wᵀδ into relu's
+    assert "dot_rows(" in source  # each layer's δ [A; 1]ᵀ
 
 
 @pytest.mark.parametrize("n", [1, 2, 3])
 @pytest.mark.parametrize("relu", [True, False])
 def test_a_layer_of_few_inputs_adds_up_as_the_wsum_rule_bit_for_bit(n: int, relu: bool) -> None:
     pytest.importorskip("numba")
-    kernel = numpy_fused.layer(n, relu)
+    kernel = numpy_fused.fused("layer")
     assert kernel is not None
     rng = np.random.default_rng(n)
     A = np.concatenate([rng.normal(size=(n, 40)) * 10.0 ** rng.integers(-300, 300, (n, 40)),
                         np.ones((1, 40))])
     A[:n, : len(SPECIAL)] = SPECIAL
     WB = rng.normal(size=(4, n + 1))
-    outs = [np.full((4, 40), 7.0) for _ in range(1 + relu)]
+    outs = [np.full((4, 40), 7.0) for _ in range(2)]
     with np.errstate(all="ignore"):
-        kernel(WB, A, *outs)
+        kernel(WB, A, outs[0], outs[1], relu)
         eager = [[ROWS["wsum"].forward(NUMPY_MATH, *WB[i, :n], *A[:n, e], WB[i, n])
                   for e in range(40)] for i in range(4)]
     want = [np.array(eager), NUMPY_MATH.relu(np.array(eager))][: 1 + relu]
     for out, w in zip(outs, want):
         np.testing.assert_array_equal(out, w)
         np.testing.assert_array_equal(np.signbit(out), np.signbit(w))
+    if not relu:
+        assert (outs[1] == 7.0).all()  # R untouched
 
 
 @pytest.mark.parametrize("rows", [3, 17])
@@ -253,7 +255,7 @@ def test_the_output_layers_product_and_relu_fuse_only_where_relu_alone_reads_it(
         return model.layers[1](hidden) * y + hidden[2] * 0.5
 
     rng = np.random.default_rng(5)
-    xs, ys = rng.normal(size=700), np.sign(rng.normal(size=700))
+    xs, ys = rng.normal(size=1100), np.sign(rng.normal(size=1100))  # over FUSED_BATCH
     for fn, fused_here in ((loss, True), (also_read, False)):
         step = compile(fn, params, backend="numpy")
         assert_matches(step, fn, params, xs, ys)
