@@ -45,7 +45,7 @@ from .numpy_math import NUMPY_MATH
 from .symbolic import Sym, SymMath, literal, term
 from .tape import Group, GuardFlip, NonFiniteInput, Tape, build, chunks, plan
 
-__all__ = ["FUSED_BATCH", "MAX_ENTRIES", "MIN_CHUNK", "NumpyReplay"]
+__all__ = ["LARGE_BATCH", "MAX_ENTRIES", "MIN_CHUNK", "NumpyReplay"]
 
 MAX_ENTRIES = 1 << 25
 """The value buffer holds at most this many floats (256 MB; adjoints reuse their few rows) ..."""
@@ -172,11 +172,12 @@ def _rate_form(forward: Any, rate: Any, o: str) -> str | None:
     return FAST[r[0]].replace("{x}", r[1])
 
 
-FUSED_BATCH = 1000
-"""From this batch size on, a tape runs written with numba's fused kernels where numba is
-installed (``pathgrad[numba]``): one pass for a relu's backward, for a layer of few inputs and
-its relu, for an output layer's Wᵀδ into its inputs' relu (the demo MLP at batch 10,000: ~1,850
--> ~1,250 µs a value_and_grad); below it, or without numba, numpy's own forms."""
+LARGE_BATCH = 1000
+"""From this batch size on, a tape runs written for large batches: a one-output layer's Wᵀδ as
+a broadcast product, δ [A; 1]ᵀ by ``dot_rows``, and where numba is installed
+(``pathgrad[numba]``) its kernels: one pass for a relu's backward, for a layer of few inputs and
+its relu, for an output layer's Wᵀδ into its inputs' relu (the demo MLP at batch 10,000: ~1,800
+-> ~1,300 µs a value_and_grad). Below it, the forms with the least overhead per call."""
 
 FUSED_OF_OUTPUT = {("relu", "step"): "times_step"}
 """δ times a rate read off the output, in one pass: the ``numpy_fused`` ufunc of that name."""
@@ -236,12 +237,12 @@ class NumpyReplay:
     a view, and its weight gradient adds into a view of ``GS``.
     """
 
-    def __init__(self, tape: Tape, S: np.ndarray, GS: np.ndarray, fused: bool = False) -> None:
+    def __init__(self, tape: Tape, S: np.ndarray, GS: np.ndarray, large: bool = False) -> None:
         self.tape = t = tape
         self.S, self.GS = S, GS
-        self.fused = fused
-        """Written with numba's kernels (``numpy_fused``): the twin that runs large batches."""
-        self._twin: NumpyReplay | bool | None = None
+        self.large = large
+        """Written for large batches (``LARGE_BATCH``): the twin that runs them."""
+        self._twin: NumpyReplay | None = None
         self.source_parts: list[str] = []
         """The generated code, one function per chunk of 2,000 statements (``source``)."""
         self.row = [-1] * t.n
@@ -293,7 +294,7 @@ class NumpyReplay:
                 if r in self.grow]
         self.scalar_grows = np.asarray([g for g, _ in kept], dtype=np.intp)
         self.scalar_gsrc = np.asarray([src for _, src in kept], dtype=np.intp)
-        self._finish(code, _fuse_outer_relu(back, code) if self.fused else back)
+        self._finish(code, _fuse_outer_relu(back, code) if self.large else back)
 
     def _inputs_of_layers(self, levels: list[list[Group]]) -> dict[int, list[tuple[int, ...]]]:
         """The inputs ``(a_1 … a_n)`` of each matmul group, by their last node: where their rows
@@ -350,7 +351,6 @@ class NumpyReplay:
         self.scalar_rows = np.asarray(self._scalar_rows, dtype=np.intp)
         self.scalar_src = np.asarray(self._scalar_src, dtype=np.intp)
         self.n_statements = len(code.fwd) + len(back)
-        self.names = code.names
         self._forward = build(chunks(code.fwd), "(V, S, RV)", code.names, self.source_parts)
         self._backward = build(chunks(back), "(V, G, S, GS, RV, RG)", code.names,
                                self.source_parts)
@@ -448,7 +448,7 @@ class NumpyReplay:
         a1 = code.view([*a_rows, ones], block=True)
         wb = self.S[wb_idx[0] : wb_idx[0] + len(wb_idx)].reshape(k, n + 1)
         product = [code.const(wb), a1.format("V"), z.format("V")]
-        if self.fused and n <= FEW and (kernel := fused("layer")) is not None:  # one pass
+        if self.large and n <= FEW and (kernel := fused("layer")) is not None:  # one pass
             code.names["layer"] = kernel
             self._few[tuple(self.row[i] for i in members)] = (len(code.fwd), product)
             code.fwd.append(f"layer({', '.join(product)}, {product[2]}, False)")
@@ -457,9 +457,10 @@ class NumpyReplay:
         if not any(t.needs_grad[i] for i in members):
             return None
         gwb = code.const(self.GS[wb_idx[0] : wb_idx[0] + len(wb_idx)].reshape(k, n + 1))
-        # BP2, Wᵀ δ: a layer of one neuron (an MLP's output) broadcasts its weights' column times
-        # the δ row, each entry one product as eager makes it (a BLAS outer product: 3× slower)
-        back = f"d * {code.const(wb[:, :n].T)}" if k == 1 else f"{code.const(wb[:, :n])}.T @ d"
+        # BP2, Wᵀ δ: at large batches a layer of one neuron (an MLP's output) broadcasts its
+        # weights' column times the δ row (a BLAS outer product: 3× slower there, faster below)
+        back = (f"d * {code.const(wb[:, :n].T)}" if k == 1 and self.large else
+                f"{code.const(wb[:, :n])}.T @ d")
         into_a = any(t.needs_grad[p] for p in a_nodes)
 
         z_rows = [self.row[i] for i in members]
@@ -501,7 +502,7 @@ class NumpyReplay:
                      self._into_scalars(gw, w_idx, f"d @ {a.format('V')}.T", n),
                      self._into_scalars(gb, b_idx, "d.sum(axis=1)")]
             if into_a:
-                back = f"d * {w}.T" if k == 1 else f"{w}.T @ d"  # as in _matmul
+                back = f"d * {w}.T" if k == 1 and self.large else f"{w}.T @ d"  # as _matmul
                 lines.append(self._add(code, a_rows, back, block=True))
             self._give_back(z_rows)
             return "; ".join(lines)
@@ -518,7 +519,7 @@ class NumpyReplay:
             if _unique(idx):
                 return f"{target} += {value}"
             return f"np.add.at(GS, {target[3:-1]}, {value})"
-        if fresh and value.endswith(".T") and cols > 0:
+        if fresh and value.endswith(".T") and cols > 0 and self.large:
             return f"dot_rows(d, {value[4:-2]}, {target})"  # δ Aᵀ of a layer of few inputs
         if fresh and value.endswith(".T"):  # δ Aᵀ: a product straight into the block
             return f"np.dot(d, {value[4:]}, out={target})"
@@ -594,7 +595,7 @@ class NumpyReplay:
                     # the rate straight into new rows, then times δ: no temporary (or δ times
                     # the rate in one pass, where a fused ufunc is built)
                     target, gather = code.gview(self._gtake(rows))
-                    fused = _fused_form(value, rate, code) if self.fused else None
+                    fused = _fused_form(value, rate, code) if self.large else None
                     if gather is None and fused:
                         lines.append(fused.format(o=o, out=target))
                     elif gather is None:
@@ -632,8 +633,8 @@ class NumpyReplay:
         ``check``: raise ``NonFiniteInput`` before anything runs if an input may be inf or nan
         (one dot over the rows they are copied into)."""
         batch = len(xs[0])
-        if batch >= FUSED_BATCH and not self.fused and (twin := self._fused_twin()):
-            return twin.run(xs, S, with_grad, check)
+        if batch >= LARGE_BATCH and not self.large:
+            return self._large_twin().run(xs, S, with_grad, check)
         chunk = max(MIN_CHUNK, MAX_ENTRIES // max(self.n_rows, 1))
         GS = self.GS
         if with_grad:
@@ -657,19 +658,15 @@ class NumpyReplay:
         GS[:] = total
         return np.concatenate(outs), GS if with_grad else None
 
-    def _fused_twin(self) -> NumpyReplay | None:
-        """This tape written with numba's fused kernels, built at the first large batch (numba's
-        import and its kernels cost ~1 s a process, ~2 s the first time, then cached on disk);
-        None without numba or where the tape has nothing to fuse."""
+    def _large_twin(self) -> NumpyReplay:
+        """This tape written for large batches, built at the first one (with numba's kernels, where
+        installed: its import and kernels cost ~1 s a process, ~2 s the first time, then cached
+        on disk); its code is listed after this one's in ``source``."""
         if self._twin is None:
-            twin = (NumpyReplay(self.tape, self.S, self.GS, fused=True)
-                    if fused("times_step") is not None else None)
-            fused_names = ("times_step", "layer", "outer_times_step")
-            self._twin = twin if twin and any(f in twin.names for f in fused_names) else False
-            if twin and self._twin:
-                self.source_parts.append(f"# batches of {FUSED_BATCH:,} examples and more:")
-                self.source_parts.extend(twin.source_parts)
-        return self._twin if isinstance(self._twin, NumpyReplay) else None
+            self._twin = NumpyReplay(self.tape, self.S, self.GS, large=True)
+            self.source_parts.append(f"# batches of {LARGE_BATCH:,} examples and more:")
+            self.source_parts.extend(self._twin.source_parts)
+        return self._twin
 
     def _run_chunk(self, xs: list[np.ndarray], S: np.ndarray, with_grad: bool,
                    check: bool = False) -> np.ndarray:

@@ -201,11 +201,11 @@ def test_demo_at_large_and_odd_batches_and_chunk_edges_against_pytorch_float64(
     want_value, want_grads = _torch_demo(model, X, Y, l2)
     assert math.isclose(value, want_value, rel_tol=1e-12)
     np.testing.assert_allclose(grads, want_grads, rtol=1e-10, atol=1e-13)
-    source = step.source["numpy"]  # numba's twin from batch FUSED_BATCH on
-    twin = with_numba and batch >= replay_numpy.FUSED_BATCH
-    assert ("times_step(" in source) == ("layer(K" in source) == twin
-    assert ("outer_times_step(" in source) == twin  # the output layer's Wᵀδ into relu's
-    assert "dot_rows(" in source  # each layer's δ [A; 1]ᵀ
+    source = step.source["numpy"]  # the large-batch twin from LARGE_BATCH on, numba's kernels
+    large = batch >= replay_numpy.LARGE_BATCH
+    assert ("dot_rows(" in source) == large  # each layer's δ [A; 1]ᵀ
+    assert ("times_step(" in source) == ("layer(K" in source) == (large and with_numba)
+    assert ("outer_times_step(" in source) == (large and with_numba)  # Wᵀδ into relu's δ
 
 
 @pytest.mark.parametrize("n", [1, 2, 3])
@@ -255,7 +255,7 @@ def test_the_output_layers_product_and_relu_fuse_only_where_relu_alone_reads_it(
         return model.layers[1](hidden) * y + hidden[2] * 0.5
 
     rng = np.random.default_rng(5)
-    xs, ys = rng.normal(size=1100), np.sign(rng.normal(size=1100))  # over FUSED_BATCH
+    xs, ys = rng.normal(size=1100), np.sign(rng.normal(size=1100))  # over LARGE_BATCH
     for fn, fused_here in ((loss, True), (also_read, False)):
         step = compile(fn, params, backend="numpy")
         assert_matches(step, fn, params, xs, ys)
