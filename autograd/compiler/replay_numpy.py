@@ -259,6 +259,8 @@ class NumpyReplay:
         self._ones: dict[tuple[int, ...], int] = {}  # a layer's inputs -> the row of 1s after
         # a layer of few inputs written by a numba loop: its rows -> (its statement, n, operands)
         self._few: dict[tuple[int, ...], tuple[int, list[str]]] = {}
+        # a relu of a block of rows: its rows -> (its statement, its operand, its output)
+        self._relus: dict[tuple[int, ...], tuple[int, str, str]] = {}
         inputs = [i for i in range(t.n) if t.input_of[i] >= 0]
         self._new_block(inputs)
         self.input_rows = [-1] * t.n_inputs
@@ -448,7 +450,11 @@ class NumpyReplay:
         a1 = code.view([*a_rows, ones], block=True)
         wb = self.S[wb_idx[0] : wb_idx[0] + len(wb_idx)].reshape(k, n + 1)
         product = [code.const(wb), a1.format("V"), z.format("V")]
-        if self.large and n <= FEW and (kernel := fused("layer")) is not None:  # one pass
+        relu = self._relus.get(tuple(a_rows)) if self.large and k == 1 else None
+        if relu and (kernel := fused("relu_neuron")) is not None:  # in its inputs' relu's pass
+            code.names["relu_neuron"] = kernel
+            code.fwd[relu[0]] = f"relu_neuron({relu[1]}, {product[0]}, {relu[2]}, {product[2]})"
+        elif self.large and n <= FEW and (kernel := fused("layer")) is not None:  # one pass
             code.names["layer"] = kernel
             self._few[tuple(self.row[i] for i in members)] = (len(code.fwd), product)
             code.fwd.append(f"layer({', '.join(product)}, {product[2]}, False)")
@@ -544,14 +550,18 @@ class NumpyReplay:
         rows = [self._operand_row(p) for p in parents]
         return code.view(rows).format("V"), rows, "", []
 
-    def _forward_rule(self, code: _Code, o: str, value: Any, rows: list[int] | None) -> None:
+    def _forward_rule(self, code: _Code, o: str, value: Any, rows: list[int] | None,
+                      out_rows: list[int]) -> None:
         """``o = value``; the relu of a layer of few inputs (``rows``: its operand's rows) goes
-        into the layer's own pass instead."""
-        few = self._few.get(tuple(rows or ()))
-        if few and o.startswith("R") and (_fast(value) or ("",))[0] == "relu":
-            code.fwd[few[0]] = f"layer({', '.join(few[1])}, {o}, True)"
-        else:
-            code.fwd.append(_assign(o, value))
+        into the layer's own pass instead; a relu of a block is remembered (``_relus``)."""
+        few, fast = self._few.get(tuple(rows or ())), _fast(value)
+        if fast is not None and fast[0] == "relu" and o.startswith("R"):
+            if few:
+                code.fwd[few[0]] = f"layer({', '.join(few[1])}, {o}, True)"
+                return
+            if self.large and len(out_rows) > 1 and _unique(out_rows):
+                self._relus[tuple(out_rows)] = (len(code.fwd), fast[1], o)
+        code.fwd.append(_assign(o, value))
 
     def _rule(self, group: Group, code: _Code) -> Any:
         t, members = self.tape, group.members
@@ -569,7 +579,7 @@ class NumpyReplay:
         out = code.view([self.row[i] for i in members])
         o = out.format("V")
         value = rule.forward(m, *args)
-        self._forward_rule(code, o, value, slots[0][1])
+        self._forward_rule(code, o, value, slots[0][1], [self.row[i] for i in members])
         if not any(t.needs_grad[i] for i in members):
             return None
         rates = rule.partials(m, m.sym(out.format("V")), *args)

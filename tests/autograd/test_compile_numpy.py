@@ -206,6 +206,7 @@ def test_demo_at_large_and_odd_batches_and_chunk_edges_against_pytorch_float64(
     assert ("dot_rows(" in source) == large  # each layer's δ [A; 1]ᵀ
     assert ("times_step(" in source) == ("layer(K" in source) == (large and with_numba)
     assert ("outer_times_step(" in source) == (large and with_numba)  # Wᵀδ into relu's δ
+    assert ("relu_neuron(" in source) == (large and with_numba)  # relu and the output layer
 
 
 @pytest.mark.parametrize("n", [1, 2, 3])
@@ -274,3 +275,21 @@ def test_the_fused_outer_relu_backward_equals_the_two_passes_bit_for_bit() -> No
             want = np.multiply(d, w) * NUMPY_MATH.step(o)
         np.testing.assert_array_equal(out, want)
         np.testing.assert_array_equal(np.signbit(out), np.signbit(want))
+
+
+def test_a_relu_and_the_one_neuron_layer_on_it_add_up_as_the_rows_bit_for_bit() -> None:
+    pytest.importorskip("numba")
+    kernel = numpy_fused.fused("relu_neuron")
+    assert kernel is not None
+    rng = np.random.default_rng(7)
+    Z = np.concatenate([np.tile(SPECIAL, (3, 1)), rng.normal(size=(5, len(SPECIAL)))])
+    WB = rng.normal(size=(1, len(Z) + 1))
+    A, z = np.full_like(Z, 7.0), np.full((1, Z.shape[1]), 7.0)
+    with np.errstate(all="ignore"):
+        kernel(Z, WB, A, z)
+        a = NUMPY_MATH.relu(Z)
+        want = [ROWS["wsum"].forward(NUMPY_MATH, *WB[0, :-1], *a[:, e], WB[0, -1])
+                for e in range(Z.shape[1])]
+    np.testing.assert_array_equal(A, a)
+    np.testing.assert_array_equal(np.signbit(A), np.signbit(a))
+    np.testing.assert_array_equal(z[0], want)
