@@ -230,19 +230,53 @@ def _consecutive(idx: list[int]) -> bool:
 
 
 class NumpyReplay:
-    """The tape over a batch with numpy: one row per node, vectorised per level and op.
+    """The tape over a batch with numpy: two programs, each generated on first use, one for
+    batches under ``LARGE_BATCH`` (the least overhead per call) and one for larger batches.
+    Other attributes (``n_rows``, ``n_statements`` ...) are the small-batch program's.
+    """
+
+    def __init__(self, tape: Tape, S: np.ndarray, GS: np.ndarray) -> None:
+        self.tape, self.S, self.GS = tape, S, GS
+        self.source_parts: list[str] = []
+        """The generated code of the programs built so far (``source``)."""
+        self._programs: dict[bool, _Program] = {}
+
+    def program(self, large: bool) -> _Program:
+        """The program for large batches or for small ones, built on first use (the large one
+        loads numba's kernels where installed: ~1 s a process, ~2 s the first time)."""
+        found = self._programs.get(large)
+        if found is None:
+            found = self._programs[large] = _Program(self.tape, self.S, self.GS, large)
+            if large:
+                self.source_parts.append(f"# batches of {LARGE_BATCH:,} examples and more:")
+            self.source_parts.extend(found.source_parts)
+        return found
+
+    def run(
+        self, xs: list[np.ndarray], S: np.ndarray, with_grad: bool, check: bool = False
+    ) -> tuple[np.ndarray, np.ndarray | None]:
+        """``_Program.run`` of the program for this batch size."""
+        return self.program(len(xs[0]) >= LARGE_BATCH).run(xs, S, with_grad, check)
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return getattr(self.program(False), name)
+
+
+class _Program:
+    """The tape as one generated program: one row per node, vectorised per level and op.
 
     ``S`` and ``GS`` are the prologue's vectors of scalars and of their adjoints (written in
     place every call); a layer whose weights are a contiguous block of ``S`` reads them through
-    a view, and its weight gradient adds into a view of ``GS``.
+    a view, and its weight gradient adds into a view of ``GS``. ``large``: written for batches
+    of ``LARGE_BATCH`` and more.
     """
 
-    def __init__(self, tape: Tape, S: np.ndarray, GS: np.ndarray, large: bool = False) -> None:
+    def __init__(self, tape: Tape, S: np.ndarray, GS: np.ndarray, large: bool) -> None:
         self.tape = t = tape
         self.S, self.GS = S, GS
         self.large = large
-        """Written for large batches (``LARGE_BATCH``): the twin that runs them."""
-        self._twin: NumpyReplay | None = None
         self.source_parts: list[str] = []
         """The generated code, one function per chunk of 2,000 statements (``source``)."""
         self.row = [-1] * t.n
@@ -643,8 +677,6 @@ class NumpyReplay:
         ``check``: raise ``NonFiniteInput`` before anything runs if an input may be inf or nan
         (one dot over the rows they are copied into)."""
         batch = len(xs[0])
-        if batch >= LARGE_BATCH and not self.large:
-            return self._large_twin().run(xs, S, with_grad, check)
         chunk = max(MIN_CHUNK, MAX_ENTRIES // max(self.n_rows, 1))
         GS = self.GS
         if with_grad:
@@ -667,16 +699,6 @@ class NumpyReplay:
                 GS.fill(0.0)
         GS[:] = total
         return np.concatenate(outs), GS if with_grad else None
-
-    def _large_twin(self) -> NumpyReplay:
-        """This tape written for large batches, built at the first one (with numba's kernels, where
-        installed: its import and kernels cost ~1 s a process, ~2 s the first time, then cached
-        on disk); its code is listed after this one's in ``source``."""
-        if self._twin is None:
-            self._twin = NumpyReplay(self.tape, self.S, self.GS, large=True)
-            self.source_parts.append(f"# batches of {LARGE_BATCH:,} examples and more:")
-            self.source_parts.extend(self._twin.source_parts)
-        return self._twin
 
     def _run_chunk(self, xs: list[np.ndarray], S: np.ndarray, with_grad: bool,
                    check: bool = False) -> np.ndarray:

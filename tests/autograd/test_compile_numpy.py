@@ -201,7 +201,7 @@ def test_demo_at_large_and_odd_batches_and_chunk_edges_against_pytorch_float64(
     want_value, want_grads = _torch_demo(model, X, Y, l2)
     assert math.isclose(value, want_value, rel_tol=1e-12)
     np.testing.assert_allclose(grads, want_grads, rtol=1e-10, atol=1e-13)
-    source = step.source["numpy"]  # the large-batch twin from LARGE_BATCH on, numba's kernels
+    source = step.source["numpy"]  # the large-batch program from LARGE_BATCH on
     large = batch >= replay_numpy.LARGE_BATCH
     assert ("dot_rows(" in source) == large  # each layer's δ [A; 1]ᵀ
     assert ("times_step(" in source) == ("layer(K" in source) == (large and with_numba)
