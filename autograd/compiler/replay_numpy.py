@@ -221,6 +221,20 @@ def _fuse_outer_relu(back: list[str], code: _Code) -> list[str]:
     return back
 
 
+def _readers(t: Tape) -> list[int]:
+    """Per node: how many nodes, guards and outputs read it."""
+    readers = [0] * t.n
+    for ps in t.parents:
+        for p in set(ps):
+            readers[p] += 1
+    for _, a, b, _ in t.guards:
+        for x in (a, b):
+            if isinstance(x, int):
+                readers[x] += 1
+    readers[t.root] += 1
+    return readers
+
+
 def _unique(rows: list[int]) -> bool:
     return len(set(rows)) == len(rows)
 
@@ -288,11 +302,12 @@ class _Program:
         self.n_grows = 0
         self._gs_written = [False] * len(S)  # per scalar: likewise, its batch-summed adjoint
         levels = plan(t)
+        self._readers = _readers(t)
         self._layer_inputs = self._inputs_of_layers(levels)
         self.ones_rows: list[int] = []
         self._ones: dict[tuple[int, ...], int] = {}  # a layer's inputs -> the row of 1s after
         # a layer of few inputs written by a numba loop: its rows -> (its statement, n, operands)
-        self._few: dict[tuple[int, ...], tuple[int, list[str]]] = {}
+        self._few: dict[tuple[int, ...], tuple[int, list[str], list[int]]] = {}
         # a relu of a block of rows: its rows -> (its statement, its operand, its output)
         self._relus: dict[tuple[int, ...], tuple[int, str, str]] = {}
         inputs = [i for i in range(t.n) if t.input_of[i] >= 0]
@@ -490,7 +505,7 @@ class _Program:
             code.fwd[relu[0]] = f"relu_neuron({relu[1]}, {product[0]}, {relu[2]}, {product[2]})"
         elif self.large and n <= FEW and (kernel := fused("layer")) is not None:  # one pass
             code.names["layer"] = kernel
-            self._few[tuple(self.row[i] for i in members)] = (len(code.fwd), product)
+            self._few[tuple(self.row[i] for i in members)] = (len(code.fwd), product, members)
             code.fwd.append(f"layer({', '.join(product)}, {product[2]}, False)")
         else:
             code.fwd.append(f"np.dot({product[0]}, {product[1]}, out={product[2]})")
@@ -590,8 +605,9 @@ class _Program:
         into the layer's own pass instead; a relu of a block is remembered (``_relus``)."""
         few, fast = self._few.get(tuple(rows or ())), _fast(value)
         if fast is not None and fast[0] == "relu" and o.startswith("R"):
-            if few:
-                code.fwd[few[0]] = f"layer({', '.join(few[1])}, {o}, True)"
+            if few:  # the layer's own rows left unwritten where only this relu reads them
+                z = o if all(self._readers[i] == 1 for i in few[2]) else few[1][2]
+                code.fwd[few[0]] = f"layer({few[1][0]}, {few[1][1]}, {z}, {o}, True)"
                 return
             if self.large and len(out_rows) > 1 and _unique(out_rows):
                 self._relus[tuple(out_rows)] = (len(code.fwd), fast[1], o)

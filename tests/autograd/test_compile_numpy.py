@@ -231,6 +231,31 @@ def test_a_layer_of_few_inputs_adds_up_as_the_wsum_rule_bit_for_bit(n: int, relu
         np.testing.assert_array_equal(np.signbit(out), np.signbit(w))
     if not relu:
         assert (outs[1] == 7.0).all()  # R untouched
+    else:  # Z and R one array: the relu in place, as the replay writes it where Z is unread
+        same = np.full((4, 40), 7.0)
+        with np.errstate(all="ignore"):
+            kernel(WB, A, same, same, True)
+        np.testing.assert_array_equal(same, want[1])
+
+
+@pytest.mark.parametrize("z_read", [True, False])
+def test_a_few_input_layer_keeps_its_rows_where_more_than_its_relu_reads_them(z_read) -> None:
+    pytest.importorskip("numba")
+    ws = [(Value(0.3 * k - 0.5), Value(0.7 - 0.2 * k), Value(0.1 * k)) for k in range(4)]
+    params = [p for w in ws for p in w]
+
+    def f(x: Value, y: Value) -> Value:
+        zs = [weighted_sum([a, b], [x, y], c) for a, b, c in ws]
+        out = sum((z.relu() for z in zs), Value(0.0))
+        return out + zs[1] * 0.5 if z_read else out
+
+    rng = np.random.default_rng(9)
+    xs, ys = rng.normal(size=1100), rng.normal(size=1100)
+    step = compile(f, params, backend="numpy")
+    assert_matches(step, f, params, xs, ys)
+    call = next(line for line in step.source["numpy"].splitlines() if "layer(" in line)
+    z, r = call.split(", ")[2:4]
+    assert (z != r) == z_read
 
 
 @pytest.mark.parametrize("rows", [3, 17])
