@@ -326,12 +326,12 @@ def _batch_ratios(base: Network, torch_ok: bool, is_quick: bool) -> None:
         book_ratio = [b / f for b, f in zip(t[BOOK], t[MATRIX])]
         torch_ratio = ([s / f for s, f in zip(t[TORCH_AUTOGRAD], t[STACKED])]
                        if torch_ok else [])
-        rows.append([m, spread(t[MATRIX], 1e6), spread(book_ratio, 1.0),
+        rows.append([m, spread(t[MATRIX]), spread(t[STACKED]), spread(book_ratio, 1.0),
                      spread(torch_ratio, 1.0) if torch_ok else "-"])
     print("\nThe matrix step against its anchors by mini-batch size "
-          "(min–median–max over rounds of the per-round ratio)")
-    print_table(["batch", "matrix step µs", "book loop ÷ matrix", "torch autograd ÷ update_batch"],
-                rows)
+          "(min–median–max over rounds of the per-round ratio; times in ms)")
+    print_table(["batch", "update_mini_batch_matrix", "update_batch", "book loop ÷ matrix",
+                 "torch autograd ÷ update_batch"], rows)
 
 
 def _threads() -> int | None:

@@ -78,11 +78,21 @@ def _from_row(
 
 
 def _sigmoid(z: Array) -> Array:
-    # The hot path's σ: 1/(1 + e^(−z)) in place on one new array (e^(−z) = inf for z < −709
-    # gives the right 0.0); within an ulp of the row's two-branch form.
-    a = np.negative(z)
     with np.errstate(over="ignore"):
-        np.exp(a, out=a)
+        return sigmoid_unguarded(z)
+
+
+def sigmoid_unguarded(z: Array) -> Array:
+    """The hot path's σ: 1/(1 + e^(−z)) in place on one new array (e^(−z) = inf for z < −709
+    gives the right 0.0); within an ulp of the row's two-branch form. numpy warns of that
+    overflow unless the caller silences it (``SIGMOID.function`` does; ``Network``'s matrix
+    step calls this under its own ``np.errstate``, one context a step instead of one a layer).
+
+    >>> sigmoid_unguarded(np.array([0.0]))
+    array([0.5])
+    """
+    a = np.negative(z)
+    np.exp(a, out=a)
     a += 1.0
     np.reciprocal(a, out=a)
     return a

@@ -95,7 +95,7 @@ class CrossEntropyCost(Cost):
         return (a - y) / (a * (1.0 - a))
 
     def delta(self, z: Array, a: Array, y: Array, activation: Activation) -> Array:
-        if activation is SIGMOID:
+        if activation.function is SIGMOID.function:  # SIGMOID or a copy of it
             return a - y  # BP1 with σ'(z) cancelled by hand
         return super().delta(z, a, y, activation)
 

@@ -20,8 +20,8 @@ from numpy.typing import NDArray
 from pathgrad.autograd._checks import positive_int, positive_number
 
 from ..train import DivergenceError
-from .activations import Activation, get_activation
-from .costs import UNBOUNDED, Cost, CrossEntropyCost, get_cost
+from .activations import SIGMOID, Activation, get_activation, sigmoid_unguarded
+from .costs import UNBOUNDED, Cost, CrossEntropyCost, QuadraticCost, get_cost
 from .equations import (
     Array,
     Example,
@@ -145,8 +145,9 @@ class Network:
         return f"Network({self.sizes}, activation={act!r}, cost={self.cost.name!r})"
 
     # ---- checking input -------------------------------------------------------------------
-    def _columns(self, x: Any, n: int, what: str) -> Array:
-        """x as a float array of shape (n, m), or a ValueError naming both shapes."""
+    def _columns(self, x: Any, n: int, what: str, finite: bool = True) -> Array:
+        """x as a float array of shape (n, m), or a ValueError naming both shapes (and, unless
+        ``finite`` is False, any nan or inf)."""
         if type(x) is not np.ndarray or x.dtype != np.float64:
             try:
                 x = np.asarray(x, dtype=np.float64)
@@ -157,30 +158,34 @@ class Network:
             raise ValueError(
                 f"{what}: expected shape ({n}, 1), or ({n}, m) for m examples, got {x.shape}{hint}"
             )
-        if not np.isfinite(x).all():
-            raise ValueError(f"{what} contains nan or inf")
+        if finite:
+            _refuse_non_finite(x, what)
         return x
 
-    def _pair(self, x: Any, y: Any) -> tuple[Array, Array]:
-        x = self._columns(x, self.sizes[0], "input x")
-        y = self._columns(y, self.sizes[-1], "target y")
+    def _pair(self, x: Any, y: Any, x_finite: bool = True, y_finite: bool = True
+              ) -> tuple[Array, Array]:
+        x = self._columns(x, self.sizes[0], "input x", x_finite)
+        y = self._columns(y, self.sizes[-1], "target y", y_finite)
         if y.shape[1] != x.shape[1]:
             raise ValueError(f"x has {x.shape[1]} examples (columns) but y has {y.shape[1]}")
         return x, y
 
-    def _stack(self, data: Sequence[Example], what: str) -> tuple[Array, Array]:
-        """A list of (x, y) column pairs as the matrices X = [x_1 ... x_m], Y = [y_1 ... y_m]."""
+    def _stack(self, data: Sequence[Example], what: str, x_finite: bool = True,
+               y_finite: bool = True) -> tuple[Array, Array]:
+        """A list of (x, y) column pairs as the matrices X = [x_1 ... x_m], Y = [y_1 ... y_m];
+        with ``x_finite=False`` (``y_finite``) the x's (y's) are not checked for nan and inf."""
         if len(data) == 0:
             raise ValueError(f"{what} is empty")
         try:
             xs, ys = zip(*data)
         except (TypeError, ValueError):
             raise TypeError(f"{what} must be a list of (x, y) pairs") from None
-        X = self._stack_columns(xs, self.sizes[0], f"{what}: x")
-        Y = self._stack_columns(ys, self.sizes[-1], f"{what}: y")
+        X = self._stack_columns(xs, self.sizes[0], what, "x", x_finite)
+        Y = self._stack_columns(ys, self.sizes[-1], what, "y", y_finite)
         return X, Y
 
-    def _stack_columns(self, columns: Sequence[Any], n: int, what: str) -> Array:
+    def _stack_columns(self, columns: Sequence[Any], n: int, data: str, part: str,
+                       finite: bool = True) -> Array:
         # np.array of m columns (n, 1) is one copy into (m, n, 1); its transpose view is X with
         # the examples as contiguous columns (Fortran order), which BLAS reads as it is.
         m = len(columns)
@@ -189,16 +194,17 @@ class Network:
         except (TypeError, ValueError):
             stacked = np.empty(0)  # ragged or not numeric: report the first odd one below
         if stacked.shape != (m, n, 1):
+            what = f"{data}: {part}"
             for i, column in enumerate(columns):
                 if np.shape(column) != (n, 1):
                     raise ValueError(
                         f"{what}[{i}]: expected shape ({n}, 1), got {np.shape(column)}"
                     )
             raise TypeError(f"{what}: every entry must be a numeric ({n}, 1) array")
-        if not np.isfinite(stacked).all():
-            bad = int(np.argmax(~np.isfinite(stacked).reshape(m, -1).all(axis=1)))
-            raise ValueError(f"{what}[{bad}] contains nan or inf")
-        return stacked.reshape(m, n).T
+        X = stacked.reshape(m, n).T
+        if finite:
+            _refuse_non_finite(X, f"{data}: {part}", per_example=True)
+        return X
 
     # ---- forward ----------------------------------------------------------------------------
     def feedforward(self, a: Any) -> Array:
@@ -214,25 +220,33 @@ class Network:
         return a
 
     # ---- backward ---------------------------------------------------------------------------
-    def _forward_backward(self, x: Array, y: Array) -> None:
-        """Feedforward keeping z^l and a^l, then BP1 and BP2 for every δ^l (x, y checked)."""
+    def _forward_backward(self, x: Array, y: Array, quiet: bool = False
+                          ) -> tuple[list[Array], list[Array], list[Array]]:
+        """Feedforward keeping z^l and a^l, then BP1 and BP2 for every δ^l: (zs, activations,
+        deltas), for x and y already checked. ``quiet``: the caller silences numpy's overflow
+        warnings (then the sigmoid need not)."""
+        weights, biases = self._params
+        layer_activations = self.layer_activations
         activation = x
         activations = [x]  # a^1 = x, then one a^l per layer
         zs = []  # z^l = w^l a^{l-1} + b^l
-        for w, b, act in zip(self.weights, self.biases, self.layer_activations):
+        for w, b, act in zip(weights, biases, layer_activations):
             z = w @ activation
             z += b
             zs.append(z)
-            activation = act.function(z)
+            # a copied network's activations are copies: compare the function, not the object
+            activation = (sigmoid_unguarded(z) if quiet and act.function is SIGMOID.function
+                          else act.function(z))
             activations.append(activation)
         # backward pass: BP1 at the output, then BP2 from l = L-1 down to the first hidden layer
-        n = len(zs)
-        deltas: list[Array] = [np.empty(0)] * n
-        deltas[-1] = self.cost.delta(zs[-1], activations[-1], y, self.layer_activations[-1])
-        for l in range(n - 2, -1, -1):
-            sp = self.layer_activations[l].prime(zs[l], activations[l + 1])
-            deltas[l] = bp2_backpropagate_error(self.weights[l + 1], deltas[l + 1], sp)
-        self.zs, self.activations, self.deltas = zs, activations, deltas
+        delta = self.cost.delta(z, activation, y, layer_activations[-1])
+        deltas = [delta]  # δ^L first, reversed at the end
+        for l in range(len(zs) - 2, -1, -1):
+            sp = layer_activations[l].prime(zs[l], activations[l + 1])
+            delta = bp2_backpropagate_error(weights[l + 1], delta, sp)
+            deltas.append(delta)
+        deltas.reverse()
+        return zs, activations, deltas
 
     def backprop(self, x: Any, y: Any) -> tuple[list[Array], list[Array]]:
         """``(nabla_b, nabla_w)``: the gradient of the cost C_x, layer by layer like the weights.
@@ -249,7 +263,7 @@ class Network:
                [2., 4.]])
         """
         x, y = self._pair(x, y)
-        self._forward_backward(x, y)
+        self.zs, self.activations, self.deltas = self._forward_backward(x, y)
         nabla_b = [bp3_bias_gradient(d) for d in self.deltas]
         nabla_w = [bp4_weight_gradient(d, a) for d, a in zip(self.deltas, self.activations)]
         return nabla_b, nabla_w
@@ -316,8 +330,9 @@ class Network:
         One pass forward and one backward with matrices instead of m passes with vectors (the
         chapter's Problem); BP4's δ^l (a^{l-1})^T then sums over the examples by itself.
         """
-        X, Y = self._stack(mini_batch, "mini_batch")
-        self._update(X, Y, _learning_rate(eta))
+        eta = _learning_rate(eta)
+        X, Y = self._stack(mini_batch, "mini_batch", not _DEFER_X_CHECK, not self._defers_y())
+        self._update(X, Y, eta, _LIST_NAMES)
 
     def update_batch(self, X: Any, Y: Any, eta: float) -> None:
         """``update_mini_batch_matrix`` for a mini-batch already stacked: X (n_in, m), Y (n_out, m).
@@ -325,32 +340,55 @@ class Network:
         The fast path: the new weights and biases are written into a second set of arrays kept
         between calls (no allocation), checked for nan and inf by one reduction, and swapped in
         all at once; a step that would make any of them non-finite raises ``DivergenceError``
-        and changes nothing.
+        and changes nothing. X and Y are checked for nan and inf only when that reduction fails
+        (a nan or inf in X or Y makes the new parameters non-finite), with the same ValueError
+        as a check up front, and nothing changed either.
         """
-        X, Y = self._pair(X, Y)
-        self._update(X, Y, _learning_rate(eta))
+        eta = _learning_rate(eta)
+        X, Y = self._pair(X, Y, not _DEFER_X_CHECK, not self._defers_y())
+        self._update(X, Y, eta, _MATRIX_NAMES)
 
-    def _update(self, X: Array, Y: Array, eta: float) -> None:
+    def _defers_y(self) -> bool:
+        """True if a nan or inf in Y surely makes the new b^L non-finite, so that Y needs
+        checking only when the new parameters fail: the built-in costs' δ^L = (a − y) ⊙ ...
+        is nan or inf wherever y is (0·inf = nan), and BP3 sums it into b^L. A cost of one's
+        own might hide it: then Y is checked first."""
+        return type(self.cost) in (QuadraticCost, CrossEntropyCost)
+
+    def _update(self, X: Array, Y: Array, eta: float,
+                unchecked: tuple[str, str, bool] | None = None) -> None:
         # All or nothing: the new w and b of every layer are written into the spare set of
         # arrays, checked, and swapped in by one assignment, so an error or an interrupt leaves
         # the old network. numpy's overflow warnings are silenced: a non-finite result is a
-        # DivergenceError.
-        spare = self._spare()
+        # DivergenceError. ``unchecked`` names X and Y (and whether the errors name the
+        # example) if they may hold nan or inf: a nan or inf in X makes the new w^1 non-finite
+        # (BP4 multiplies every entry of X, and 0·nan = 0·inf = nan), one in Y the new b^L
+        # (see _defers_y), so they are checked only when the new parameters fail.
+        slots, (weights, biases) = self._slots, self._params
+        spare = slots[0] if slots is not None and slots[1].holds(weights, biases) else self._spare()
         with np.errstate(over="ignore", invalid="ignore"):
-            self._forward_backward(X, Y)
+            zs, activations, deltas = self._forward_backward(X, Y, quiet=True)
             step = eta / X.shape[1]
             for w, b, delta, a_prev, new_w, new_b in zip(
-                self.weights, self.biases, self.deltas, self.activations, spare.weights,
-                spare.biases
+                weights, biases, deltas, activations, spare.weights, spare.biases
             ):
                 scaled = delta * step  # (η/m) δ^l: n_l × m, smaller than ∂C/∂w^l to scale
                 bp4_weight_gradient(scaled, a_prev, out=new_w)  # BP4
                 np.subtract(w, new_w, out=new_w)
                 np.add.reduce(scaled, axis=1, keepdims=True, out=new_b)  # BP3, summed over x
                 np.subtract(b, new_b, out=new_b)
-            finite = _all_finite(spare.flat)
+            flat = spare.flat
+            # nan or inf anywhere makes the sum nan or inf; numpy's sum, not BLAS: OpenBLAS's
+            # dot wakes a second thread for this size (~30 µs a step on 2 cores, milliseconds
+            # when they are busy). If the sum overflows, the entries are checked one by one.
+            finite = math.isfinite(np.add.reduce(flat)) or bool(np.isfinite(flat).all())
+        if not finite and unchecked is not None:
+            x_name, y_name, per_example = unchecked
+            _refuse_non_finite(X, x_name, per_example)
+            _refuse_non_finite(Y, y_name, per_example)
+        self.zs, self.activations, self.deltas = zs, activations, deltas
         if not finite:
-            raise _diverged(self.activations[-1], eta)
+            raise _diverged(activations[-1], eta)
         self._params = (list(spare.weights), list(spare.biases))
         self._slots = (self._slots[1], spare)  # type: ignore[index]
 
@@ -424,7 +462,7 @@ class Network:
             xs, ys = zip(*test_data)
         except (TypeError, ValueError):
             raise TypeError("test_data must be a list of (x, y) pairs") from None
-        X = self._stack_columns(xs, self.sizes[0], "test_data: x")
+        X = self._stack_columns(xs, self.sizes[0], "test_data", "x")
         labels = np.array([int(np.argmax(y)) if np.ndim(y) else int(y) for y in ys])
         return X, labels
 
@@ -475,14 +513,43 @@ class _Slot:
                 and all(map(operator.is_, biases, self.biases)))
 
 
-def _all_finite(flat: Array) -> bool:
-    """True if no entry of the 1-d ``flat`` is nan or inf, by one BLAS pass: the sum of squares
-    is nan or inf if any entry is (if it overflows, the entries are checked one by one). Call it
-    under ``np.errstate(over="ignore")``: numpy reports the overflow of a dot."""
-    return math.isfinite(np.dot(flat, flat)) or bool(np.isfinite(flat).all())
+def _refuse_non_finite(a: Array, what: str, per_example: bool = False) -> None:
+    """A ValueError if ``a`` holds nan or inf, naming the first such column if ``per_example``."""
+    if not np.isfinite(a).all():
+        if per_example:
+            bad = int(np.argmin(np.isfinite(a).all(axis=0)))
+            raise ValueError(f"{what}[{bad}] contains nan or inf")
+        raise ValueError(f"{what} contains nan or inf")
+
+
+def _bp4_spreads_non_finite() -> bool:
+    """True if numpy's products here give nan or inf in every column k of δ (a^{l-1})^T where a
+    row k of a^{l-1} holds nan or inf, even where δ is 0 (IEEE: 0·nan = 0·inf = nan). The
+    optimized BLAS libraries multiply zeros through; the reference BLAS skips them, and with it
+    the inputs are checked up front."""
+    for m in (1, 3):
+        delta = np.zeros((2, m))
+        a = np.ones((4, m))
+        a[0, 0], a[2, m - 1] = np.nan, np.inf
+        for a_prev in (a, np.asfortranarray(a)):
+            with np.errstate(invalid="ignore"):
+                product = bp4_weight_gradient(delta, a_prev)
+            if np.isfinite(product[:, [0, 2]]).any():
+                return False
+    return True
+
+
+# whether update_batch and update_mini_batch_matrix may check X for nan and inf only on failure
+_DEFER_X_CHECK = _bp4_spreads_non_finite()
+# what update_batch and update_mini_batch_matrix call X and Y, and whether an error names the
+# example
+_MATRIX_NAMES = ("input x", "target y", False)
+_LIST_NAMES = ("mini_batch: x", "mini_batch: y", True)
 
 
 def _learning_rate(eta: Any) -> float:
+    if type(eta) is float and 0.0 < eta < math.inf:  # the common case, without three calls
+        return eta
     return positive_number("the learning rate eta", eta)
 
 
