@@ -318,3 +318,42 @@ def test_a_relu_and_the_one_neuron_layer_on_it_add_up_as_the_rows_bit_for_bit() 
     np.testing.assert_array_equal(A, a)
     np.testing.assert_array_equal(np.signbit(A), np.signbit(a))
     np.testing.assert_array_equal(z[0], want)
+
+
+@pytest.mark.parametrize("with_numba", [True, False])
+def test_large_batches_under_ieee_give_the_eager_engines_inf_and_nan(
+    with_numba: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if with_numba:
+        pytest.importorskip("numba")
+    else:
+        monkeypatch.setattr(replay_numpy, "fused", lambda name: None)
+    model = MLP(2, [5, 1], seed=8)
+    params = model.parameters()
+
+    def loss(x: Value, y: Value) -> Value:
+        return (1 + -y * model([x, y])).relu()
+
+    n = replay_numpy.LARGE_BATCH + 3
+    rng = np.random.default_rng(8)
+    xs, ys = rng.normal(size=n), np.sign(rng.normal(size=n))
+    xs[[5, 700]], ys[[9, 900]] = [np.inf, -1e308], [np.nan, -np.inf]
+    step = compile(loss, params, backend="numpy")
+    with ieee():
+        per = step(xs, ys)
+        _, grads = step.value_and_grad(xs, ys, reduction="sum")
+        eager = []
+        for x, y in zip(xs, ys):
+            out = loss(Value(float(x)), Value(float(y)))
+            out.backward()
+            eager.append(out.data)
+        want = np.array([p.grad for p in params])
+    eager_out = np.array(eager)
+    for got, exact in ((per, eager_out), (grads, want)):  # nan and ±inf where eager has them
+        np.testing.assert_array_equal(np.isnan(got), np.isnan(exact))
+        np.testing.assert_array_equal(got[np.isinf(exact)], exact[np.isinf(exact)])
+    ok = np.isfinite(eager_out)  # a BLAS product adds up in its own order: the last bit may move
+    np.testing.assert_allclose(per[ok], eager_out[ok], rtol=1e-12)
+    assert not np.isfinite(per[[5, 9, 900]]).any()  # the test reaches inf and nan
+    finite = np.isfinite(want)
+    np.testing.assert_allclose(grads[finite], want[finite], rtol=1e-10)
