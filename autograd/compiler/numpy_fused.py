@@ -152,18 +152,22 @@ _KERNELS = {"times_step": (_times_step, _times_step_ok), "layer": (_layer, _laye
 def _build(name: str) -> Any:
     if importlib.util.find_spec("numba") is None:
         return None
-    try:
-        import numba
+    for cache in (True, False):  # no writable cache folder for numba: compiled each process
+        try:
+            f = _compiled(name, cache)
+            with np.errstate(all="ignore"):
+                return f if _KERNELS[name][1](f) else None
+        except Exception:  # a numba that cannot compile (or cache) here: numpy's forms stay
+            continue
+    return None
 
-        if name == "times_step":
-            f = numba.vectorize(["float64(float64, float64)"], cache=True)(_times_step).ufunc
-        else:
-            f = numba.njit(boundscheck=False, cache=True)(_KERNELS[name][0])
-        with np.errstate(all="ignore"):
-            ok = _KERNELS[name][1](f)
-    except Exception:  # a numba that cannot compile here: numpy's forms stay
-        return None
-    return f if ok else None
+
+def _compiled(name: str, cache: bool) -> Any:
+    import numba
+
+    if name == "times_step":
+        return numba.vectorize(["float64(float64, float64)"], cache=cache)(_times_step).ufunc
+    return numba.njit(boundscheck=False, cache=cache)(_KERNELS[name][0])
 
 
 def fused(name: str) -> Any:
