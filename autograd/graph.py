@@ -54,36 +54,61 @@ V = TypeVar("V", bound=Node)
 def toposort(root: V) -> list[V]:
     """Every node ``root`` depends on, itself included, each after all of its parents.
 
-    Depth-first post-order with a stack of bare nodes: a node is expanded the first time it
-    reaches the top and emitted the second time. No tuples are pushed, so a deep graph does
-    not feed the garbage collector.
+    The post-order of a depth-first search visiting a node's parents first operand first (what
+    the recursive walk gives), with an explicit stack. The walk goes straight on from a node
+    into its first parent not yet emitted, leaving the node and a ``None`` marker above it on
+    the stack, its other parents above the marker, last first. A popped marker means the node
+    below it has all its parents emitted: it is emitted next. Per node: one set insertion, one
+    lookup per parent checked, nothing allocated.
     """
     if not hasattr(root, "_edges"):
         raise TypeError(f"toposort needs a Value, got {root!r} ({type(root).__name__})")
     order: list[V] = []
-    state: dict[V, bool] = {}  # False: expanded, parents pending; True: emitted
-    stack = [root]
-    push, pop, get, emit = stack.append, stack.pop, state.get, order.append
+    done: set[V] = set()
+    stack: list[Any] = [root]  # nodes and None markers
+    push, pop, emit, close = stack.append, stack.pop, order.append, done.add
     while stack:
-        node = stack[-1]
-        done = get(node)
-        if done is None:
-            state[node] = False
+        node = pop()
+        if node is None:  # the marker: every parent of the node below it is emitted
+            node = pop()
+            close(node)
+            emit(node)
+            continue
+        if node in done:  # a stale copy: pushed twice, emitted the first time
+            continue
+        while True:  # node is unvisited: open it and go on into its first unvisited parent
             edges = node._edges
-            if len(edges) == 2:  # the common unary node: no slice
-                parent = edges[0]
-                if parent not in state:
-                    push(parent)
-            else:
-                # pushed last-first, so the first operand's sub-graph comes first in the order
-                for parent in edges[-2::-2]:
-                    if parent not in state:
+            n = len(edges)
+            if n == 4:  # binary nodes and unary ones written out: most of a graph
+                if edges[2] not in done:
+                    push(node)
+                    push(None)
+                    push(edges[2])
+                    if edges[0] in done:
+                        break  # the node stays open: its second parent comes up next
+                    node = edges[0]
+                    continue
+                n = 2  # only the first parent can be left: as for a unary node
+            if n == 2:
+                if edges[0] not in done:
+                    push(node)
+                    push(None)
+                    node = edges[0]
+                    continue
+            elif n:
+                push(node)
+                push(None)
+                height = len(stack)
+                for parent in edges[-2::-2]:  # pushed last first: the first comes up first
+                    if parent not in done:
                         push(parent)
-        else:
-            pop()
-            if not done:
-                state[node] = True
-                emit(node)
+                if len(stack) > height:
+                    node = pop()
+                    continue
+                del stack[-2:]
+            close(node)  # every parent already emitted (or none): emit it now
+            emit(node)
+            break
     return order
 
 
@@ -207,19 +232,23 @@ def _accumulate(order: list[V], output: Node, gradient: float) -> None:
         output.grad = float(gradient)
         if steps:
             _propagate_with_steps(order, steps)
+            for node, before in zip(order, saved):
+                if not node._edges:
+                    _add_to_leaf(node, before)
         else:
-            _propagate(order)
-        # Leaves accumulate: this call's whole gradient is added to what they held before.
-        # Every node has a path to a leaf, so an overflow anywhere shows at some leaf.
-        for node, before in zip(order, saved):
-            if not node._edges:
-                node.grad += before
-                if refused(node.grad):
-                    raise overflow_error("backward", node)
+            _propagate(order, saved)
     except BaseException:
         for node, before in zip(order, saved):
             node.grad = before
         raise
+
+
+def _add_to_leaf(leaf: Node, before: float) -> None:
+    """Leaves accumulate: this call's whole gradient is added to what the leaf held before.
+    Every node has a path to a leaf, so an overflow anywhere shows at some leaf."""
+    leaf.grad += before
+    if refused(leaf.grad):
+        raise overflow_error("backward", leaf)
 
 
 def _closure_steps(order: list[V]) -> dict[V, Callable[[], None]]:
@@ -246,8 +275,9 @@ def _propagate_with_steps(order: list[V], steps: dict[V, Callable[[], None]]) ->
             parent.grad += g * rate
 
 
-def _propagate(order: list[V]) -> None:
-    """The reverse sweep on ``.grad`` (zeroed, the output's seeded): each parent += grad × rate.
+def _propagate(order: list[V], saved: list[float]) -> None:
+    """The reverse sweep on ``.grad`` (zeroed, the output's seeded): each parent += grad × rate;
+    a leaf's sum is complete when the sweep reaches it, and its ``saved`` grad is added then.
 
     The engine's special-cased sweep: + and × written out, the sums in the nodes' slots instead
     of a dict, and a node whose grad is 0 skipped. On micrograd's demo step (benchmarks.ab,
@@ -255,7 +285,7 @@ def _propagate(order: list[V]) -> None:
     50-56 ms: a fifth of the step. ``test_backward.py::test_grad_is_pure_and_equals_backward``
     pins the two equal.
     """
-    for node in reversed(order):
+    for node, before in zip(reversed(order), reversed(saved)):
         edges = node._edges
         n = len(edges)
         if n == 2:  # unary and binary nodes without an iterator: most of a graph
@@ -276,6 +306,8 @@ def _propagate(order: list[V]) -> None:
             it = iter(edges)
             for parent, rate in zip(it, it):
                 parent.grad += g * rate
+        else:
+            _add_to_leaf(node, before)
 
 
 def overflow_error(where: str, node: Node) -> OverflowError:
