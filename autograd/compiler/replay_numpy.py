@@ -17,7 +17,8 @@ Expressions come from the rows through ``symbolic`` with ``M`` bound to ``NUMPY_
 first written and give them back once passed on, so a chain of any length needs two. Row blocks
 are read through views made once per batch size (``RV``, ``RG``); buffers are kept for the last
 two batch sizes. Batches too large for ``MAX_ENTRIES`` floats of values run in chunks of
-examples.
+examples. From ``LARGE_BATCH`` examples on, a second program generated for large batches runs
+(fewer passes: ``numpy_fused``'s kernels where numba is installed).
 
 >>> import numpy as np
 >>> from pathgrad.autograd import Value
