@@ -11,10 +11,10 @@
    min–median–max over rounds, and each ratio's spread is over the rounds' ratios. The target
    ratios are measured twice: in wall time and in process CPU time (a shared machine's waits
    for a core left out).
-2. Compiled numpy ÷ JAX jit at batch 1, 10, 100, 1,000 and 10,000 (value_and_grad): the demo
-   loss with and without L2, and the 1,000-op chain ``x ← relu(x·w + 0.001)``; the ratio per
-   round, min–median–max (target: ≤ 1.0 at every size). From batch 1,000 on the replay runs
-   numba's fused kernels where ``pathgrad[numba]`` is installed; the heading says which.
+2. Compiled numpy, numba (where installed) and ``auto`` ÷ JAX jit at batch 1, 10, 100, 1,000
+   and 10,000 (value_and_grad): the demo loss with and without L2, and the 1,000-op chain
+   ``x ← relu(x·w + 0.001)``; the ratio per round, min–median–max (target: ≤ 1.0 at every
+   size), and the back end ``auto`` ran.
 3. Graph-size slope: a narrow chain ``x ← relu(x·w + 0.001)`` of 1,000 and 10,000 ops, per node
    and example at a large batch (the numpy replay, and the Python replay at batch 1).
 4. Compile time per node (trace, checks, lowering, code generation).
@@ -25,7 +25,6 @@ so. ``python -m benchmarks.tape --quick`` runs tiny sizes as a smoke test.
 
 from __future__ import annotations
 
-import importlib.util
 import random
 import statistics
 import sys
@@ -305,47 +304,64 @@ def jax_chain(n_ops: int, xs: np.ndarray) -> Callable[[], Any] | None:
     return grads
 
 
-def _numpy_chain(n_ops: int, xs: np.ndarray) -> Callable[[], Any]:
+def _compiled_chain(n_ops: int, xs: np.ndarray, backend: str) -> tuple[Any, Callable[[], Any]]:
     w = Value(0.999)
-    step = compile(chain_fn(n_ops, w), params=[w], backend="numpy")
-    return lambda: step.value_and_grad(xs)
+    step = compile(chain_fn(n_ops, w), params=[w], backend=backend)
+    return step, lambda: step.value_and_grad(xs)
+
+
+def _replays() -> list[str]:
+    """The compiled back ends the batch-size table times (numba's where it is installed)."""
+    from pathgrad.autograd.compiler import replay_numba
+
+    return ["numpy", *(["numba"] if replay_numba.available() else []), "auto"]
 
 
 def batch_section(small: bool) -> None:
-    """Compiled numpy ÷ JAX jit (value_and_grad) at every batch size: the demo loss with and
-    without L2, and the 1,000-op chain; each ratio per round (the two take turns)."""
+    """Compiled replays ÷ JAX jit (value_and_grad) at every batch size: the demo loss with and
+    without L2, and the 1,000-op chain; each ratio per round (they take turns), and the back
+    end ``auto`` picked."""
     sizes = [1, 10, 100] if small else [1, 10, 100, 1000, 10_000]
     n_ops = 300 if small else 1_000
-    rows = []
+    replays = _replays()
+    tags = {"with L2": True, "no L2": False, "chain": None}
+    tables: dict[str, list[list[Any]]] = {tag: [] for tag in tags}
     for n in sizes:
         X, Y = moons(max(n, 2))
         X, Y = X[:n], Y[:n]
-        fns: dict[str, Callable[[], Any]] = {}
-        for l2 in (True, False):
-            jp = jax_parts(X, Y, l2)
-            if jp is not None:
-                fns[f"numpy {l2}"] = compiled_parts(X, Y, "numpy", l2)[1]
-                fns[f"jax {l2}"] = jp[0]
         xs = np.linspace(0.1, 1.0, n)
-        jc = jax_chain(n_ops, xs)
-        if jc is not None:
-            fns["numpy chain"], fns["jax chain"] = _numpy_chain(n_ops, xs), jc
-        if not fns:
-            print("\nJAX not installed: no batch-size ratios (pip install 'pathgrad[jax]')")
-            return
+        fns: dict[str, Callable[[], Any]] = {}
+        autos: dict[str, Any] = {}
+        for tag, l2 in tags.items():
+            if l2 is None:
+                theirs = jax_chain(n_ops, xs)
+            else:
+                parts = jax_parts(X, Y, l2)
+                theirs = parts[0] if parts is not None else None
+            if theirs is None:
+                print("\nJAX not installed: no batch-size ratios (pip install 'pathgrad[jax]')")
+                return
+            fns[f"JAX {tag}"] = theirs
+            for backend in replays:
+                step, fns[f"{backend} {tag}"] = (
+                    _compiled_chain(n_ops, xs, backend) if l2 is None else
+                    compiled_parts(X, Y, backend, l2)[:2])
+                if backend == "auto":
+                    autos[tag] = step
         ts = timed_rounds(fns, 3 if small else 9)
-        row: list[Any] = [n]
-        for key in (True, False, "chain"):
-            ours, theirs = ts[f"numpy {key}"], ts[f"jax {key}"]
-            row += [f"{statistics.median(ours) * 1e6:.0f} / {statistics.median(theirs) * 1e6:.0f}",
-                    spread([a / b for a, b in zip(ours, theirs)], 1.0, 2)]
-        rows.append(row)
-    kernels = ("numba's kernels from batch 1,000" if importlib.util.find_spec("numba") else
-               "numba not installed: numpy's forms only (pip install 'pathgrad[numba]')")
-    print(f"\nCompiled numpy ÷ JAX jit, value_and_grad, by batch size (µs: median numpy / JAX; "
-          f"ratio min–median–max over rounds; chain: x ← relu(x·w + 0.001), {n_ops} ops; "
-          f"{kernels})")
-    print_table(["batch", "with L2 µs", "÷ JAX", "no L2 µs", "÷ JAX", "chain µs", "÷ JAX"], rows)
+        for tag in tags:
+            theirs_t = ts[f"JAX {tag}"]
+            row: list[Any] = [n, f"{statistics.median(theirs_t) * 1e6:.0f}"]
+            for backend in replays:
+                ours = ts[f"{backend} {tag}"]
+                row.append(spread([a / b for a, b in zip(ours, theirs_t)], 1.0, 2))
+            tables[tag].append([*row, autos[tag].backend])
+    for tag, rows in tables.items():
+        what = (f"the chain x ← relu(x·w + 0.001), {n_ops} ops" if tag == "chain" else
+                f"micrograd's demo loss, {tag}")
+        print(f"\nCompiled ÷ JAX jit, value_and_grad, by batch size: {what} (JAX's median µs; "
+              "each ratio min–median–max over rounds, target ≤ 1.0)")
+        print_table(["batch", "JAX µs", *[f"{b} ÷ JAX" for b in replays], "auto ran"], rows)
 
 
 # ---- 3 and 4. graph-size slope, compile time ---------------------------------------------------

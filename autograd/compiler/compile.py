@@ -34,8 +34,11 @@ How it works and what it guarantees:
 * **Replay.** ``backend="auto"`` picks per call, from the tape's shape and the batch size,
   between ``"numpy"`` (each topological level grouped by op: a layer of ``wsum`` neurons is one
   matrix product, other wide groups one rule call on ``(k, batch)`` arrays, narrow chains one
-  numpy statement per node) and ``"python"`` (straight-line float code per example, which wins
-  for narrow graphs on small batches). ``"jax"`` replays the same plan through ``jax.numpy``
+  numpy statement per node), ``"python"`` (straight-line float code per example, which wins
+  for narrow graphs on small batches) and, where numba is installed (``pathgrad[numba]``),
+  ``"numba"``: one tape interpreter compiled once (and cached on disk), its branches written by
+  the rows, running one example or blocks of examples (``replay_numba``), which wins on small
+  batches and long chains. ``"jax"`` replays the same plan through ``jax.numpy``
   under ``jax.jit``, a batch split over the available devices with ``jax.sharding``;
   ``"torch"`` through PyTorch tensors (``device=`` picks a GPU). Inputs and outputs are numpy
   either way. Results equal the eager engine's to rounding (the Python back end's per example
@@ -77,7 +80,7 @@ if TYPE_CHECKING:
 
 __all__ = ["Compiled", "Trace", "TraceMismatchError", "compile", "trace"]
 
-_BACKENDS = ("auto", "numpy", "python", "jax", "torch")
+_BACKENDS = ("auto", "numpy", "numba", "python", "jax", "torch")
 _F64: tuple[Any, Any] | None = None  # (np.ndarray, float64), once numpy is imported
 _REDUCTIONS = ("mean", "sum")
 
@@ -104,7 +107,9 @@ class Compiled:
         self._n_args = -1
         self._replays: dict[str, Any] = {}
         self._signature: list[tuple[Any, ...]] | None = None
-        self._costs: tuple[float, float] | None = None
+        self._costs: dict[str, Callable[[int], float]] | None = None
+        self._picked: tuple[int, str] = (0, "")
+        self._numpy_now = False
 
     def __repr__(self) -> str:
         state = f"{self.n_nodes} nodes" if self._trace else "not traced yet"
@@ -343,6 +348,10 @@ class Compiled:
                 from .replay_python import PythonReplay
 
                 replay = PythonReplay(self._tape)
+            elif name == "numba":
+                from .replay_numba import NumbaReplay
+
+                replay = NumbaReplay(self._tape, self._prologue.S, self._prologue.GS)
             else:
                 from .replay_array import ArrayReplay
 
@@ -352,16 +361,20 @@ class Compiled:
         return replay
 
     def _pick(self, batch: int) -> str:
+        if self._numpy_now:
+            return "numpy"
         if self.backend_choice != "auto":
             return self.backend_choice
         if ieee_on():
             return "numpy"  # Python's math raises where IEEE semantics give inf or nan
+        if self._picked[0] == batch:
+            return self._picked[1]
         if self._costs is None:
             self._costs = _cost_model(self._tape)
-        numpy_fixed, python_per_example = self._costs
-        # numpy: the fixed cost of its statements plus ~4 ns an entry of its (rows, batch) arrays
-        numpy_cost = numpy_fixed + 0.004 * self._tape.n * batch
-        return "python" if python_per_example * batch < numpy_cost else "numpy"
+        costs = {name: cost(batch) for name, cost in self._costs.items()}
+        name = min(costs, key=costs.__getitem__)
+        self._picked = (batch, name)
+        return name
 
     def _run(
         self, arrays: tuple[Any, ...], with_grad: bool
@@ -370,13 +383,29 @@ class Compiled:
         import numpy as np
 
         xs = self._arrays(arrays)
+        if self._trace is None:
+            with np.errstate(all="ignore"):
+                if not ieee_on():
+                    self._refuse_non_finite(xs)
+                self._build(xs)
+        if self._tape.scalar_of[self._tape.root] < 0 and (
+            self._pick(len(xs[0])) == "numba"
+        ):
+            found = self._numba_call(xs, with_grad)
+            if found is not None:
+                return found
+            self._numpy_now = True  # numpy's replay takes the call over (its errors, numbers)
+        try:
+            return self._run_here(xs, with_grad)
+        finally:
+            self._numpy_now = False
+
+    def _run_here(self, xs: list[np.ndarray], with_grad: bool
+                  ) -> tuple[np.ndarray, np.ndarray, float]:
+        import numpy as np
+
         with np.errstate(all="ignore"):
             check = not ieee_on()
-            if self._trace is None:
-                if check:
-                    self._refuse_non_finite(xs)
-                    check = False
-                self._build(xs)
             collecting = gc.isenabled()
             gc.disable()  # the replay makes no cycles; collections would only rescan the trace
             try:
@@ -446,6 +475,27 @@ class Compiled:
             self._refuse_non_finite(xs)  # names the array and the example
             return replay.run(xs, S, with_grad)
 
+    def _numba_call(self, xs: list[np.ndarray], with_grad: bool
+                    ) -> tuple[np.ndarray, np.ndarray, float] | None:
+        """The numba replay, prologue to epilogue; None where the numpy replay must take the
+        call over (an input or a result not finite outside ``ieee()``, a guard flipped): it
+        raises its own errors, named as they always are."""
+        check = not ieee_on()
+        s, S = self._prologue.scalars()
+        status, out, gs, total, g = self._replay("numba").run(xs, S, with_grad, check)
+        if status or (check and total - total != 0.0):
+            return None
+        self.backend = "numba"
+        if not with_grad:
+            return out, S, total
+        grads = self._prologue.scalar_grads(gs, s, S)
+        if check:
+            if self._prologue.carries:  # the epilogue may overflow where GS did not
+                g = grads.sum()
+            if g - g != 0.0:
+                return None
+        return out, grads, total
+
     def _flipped(self, flip: GuardFlip) -> TraceMismatchError:
         """The error for an example whose comparison came out the other way than traced."""
         assert self._trace is not None
@@ -497,22 +547,52 @@ class _RefusedInput(ValueError):
     """An input array holds inf or nan (outside ``ieee()``)."""
 
 
-def _cost_model(tape: Tape) -> tuple[float, float]:
-    """Estimated µs of a numpy replay (fixed part) and of the Python replay per example.
+def _cost_model(tape: Tape) -> dict[str, Callable[[int], float]]:
+    """Estimated µs of a call by batch size, for each back end ``auto`` may pick.
 
-    Measured on 2 cores: a numpy statement costs ~3 µs (forward and backward count one each);
-    a vectorised group is one statement, a narrow node is one; straight-line float code costs
-    ~60 ns an edge or node per example.
+    Measured on 2 cores (micrograd's demo loss, 1,000-op chains, batch 1 to 10,000): a numpy
+    statement costs ~3 µs (forward and backward count one each; a vectorised group is one
+    statement, a narrow node one), then ~4 ns an entry of its (rows, batch) arrays, a layer's
+    matrix product ~0.3 ns an edge and example; straight-line float code ~0.12 µs an edge or
+    node per example. The numba interpreter: ~8 µs a call, ~6 ns an edge or node on one example;
+    in blocks ~0.35 ns an edge or node and example, a ``wsum``/``sum`` operand ~1.4 ns.
     """
+    from .tape import plan
+
     groups: dict[tuple[int, str], int] = {}
-    edges = ops = 0
+    edges = ops = folded = 0
     for i, ps in enumerate(tape.parents):
         if ps and tape.batched[i]:
             groups[(tape.level[i], tape.ops[i])] = groups.get((tape.level[i], tape.ops[i]), 0) + 1
             edges += len(ps)
             ops += 1
+            if tape.ops[i] in ("sum", "wsum"):
+                folded += len(ps)
     statements = sum(1 if k >= WIDE else k for k in groups.values())
-    return 3.0 * 2 * statements, 0.06 * (edges + ops)
+    in_matmul = [i for level in plan(tape) for g in level if g.kind == "matmul" for i in g.members]
+    matmul_edges = sum(len(tape.parents[i]) for i in in_matmul)
+    numpy_per_example = 0.004 * (ops - len(in_matmul)) + 0.0003 * matmul_edges
+    units = edges + ops
+    costs: dict[str, Callable[[int], float]] = {
+        "numpy": lambda b: 6.0 * statements + numpy_per_example * b,
+        "python": lambda b: 0.12 * units * b,
+    }
+    if _numba_runs(tape):
+        costs["numba"] = lambda b: 8.0 + 0.006 * units + (
+            0.0 if b == 1 else 0.00035 * b * (units - folded) + 0.0014 * b * folded)
+    return costs
+
+
+def _numba_runs(tape: Tape) -> bool:
+    """Whether numba is installed (not imported here) and has a branch for every op of ``tape``."""
+    from . import replay_numba
+
+    if not replay_numba.available():
+        return False
+    from .numba_code import supported
+
+    ops = supported()
+    return all(tape.ops[i] in ops for i in range(tape.n) if tape.parents[i] and tape.batched[i])
 
 
 def compile(
@@ -527,8 +607,9 @@ def compile(
 
     ``params``: the Values to differentiate towards (``model.parameters()``). ``check``: how
     many further examples of the first batch are re-traced to catch data-dependent control flow
-    (0 turns it off). ``backend``: ``"auto"`` (default), ``"numpy"``, ``"python"``, ``"jax"``
-    (needs ``pip install 'pathgrad[jax]'``) or ``"torch"`` (``'pathgrad[torch]'``).
+    (0 turns it off). ``backend``: ``"auto"`` (default), ``"numpy"``, ``"numba"`` (needs
+    ``pip install 'pathgrad[numba]'``), ``"python"``, ``"jax"`` (``'pathgrad[jax]'``) or
+    ``"torch"`` (``'pathgrad[torch]'``).
     ``device``: where JAX or PyTorch run (``"cuda"``, a ``torch.device``, a JAX device or a
     list of them; default: PyTorch's CPU, all of JAX's default devices).
 
@@ -548,6 +629,11 @@ def compile(
         from .replay_array import require
 
         require(backend)
+    if backend == "numba":
+        from .replay_numba import available
+
+        if not available():
+            raise ImportError("backend='numba' needs numba: pip install 'pathgrad[numba]'")
     if isinstance(check, bool) or not isinstance(check, int) or check < 0:
         raise ValueError(f"check must be a number of examples >= 0, got {check!r}")
     if isinstance(params, Value):

@@ -92,6 +92,25 @@ class Sym:
     def __rpow__(self, o: Any) -> Sym:
         return self._binary(o, "**", _POWER, swap=True)
 
+    def _compare(self, o: Any, op: str) -> Sym:
+        b = _sym(o, self.math)
+        out = Sym(f"{_wrap(self, self.prec <= _COMPARE)} {op} {_wrap(b, b.prec <= _COMPARE)}",
+                  _COMPARE, 1 + max(self.depth, b.depth), self.math or b.math)
+        out.op, out.args = op, (self, b)
+        return out
+
+    def __gt__(self, o: Any) -> Sym:  # a helper's mask (``m.where(x > 0.0, ...)``) as text
+        return self._compare(o, ">")
+
+    def __ge__(self, o: Any) -> Sym:
+        return self._compare(o, ">=")
+
+    def __lt__(self, o: Any) -> Sym:
+        return self._compare(o, "<")
+
+    def __le__(self, o: Any) -> Sym:
+        return self._compare(o, "<=")
+
     def __neg__(self) -> Sym:
         out = Sym(f"-{_wrap(self, self.prec < _UNARY)}", _UNARY, self.depth + 1, self.math)
         out.op, out.args = "neg", (self,)

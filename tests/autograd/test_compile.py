@@ -30,13 +30,15 @@ from pathgrad.autograd import (
     sum_values,
     weighted_sum,
 )
-from pathgrad.autograd.compiler import replay_numpy, replay_scalar
+from pathgrad.autograd.compiler import replay_numba, replay_numpy, replay_scalar
 from pathgrad.autograd.compiler.compile import Compiled, TraceMismatchError
 from pathgrad.autograd.rules import ANYWHERE
 from pathgrad.nn import MLP
 
 REL = 1e-12
-BACKENDS = ["numpy", "python"]
+BACKENDS = ["numpy", "python", *(["numba"] if replay_numba.available() else [])]
+"""The back ends every test here runs on (numba's where it is installed: ``test_numba.py``
+says so when it is not)."""
 
 
 def eager(
@@ -335,7 +337,8 @@ def test_trace_works_under_no_grad() -> None:
     assert loss == 4.0 and grads.tolist() == [2.0]
 
 
-def test_auto_picks_python_for_a_narrow_chain_and_numpy_for_a_wide_batch() -> None:
+def test_auto_picks_by_the_tapes_shape_and_the_batch_size(monkeypatch: pytest.MonkeyPatch
+                                                          ) -> None:
     w = Value(0.9)
 
     def chain(x: Value) -> Value:
@@ -343,15 +346,21 @@ def test_auto_picks_python_for_a_narrow_chain_and_numpy_for_a_wide_batch() -> No
             x = x * w + 0.1
         return x
 
-    step = compile(chain, params=[w])
-    step.value_and_grad([0.5])
-    assert step.backend == "python"
-    step.value_and_grad(np.linspace(-1, 1, 5000))
-    assert step.backend == "numpy"
     model = MLP(2, [16, 16, 1], seed=0)
-    mlp = compile(lambda a, b: model([a, b]), params=model.parameters())
-    mlp.value_and_grad(np.zeros(100), np.ones(100))
-    assert mlp.backend == "numpy"
+    for numba in (False, True):  # as without numba installed, then as with it
+        if numba and not replay_numba.available():
+            continue
+        monkeypatch.setattr(replay_numba, "available", lambda numba=numba: numba)
+        step = compile(chain, params=[w])
+        step.value_and_grad([0.5])
+        assert step.backend == ("numba" if numba else "python")
+        step.value_and_grad(np.linspace(-1, 1, 5000))
+        assert step.backend == ("numba" if numba else "numpy")
+        mlp = compile(lambda a, b: model([a, b]), params=model.parameters())
+        mlp.value_and_grad(np.zeros(1), np.ones(1))  # one example: numpy's fixed cost is less
+        assert mlp.backend == ("numba" if numba else "numpy")  # than 747 edges of Python
+        mlp.value_and_grad(np.zeros(1000), np.ones(1000))
+        assert mlp.backend == "numpy"  # a layer a matrix product
 
 
 # ---- nothing cached wrongly --------------------------------------------------------------------

@@ -16,7 +16,7 @@ from test_compile import P0, P1, P2, _apply, op_case, programs
 
 from pathgrad import autograd
 from pathgrad.autograd import ROWS, Value, compile, grad, sum_values
-from pathgrad.autograd.compiler import replay_scalar
+from pathgrad.autograd.compiler import replay_numba, replay_scalar
 from pathgrad.autograd.compiler.compile import Compiled
 from pathgrad.autograd.compiler.interpret import interpret
 from pathgrad.nn import MLP
@@ -26,13 +26,16 @@ XS = np.array([-1.3, -0.5, 0.0, 0.25, 0.9, 1.4])
 YS = np.array([0.5, -1.2, 0.3, 1.0, -0.1, 0.7])
 
 
-MODES = ["numpy", "numpy-wide", "python", "python-scalar-wide"]
+MODES = ["numpy", "numpy-wide", "python", "python-scalar-wide",
+         *(["numba", "numba-block"] if replay_numba.available() else [])]
 
 
 @pytest.fixture(params=MODES)
 def mode(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     if request.param == "numpy-wide":
         monkeypatch.setattr(autograd.compiler.tape, "WIDE", 1)  # every group one rule call
+    if request.param == "numba-block":
+        monkeypatch.setattr(replay_numba, "BLOCK_BYTES", 8 * 40 * 4)  # blocks of a few examples
     if request.param == "python-scalar-wide":
         monkeypatch.setattr(replay_scalar, "SCALAR_WIDE", 1)  # the scalar part as numpy
     yield request.param.split("-")[0]
@@ -85,7 +88,7 @@ def test_random_programs_meet_the_spec(
     floats = st.floats(-2.0, 2.0, allow_nan=False)
     xs = np.array(data.draw(st.lists(floats, min_size=batch, max_size=batch)))
     ys = np.array(data.draw(st.lists(floats, min_size=batch, max_size=batch)))
-    backend = data.draw(st.sampled_from(["numpy", "python"]))
+    backend = data.draw(st.sampled_from(["numpy", "python", *MODES[4:5]]))
     assert_meets_the_spec(compile(f, params, backend=backend, check=0), params, xs, ys)
 
 

@@ -76,9 +76,9 @@ def test_jvp(cosh: Rule) -> None:
     assert d == pytest.approx(want, rel=1e-15) and d.value == pytest.approx(math.cosh(1.0))
 
 
-@pytest.mark.parametrize("backend", ["numpy", "python", "jax", "torch"])
+@pytest.mark.parametrize("backend", ["numpy", "python", "numba", "jax", "torch"])
 def test_compiled_replay_matches_the_closed_form(cosh: Rule, backend: str) -> None:
-    if backend in ("jax", "torch"):
+    if backend in ("jax", "torch", "numba"):
         pytest.importorskip(backend, reason=f"the {backend} extra is not installed")
     w = Value(0.8, label="w")
     step = compile(lambda x: (w * x).cosh(), params=[w], backend=backend)
