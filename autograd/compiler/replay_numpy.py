@@ -17,7 +17,8 @@ Expressions come from the rows through ``symbolic`` with ``M`` bound to ``NUMPY_
 first written and give them back once passed on, so a chain of any length needs two. Row blocks
 are read through views made once per batch size (``RV``, ``RG``); buffers are kept for the last
 two batch sizes. Batches too large for ``MAX_ENTRIES`` floats of values run in chunks of
-examples.
+examples. From ``LARGE_BATCH`` examples on, a second program generated for large batches runs
+(fewer passes: ``numpy_fused``'s kernels where numba is installed).
 
 >>> import numpy as np
 >>> from pathgrad.autograd import Value
@@ -34,16 +35,18 @@ examples.
 from __future__ import annotations
 
 import math
+import re
 from typing import Any
 
 import numpy as np
 
 from ..rules import ROWS
+from .numpy_fused import FEW, fused
 from .numpy_math import NUMPY_MATH
 from .symbolic import Sym, SymMath, literal, term
 from .tape import Group, GuardFlip, NonFiniteInput, Tape, build, chunks, plan
 
-__all__ = ["MAX_ENTRIES", "MIN_CHUNK", "NumpyReplay"]
+__all__ = ["LARGE_BATCH", "MAX_ENTRIES", "MIN_CHUNK", "NumpyReplay"]
 
 MAX_ENTRIES = 1 << 25
 """The value buffer holds at most this many floats (256 MB; adjoints reuse their few rows) ..."""
@@ -61,7 +64,7 @@ class _Code:
     """The generated statements and the names they use (views, index arrays, rule functions)."""
 
     def __init__(self) -> None:
-        self.names: dict[str, Any] = {"M": NUMPY_MATH, "np": np}
+        self.names: dict[str, Any] = {"M": NUMPY_MATH, "np": np, "dot_rows": dot_rows}
         self.views: dict[Any, int] = {}
         self.gviews: dict[Any, int] = {}  # the same over the adjoint buffer's own rows
         self.fwd: list[str] = []
@@ -170,6 +173,75 @@ def _rate_form(forward: Any, rate: Any, o: str) -> str | None:
     return FAST[r[0]].replace("{x}", r[1])
 
 
+LARGE_BATCH = 1000
+"""From this batch size on, a tape runs written for large batches: a one-output layer's Wᵀδ as
+a broadcast product, δ [A; 1]ᵀ by ``dot_rows``, and where numba is installed
+(``pathgrad[numba]``) its kernels: one pass for a relu's backward, for a layer of few inputs and
+its relu, for an output layer's Wᵀδ into its inputs' relu (micrograd's demo MLP, one thread: at
+batch 10,000 about 0.75× the time of the numpy forms, at 1,000 about 0.85×; without numba about
+0.95× and 1.0×). Below it, the forms with the least overhead per call."""
+
+FUSED_OF_OUTPUT = {("relu", "step"): "times_step"}
+"""δ times a rate read off the output, in one pass: the ``numpy_fused`` ufunc of that name."""
+
+
+def _fused_form(forward: Any, rate: Any, code: _Code) -> str | None:
+    """``δ · rate`` as one fused ufunc call into ``{out}``, reading the output ``{o}``, where
+    ``rate`` is read off ``forward``'s output (``FAST_OF_OUTPUT``) and the ufunc is built."""
+    r, f = _fast(rate), _fast(forward)
+    if r is None or f is None or f[1] != r[1] or (f[0], r[0]) not in FUSED_OF_OUTPUT:
+        return None
+    name = FUSED_OF_OUTPUT[f[0], r[0]]
+    ufunc = fused(name)
+    if ufunc is None:
+        return None
+    code.names[name] = ufunc
+    return f"{name}(d, {{o}}, out={{out}})"
+
+
+_OUTER = re.compile(r"; np\.multiply\(d, (K\d+), out=RG\[(\d+)\]\)$")
+_RELU_BACK = re.compile(r"d = RG\[(\d+)\]; times_step\(d, RV\[(\d+)\], out=RG\[(\d+)\]\)$")
+
+
+def _fuse_outer_relu(back: list[str], code: _Code) -> list[str]:
+    """A product ``δ · w`` into fresh adjoint rows (a one-output layer's Wᵀδ) that the next
+    statement, a relu's backward, reads and gives back: both in one pass (``outer_times_step``),
+    where every operand is a block of rows."""
+    kernel = fused("outer_times_step") if any("times_step" in b for b in back) else None
+    if kernel is None:
+        return back
+    code.names["outer_times_step"] = kernel
+    gblocks, vblocks = list(code.gviews), list(code.views)
+    back = list(back)
+    for i in range(len(back) - 1):
+        product, relu = _OUTER.search(back[i]), _RELU_BACK.match(back[i + 1])
+        w = code.names.get(product[1]) if product else None
+        if product and relu and product[2] == relu[1] and _column(w) and all(
+                isinstance(keys[int(k)], tuple) for keys, k in
+                ((gblocks, relu[1]), (vblocks, relu[2]), (gblocks, relu[3]))):
+            back[i] = back[i][: product.start()]
+            back[i + 1] = f"outer_times_step(d, {product[1]}, RV[{relu[2]}], RG[{relu[3]}])"
+    return back
+
+
+def _column(w: Any) -> bool:
+    return isinstance(w, np.ndarray) and w.ndim == 2 and w.shape[1] == 1
+
+
+def _readers(t: Tape) -> list[int]:
+    """Per node: how many nodes, guards and outputs read it."""
+    readers = [0] * t.n
+    for ps in t.parents:
+        for p in set(ps):
+            readers[p] += 1
+    for _, a, b, _ in t.guards:
+        for x in (a, b):
+            if isinstance(x, int):
+                readers[x] += 1
+    readers[t.root] += 1
+    return readers
+
+
 def _unique(rows: list[int]) -> bool:
     return len(set(rows)) == len(rows)
 
@@ -179,16 +251,53 @@ def _consecutive(idx: list[int]) -> bool:
 
 
 class NumpyReplay:
-    """The tape over a batch with numpy: one row per node, vectorised per level and op.
-
-    ``S`` and ``GS`` are the prologue's vectors of scalars and of their adjoints (written in
-    place every call); a layer whose weights are a contiguous block of ``S`` reads them through
-    a view, and its weight gradient adds into a view of ``GS``.
+    """The tape over a batch with numpy: two programs, each generated on first use, one for
+    batches under ``LARGE_BATCH`` (the least overhead per call) and one for larger batches.
+    Other attributes (``n_rows``, ``n_statements`` ...) are the small-batch program's.
     """
 
     def __init__(self, tape: Tape, S: np.ndarray, GS: np.ndarray) -> None:
+        self.tape, self.S, self.GS = tape, S, GS
+        self.source_parts: list[str] = []
+        """The generated code of the programs built so far (``source``)."""
+        self._programs: dict[bool, _Program] = {}
+
+    def program(self, large: bool) -> _Program:
+        """The program for large batches or for small ones, built on first use (the large one
+        loads numba's kernels where installed: ~1 s a process, ~2 s the first time)."""
+        found = self._programs.get(large)
+        if found is None:
+            found = self._programs[large] = _Program(self.tape, self.S, self.GS, large)
+            if large:
+                self.source_parts.append(f"# batches of {LARGE_BATCH:,} examples and more:")
+            self.source_parts.extend(found.source_parts)
+        return found
+
+    def run(
+        self, xs: list[np.ndarray], S: np.ndarray, with_grad: bool, check: bool = False
+    ) -> tuple[np.ndarray, np.ndarray | None]:
+        """``_Program.run`` of the program for this batch size."""
+        return self.program(len(xs[0]) >= LARGE_BATCH).run(xs, S, with_grad, check)
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return getattr(self.program(False), name)
+
+
+class _Program:
+    """The tape as one generated program: one row per node, vectorised per level and op.
+
+    ``S`` and ``GS`` are the prologue's vectors of scalars and of their adjoints (written in
+    place every call); a layer whose weights are a contiguous block of ``S`` reads them through
+    a view, and its weight gradient adds into a view of ``GS``. ``large``: written for batches
+    of ``LARGE_BATCH`` and more.
+    """
+
+    def __init__(self, tape: Tape, S: np.ndarray, GS: np.ndarray, large: bool) -> None:
         self.tape = t = tape
         self.S, self.GS = S, GS
+        self.large = large
         self.source_parts: list[str] = []
         """The generated code, one function per chunk of 2,000 statements (``source``)."""
         self.row = [-1] * t.n
@@ -200,9 +309,14 @@ class NumpyReplay:
         self.n_grows = 0
         self._gs_written = [False] * len(S)  # per scalar: likewise, its batch-summed adjoint
         levels = plan(t)
+        self._readers = _readers(t)
         self._layer_inputs = self._inputs_of_layers(levels)
         self.ones_rows: list[int] = []
         self._ones: dict[tuple[int, ...], int] = {}  # a layer's inputs -> the row of 1s after
+        # a layer of few inputs written by a numba loop: its rows -> (its statement, n, operands)
+        self._few: dict[tuple[int, ...], tuple[int, list[str], list[int]]] = {}
+        # a relu of a block of rows: its rows -> (its statement, its operand, its output)
+        self._relus: dict[tuple[int, ...], tuple[int, str, str]] = {}
         inputs = [i for i in range(t.n) if t.input_of[i] >= 0]
         self._new_block(inputs)
         self.input_rows = [-1] * t.n_inputs
@@ -238,7 +352,7 @@ class NumpyReplay:
                 if r in self.grow]
         self.scalar_grows = np.asarray([g for g, _ in kept], dtype=np.intp)
         self.scalar_gsrc = np.asarray([src for _, src in kept], dtype=np.intp)
-        self._finish(code, back)
+        self._finish(code, _fuse_outer_relu(back, code) if self.large else back)
 
     def _inputs_of_layers(self, levels: list[list[Group]]) -> dict[int, list[tuple[int, ...]]]:
         """The inputs ``(a_1 … a_n)`` of each matmul group, by their last node: where their rows
@@ -391,20 +505,33 @@ class NumpyReplay:
         z = code.view([self.row[i] for i in members], block=True)
         a1 = code.view([*a_rows, ones], block=True)
         wb = self.S[wb_idx[0] : wb_idx[0] + len(wb_idx)].reshape(k, n + 1)
-        code.fwd.append(f"np.dot({code.const(wb)}, {a1.format('V')}, out={z.format('V')})")
+        product = [code.const(wb), a1.format("V"), z.format("V")]
+        relu = self._relus.get(tuple(a_rows)) if self.large and k == 1 else None
+        if relu and (kernel := fused("relu_neuron")) is not None:  # in its inputs' relu's pass
+            code.names["relu_neuron"] = kernel
+            code.fwd[relu[0]] = f"relu_neuron({relu[1]}, {product[0]}, {relu[2]}, {product[2]})"
+        elif self.large and n <= FEW and (kernel := fused("layer")) is not None:  # one pass
+            code.names["layer"] = kernel
+            self._few[tuple(self.row[i] for i in members)] = (len(code.fwd), product, members)
+            code.fwd.append(f"layer({', '.join(product)}, {product[2]}, False)")
+        else:
+            code.fwd.append(f"np.dot({product[0]}, {product[1]}, out={product[2]})")
         if not any(t.needs_grad[i] for i in members):
             return None
         gwb = code.const(self.GS[wb_idx[0] : wb_idx[0] + len(wb_idx)].reshape(k, n + 1))
-        w = code.const(wb[:, :n])
+        # BP2, Wᵀ δ: at large batches a layer of one neuron (an MLP's output) broadcasts its
+        # weights' column times the δ row (a BLAS outer product: 3× slower there, faster below)
+        back = (f"d * {code.const(wb[:, :n].T)}" if k == 1 and self.large else
+                f"{code.const(wb[:, :n])}.T @ d")
         into_a = any(t.needs_grad[p] for p in a_nodes)
 
         z_rows = [self.row[i] for i in members]
 
         def write() -> str:
             lines = [self._read(code, z_rows, block=True),
-                     self._into_scalars(gwb, wb_idx, f"d @ {a1.format('V')}.T")]
+                     self._into_scalars(gwb, wb_idx, f"d @ {a1.format('V')}.T", n + 1)]
             if into_a:
-                lines.append(self._add(code, a_rows, f"{w}.T @ d", block=True))
+                lines.append(self._add(code, a_rows, back, block=True))
             self._give_back(z_rows)
             return "; ".join(lines)
 
@@ -434,16 +561,17 @@ class NumpyReplay:
 
         def write() -> str:
             lines = [self._read(code, z_rows, block=True),
-                     self._into_scalars(gw, w_idx, f"d @ {a.format('V')}.T"),
+                     self._into_scalars(gw, w_idx, f"d @ {a.format('V')}.T", n),
                      self._into_scalars(gb, b_idx, "d.sum(axis=1)")]
             if into_a:
-                lines.append(self._add(code, a_rows, f"{w}.T @ d", block=True))
+                back = f"d * {w}.T" if k == 1 and self.large else f"{w}.T @ d"  # as _matmul
+                lines.append(self._add(code, a_rows, back, block=True))
             self._give_back(z_rows)
             return "; ".join(lines)
 
         return write
 
-    def _into_scalars(self, target: str, idx: list[int], value: str) -> str:
+    def _into_scalars(self, target: str, idx: list[int], value: str, cols: int = 0) -> str:
         """``target += value`` into the batch-summed adjoints ``idx`` of ``GS``: a view name
         (``K3``) or a gather (``GS[K3]``); ``out=`` where no entry has an adjoint yet."""
         fresh = _unique(idx) and not any(self._gs_written[j] for j in idx)
@@ -453,6 +581,8 @@ class NumpyReplay:
             if _unique(idx):
                 return f"{target} += {value}"
             return f"np.add.at(GS, {target[3:-1]}, {value})"
+        if fresh and value.endswith(".T") and cols > 0 and self.large:
+            return f"dot_rows(d, {value[4:-2]}, {target})"  # δ Aᵀ of a layer of few inputs
         if fresh and value.endswith(".T"):  # δ Aᵀ: a product straight into the block
             return f"np.dot(d, {value[4:]}, out={target})"
         if fresh and value == "d.sum(axis=1)":
@@ -476,6 +606,20 @@ class NumpyReplay:
         rows = [self._operand_row(p) for p in parents]
         return code.view(rows).format("V"), rows, "", []
 
+    def _forward_rule(self, code: _Code, o: str, value: Any, rows: list[int] | None,
+                      out_rows: list[int]) -> None:
+        """``o = value``; the relu of a layer of few inputs (``rows``: its operand's rows) goes
+        into the layer's own pass instead; a relu of a block is remembered (``_relus``)."""
+        few, fast = self._few.get(tuple(rows or ())), _fast(value)
+        if fast is not None and fast[0] == "relu" and o.startswith("R"):
+            if few:  # the layer's own rows left unwritten where only this relu reads them
+                z = o if all(self._readers[i] == 1 for i in few[2]) else few[1][2]
+                code.fwd[few[0]] = f"layer({few[1][0]}, {few[1][1]}, {z}, {o}, True)"
+                return
+            if self.large and len(out_rows) > 1 and _unique(out_rows):
+                self._relus[tuple(out_rows)] = (len(code.fwd), fast[1], o)
+        code.fwd.append(_assign(o, value))
+
     def _rule(self, group: Group, code: _Code) -> Any:
         t, members = self.tape, group.members
         first = members[0]
@@ -492,7 +636,7 @@ class NumpyReplay:
         out = code.view([self.row[i] for i in members])
         o = out.format("V")
         value = rule.forward(m, *args)
-        code.fwd.append(_assign(o, value))
+        self._forward_rule(code, o, value, slots[0][1], [self.row[i] for i in members])
         if not any(t.needs_grad[i] for i in members):
             return None
         rates = rule.partials(m, m.sym(out.format("V")), *args)
@@ -515,9 +659,13 @@ class NumpyReplay:
                     for j in src:
                         self._gs_written[j] = True
                 elif (form := _rate_form(value, rate, o)) and self._fresh(rows):
-                    # the rate straight into new rows, then times δ: no temporary
+                    # the rate straight into new rows, then times δ: no temporary (or δ times
+                    # the rate in one pass, where a fused ufunc is built)
                     target, gather = code.gview(self._gtake(rows))
-                    if gather is None:
+                    fused = _fused_form(value, rate, code) if self.large else None
+                    if gather is None and fused:
+                        lines.append(fused.format(o=o, out=target))
+                    elif gather is None:
                         lines.append(form.format(out=target))
                         lines.append(f"np.multiply({target}, d, out={target})")
                     else:
@@ -603,6 +751,20 @@ class NumpyReplay:
             if len(self.scalar_rows):
                 np.add.at(GS, self.scalar_gsrc, G[self.scalar_grows].sum(axis=1))
         return out
+
+
+def dot_rows(d: np.ndarray, a: np.ndarray, out: np.ndarray) -> None:
+    """``out = d aᵀ`` (a layer's δ [A; 1]ᵀ, BP3 and BP4). Over 512 examples OpenBLAS packs both
+    operands of a product first: for a few rows ``a``, one matrix-vector product per row (at batch
+    10,000, 16 × 3: 104 µs against 67), else ``a dᵀ`` and its transpose (16 × 17: 208 against
+    194); under 512, one product."""
+    if d.shape[1] < 512:
+        np.dot(d, a.T, out=out)
+    elif a.shape[0] <= FEW + 1:
+        for j in range(a.shape[0]):
+            out[:, j] = np.dot(d, a[j])
+    else:
+        out[...] = np.dot(a, d.T).T
 
 
 def check_guard(j: int, result: Any, outcome: bool) -> None:
