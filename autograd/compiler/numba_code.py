@@ -1,13 +1,14 @@
 """The numba back end's source: one tape interpreter whose op branches the rows write.
 
-``replay_numba`` runs every tape through one interpreter compiled once per process (and cached on
-disk): a loop over instructions ``(op, out, a, b, ...)`` that branches on ``op``, each branch a
-loop over a block of examples. Nothing here restates an op. Each row's ``forward`` and
-``partials`` are called on symbolic operands (``symbolic``) in a scalar-math dialect: a
-function the row calls, ``m.exp``, is written ``f_exp(...)``, and the module defines ``f_exp``
-from ``FLOAT_MATH``'s own: ``math.exp`` itself, a helper of ``rules.HELPERS`` written out the
-same way, or a plain function's source (``xlogy``) compiled as it is. A row registered at run
-time is one more branch of a new interpreter (its source, so its cache key, changes).
+``replay_numba`` runs a tape through an interpreter with a branch for each op it uses, compiled
+once per op set (and cached on disk): a loop over instructions ``(op, out, a, b, ...)`` that
+branches on ``op``, each branch a loop over a block of examples (or one example). Nothing here
+restates an op. Each row's ``forward`` and ``partials`` are called on symbolic operands
+(``symbolic``) in a scalar-math dialect: a function the row calls, ``m.exp``, is written
+``f_exp(...)``, and the module defines ``f_exp`` from ``FLOAT_MATH``'s own: ``math.exp`` itself, a
+helper of ``rules.HELPERS`` written out the same way, or a plain function's source (``xlogy``)
+compiled as it is. A row registered at run time is one more branch of a new interpreter (its
+source, so its cache key, changes).
 
 Variable-arity rows run as folds of their smallest form (``FOLDS``): ``sum`` as
 ``acc = a₀; acc = acc + aₖ``, ``wsum`` as ``acc = b; acc = acc + wₖ·aₖ``, the eager order.

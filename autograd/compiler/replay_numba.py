@@ -1,9 +1,10 @@
 """Replay through numba: one compiled tape interpreter, the tape as a table of instructions.
 
 Generating and compiling code per tape (a scalar local per node) runs fastest but compiles for
-a minute on a 1,000-op chain. Here one interpreter (``numba_code``, its op branches written by
-the rows) is compiled once per process, from a module file cached on disk under a hash of its
-source, so later processes load it; each tape only becomes integer tables:
+a minute on a 1,000-op chain. Here an interpreter (``numba_code``, its op branches written by
+the rows, one for each op the tape uses) is compiled once per op set and machine, from a module
+file cached on disk under a hash of its source, so later processes load it; each tape only
+becomes integer tables:
 
 * ``code``: an instruction per batch-dependent node in tape order: op code, its value row,
   its operands (a value row, or a scalar ``S[k]`` written ``-1 - k``), its constant, and for
