@@ -22,7 +22,9 @@ True
 
 from __future__ import annotations
 
+import ast
 import builtins
+import copy
 import functools
 import inspect
 import math
@@ -51,7 +53,10 @@ class Unsupported(ValueError):
 
 
 class Dialect(SymMath):
-    """``SymMath`` writing ``m.name(x)`` as ``f_name(x)`` and remembering each name used."""
+    """``SymMath`` writing ``m.name(x)`` as ``f_name(x)`` and remembering each name used; a
+    function that is one expression of its operands and no other function (``where``, and a
+    helper built of it, ``relu``, ``step``, ``sign``) is written out in place instead, so numba
+    has no function of its own to compile for it (a few tenths of a second each)."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -60,15 +65,64 @@ class Dialect(SymMath):
     def __getattr__(self, name: str) -> Any:
         if name.startswith("_"):
             raise AttributeError(name)
-        self.used[name] = None
 
         def call(*args: Any) -> Sym:
             syms = [a if isinstance(a, Sym) else Sym(literal(float(a)), 80, 0, self)
                     for a in args]
             depth = 1 + max((s.depth for s in syms), default=0)
+            written = _in_place(name, syms)
+            if written is not None:
+                return Sym(written, 100, depth, self)
+            self.used[name] = None
             return Sym(f"f_{name}({', '.join(s.text for s in syms)})", 100, depth, self)
 
         return call
+
+
+def _in_place(name: str, syms: list[Sym]) -> str | None:
+    """``name`` on ``syms`` as one parenthesised expression calling no function, or None."""
+    try:
+        f = getattr(FLOAT_MATH, name)
+    except AttributeError:
+        return None
+    if isinstance(f, functools.partial) and f.func in HELPERS.values():
+        probe = Dialect()
+        out = f.func(probe, *(Sym(s.text, s.prec, s.depth, probe) for s in syms))
+        if probe.used or not isinstance(out, Sym):
+            return None
+        return out.text if out.prec == 100 else f"({out.text})"
+    found = _expression(f) if isinstance(f, types.FunctionType) else None
+    if found is None or len(found[0]) != len(syms):
+        return None
+    params, body = found
+    env = {p: ast.parse(f"({s.text})", mode="eval").body for p, s in zip(params, syms)}
+
+    class Substitute(ast.NodeTransformer):
+        def visit_Name(self, node: ast.Name) -> ast.expr:
+            return env.get(node.id, node)
+
+    return f"({ast.unparse(Substitute().visit(copy.deepcopy(body)))})"
+
+
+@functools.cache
+def _expression(f: types.FunctionType) -> tuple[list[str], ast.expr] | None:
+    """(parameters, the returned expression) of a function whose body is ``return <expr>`` of
+    its parameters alone (no globals, no calls); else None."""
+    try:
+        tree = ast.parse(textwrap.dedent(inspect.getsource(f)))
+    except (OSError, TypeError, SyntaxError):
+        return None
+    fn = tree.body[0] if tree.body else None
+    if (not isinstance(fn, ast.FunctionDef) or len(fn.body) != 1
+            or not isinstance(fn.body[0], ast.Return) or fn.body[0].value is None
+            or fn.args.vararg or fn.args.kwarg or fn.args.kwonlyargs or fn.args.defaults):
+        return None
+    params, body = [a.arg for a in fn.args.args], fn.body[0].value
+    nodes = list(ast.walk(body))
+    if any(isinstance(n, ast.Call) for n in nodes) or not {
+            n.id for n in nodes if isinstance(n, ast.Name)} <= set(params):
+        return None
+    return params, body
 
 
 def _text(x: Any) -> str:
