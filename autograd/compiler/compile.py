@@ -109,7 +109,6 @@ class Compiled:
         self._signature: list[tuple[Any, ...]] | None = None
         self._costs: dict[str, Callable[[int], float]] | None = None
         self._picked: tuple[int, str] = (0, "")
-        self._numpy_now = False
 
     def __repr__(self) -> str:
         state = f"{self.n_nodes} nodes" if self._trace else "not traced yet"
@@ -361,8 +360,6 @@ class Compiled:
         return replay
 
     def _pick(self, batch: int) -> str:
-        if self._numpy_now:
-            return "numpy"
         if self.backend_choice != "auto":
             return self.backend_choice
         if ieee_on():
@@ -388,20 +385,17 @@ class Compiled:
                 if not ieee_on():
                     self._refuse_non_finite(xs)
                 self._build(xs)
-        if self._tape.scalar_of[self._tape.root] < 0 and (
-            self._pick(len(xs[0])) == "numba"
-        ):
+        name = self._pick(len(xs[0]))
+        if name == "numba" and self._tape.scalar_of[self._tape.root] < 0:
             found = self._numba_call(xs, with_grad)
             if found is not None:
                 return found
-            self._numpy_now = True  # numpy's replay takes the call over (its errors, numbers)
-        try:
-            return self._run_here(xs, with_grad)
-        finally:
-            self._numpy_now = False
+            name = "numpy"  # numpy's replay takes the call over (its errors, numbers)
+        return self._run_here(xs, with_grad, name)
 
-    def _run_here(self, xs: list[np.ndarray], with_grad: bool
+    def _run_here(self, xs: list[np.ndarray], with_grad: bool, name: str
                   ) -> tuple[np.ndarray, np.ndarray, float]:
+        """The call on the back end ``name`` (any but numba), its errors named."""
         import numpy as np
 
         with np.errstate(all="ignore"):
@@ -409,7 +403,7 @@ class Compiled:
             collecting = gc.isenabled()
             gc.disable()  # the replay makes no cycles; collections would only rescan the trace
             try:
-                out, grads = self._replay_all(self._tape, xs, with_grad, check)
+                out, grads = self._replay_all(self._tape, xs, with_grad, check, name)
             except GuardFlip as flip:
                 raise self._flipped(flip) from None
             except (ArithmeticError, ValueError) as error:
@@ -435,10 +429,11 @@ class Compiled:
         return out, grads, out_total
 
     def _replay_all(
-        self, tape: Tape, xs: list[np.ndarray], with_grad: bool, check: bool
+        self, tape: Tape, xs: list[np.ndarray], with_grad: bool, check: bool, name: str
     ) -> tuple[np.ndarray, np.ndarray]:
-        """Prologue, replay and epilogue; ``check``: refuse non-finite inputs first (the numpy
-        replay tests the block of rows it copies them into: one dot instead of one per array)."""
+        """Prologue, replay on the back end ``name`` and epilogue; ``check``: refuse non-finite
+        inputs first (the numpy replay tests the block of rows it copies them into: one dot
+        instead of one per array)."""
         import numpy as np
 
         s, S = self._prologue.scalars()
@@ -451,7 +446,7 @@ class Compiled:
             out, gs = np.full(batch, S[root]), [0.0] * len(S)
             gs[root] = float(batch)
         else:
-            self.backend = name = self._pick(batch)
+            self.backend = name
             if name == "python" and s is None:
                 s = S.tolist()
             if name != "numpy":

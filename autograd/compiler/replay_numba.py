@@ -38,7 +38,6 @@ import hashlib
 import importlib.util
 import os
 import sys
-import tempfile
 import types
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -46,6 +45,7 @@ from typing import Any
 
 import numpy as np
 
+from .._files import write_atomic
 from ..rules import ROWS
 from . import numba_code as nc
 from .tape import Tape
@@ -143,10 +143,7 @@ def _from_file(source: str, digest: str) -> Any:
     try:
         folder.mkdir(parents=True, exist_ok=True)
         if not path.exists() or path.read_text() != source:
-            fd, tmp = tempfile.mkstemp(dir=folder, suffix=".tmp")
-            with os.fdopen(fd, "w") as f:
-                f.write(source)
-            os.replace(tmp, path)
+            write_atomic(path, source.encode(), "the numba back end's cache")
         probe = folder / "__pycache__"
         probe.mkdir(exist_ok=True)
         if not os.access(probe, os.W_OK):
